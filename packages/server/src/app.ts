@@ -1,0 +1,85 @@
+import cookie from "@fastify/cookie";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import { registerAuth } from "./auth/auth-plugin.js";
+import type { IdentityStore } from "./auth/identity-store.js";
+import { registerSessionRoutes } from "./auth/session-routes.js";
+import type { Config } from "./config.js";
+import { registerDashboardRoutes } from "./dashboards/dashboard-routes.js";
+import type { DashboardService } from "./dashboards/dashboard-service.js";
+import { type HealthCheck, registerHealthRoutes } from "./health/health-routes.js";
+import { registerErrorHandler } from "./http/error-handler.js";
+import { registerJsonBodyParser } from "./http/json-body.js";
+import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
+import { registerMetrics } from "./observability/metrics.js";
+import { registerPlaceholderPage } from "./web/placeholder-page.js";
+
+export interface AppServices {
+  identity: IdentityStore;
+  dashboards: DashboardService;
+  healthChecks: readonly HealthCheck[];
+}
+
+/** The origin browsers use for this server: the configured public URL, else http://host:port. */
+export function appOrigin(config: Pick<Config, "publicUrl" | "host" | "port">, port = config.port): string {
+  if (config.publicUrl) return new URL(config.publicUrl).origin;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Builds the Fastify app from config and already-opened services; it does not listen, so tests can use
+ * `inject()` or listen on port 0. No globals: two apps in one process do not share anything.
+ */
+export async function buildApp(config: Config, services: AppServices, logger?: Logger): Promise<FastifyInstance> {
+  const production = config.nodeEnv === "production";
+  // Typed as the default instance: a pino Logger instance makes Fastify's generics incompatible with the
+  // plain FastifyInstance our capability modules take, though it is the same object at run time.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimitBytes,
+    // Route params are ids with ":" (user:<id>); keep the default max param length generous but bounded.
+    routerOptions: { maxParamLength: 200 },
+    // Per-request lines only when debugging: at info they drown the events operators need.
+    logController: new LogController({
+      disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+    }),
+  }) as unknown as FastifyInstance;
+
+  registerZodSchemas(app);
+  registerJsonBodyParser(app, config.maxJsonDepth);
+  registerErrorHandler(app, production);
+  registerMetrics(app, { keys: config.metricsKeys, production });
+  await app.register(cookie);
+  registerAuth(app, {
+    identity: services.identity,
+    allowedOrigins: [appOrigin(config), ...config.allowedOrigins],
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Runs after auth resolved the caller, so one principal's budget is shared across its IPs and one
+    // shared IP (a NAT) does not throttle every user behind it.
+    hook: "preHandler",
+    keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "agentboard API", version: "0.1.0", description: "See docs/api.md and contract.md" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: zodToOpenApi,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  registerHealthRoutes(app, services.healthChecks);
+  registerSessionRoutes(app, services.identity, config.publicUrl?.startsWith("https:") ?? false);
+  registerDashboardRoutes(app, services.dashboards);
+  registerPlaceholderPage(app);
+  return app;
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { forbidden, unauthorized } from "../http/errors.js";
+import type { IdentityStore } from "./identity-store.js";
+import type { AuthMethod, Principal } from "./principal.js";
+
+export const SESSION_COOKIE = "agentboard_session";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | null;
+    authMethod: AuthMethod | null;
+  }
+}
+
+export interface AuthOptions {
+  identity: IdentityStore;
+  /** Origins allowed to send cookie-authenticated writes (the app's own origin plus configured ones). */
+  allowedOrigins: readonly string[];
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== "string") return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Resolves the caller of every request (bearer token, or the session cookie set by POST /api/auth/session)
+ * without rejecting: routes opt in with `requireAuth`, so public routes and the rate limiter can still key
+ * on the principal. A present but invalid bearer token is never silently downgraded to the cookie.
+ */
+export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
+  const allowed = new Set(options.allowedOrigins);
+  app.decorateRequest("principal", null);
+  app.decorateRequest("authMethod", null);
+
+  app.addHook("onRequest", async (request) => {
+    if (!request.url.startsWith("/api/")) return;
+    const token = bearerToken(request);
+    if (token !== undefined) {
+      request.principal = await options.identity.resolveSecret(token, ["api"]);
+      request.authMethod = request.principal ? "bearer" : null;
+      if (!request.principal) throw unauthorized("the bearer token is not valid");
+      return;
+    }
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (cookie) {
+      const principal = await options.identity.resolveSecret(cookie, ["session"]);
+      if (!principal) return;
+      // Cookies ride along on cross-site requests; a write authenticated by one must come from our origin.
+      if (!SAFE_METHODS.has(request.method)) {
+        const origin = request.headers.origin;
+        if (typeof origin !== "string" || !allowed.has(origin)) {
+          throw forbidden("cookie-authenticated writes must come from the app's own origin");
+        }
+      }
+      request.principal = principal;
+      request.authMethod = "cookie";
+    }
+  });
+}
+
+/** preHandler for routes that need a caller. */
+export async function requireAuth(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  if (!request.principal) throw unauthorized();
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}

@@ -1,0 +1,168 @@
+import { PrincipalKindSchema, UserRoleSchema, WorkspaceNameSchema } from "@agentboard/protocol";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_AGENT_SCOPES } from "./auth/principal.js";
+import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
+import { appOrigin } from "./app.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import { seedDemoDashboard } from "./demo/demo-dashboard.js";
+import { createLogger } from "./observability/logger.js";
+import { openEmbeddedRuntime } from "./runtime/embedded.js";
+import { LOGIN_CODE_TTL_MS, startServer } from "./runtime/start-server.js";
+
+/** Exit codes: 1 runtime failure, 2 bad usage or configuration. */
+class UsageError extends Error {}
+
+function parseInteger(name: string, min: number, max: number) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return Number(value);
+  };
+}
+
+function configFrom(flags: Record<string, unknown>): Config {
+  const config = loadConfig({ flags });
+  for (const warning of config.warnings) process.stderr.write(`agentboard: warning: ${warning}\n`);
+  return config;
+}
+
+/** Commands that work on the embedded store directly (the server may be running: SQLite WAL allows it). */
+async function withEmbeddedStore<T>(config: Config, task: (runtime: Awaited<ReturnType<typeof openEmbeddedRuntime>>) => Promise<T>) {
+  if (config.mode === "cluster") throw new UsageError("cluster mode is not available in this version; unset AGENTBOARD_REDIS_URL and AGENTBOARD_DATABASE_URL");
+  const runtime = await openEmbeddedRuntime({
+    dataDir: config.dataDir,
+    patchLogLimit: config.patchLogLimit,
+    log: createLogger("silent"),
+  });
+  try {
+    return await task(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+export function buildCli(): Command {
+  const program = new Command("agentboard")
+    .description("agentboard: a live, shared, human-supervised surface for AI agents")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(`agentboard: ${text.replace(/^error: /, "")}`) });
+
+  const dataDir = () => new Option("--data-dir <dir>", "where the embedded store lives (default ./.agentboard)");
+  const configFile = () => new Option("--config <file>", "JSON config file (keys as in docs/configuration.md)");
+
+  program
+    .command("start")
+    .description("run the server in embedded mode and print a one-time login URL")
+    .option("--port <port>", "port to listen on (default 7800)")
+    .option("--host <host>", "interface to bind (default 127.0.0.1)")
+    .addOption(dataDir())
+    .addOption(configFile())
+    .option("--demo", "fill the owner's dashboard with sample widgets of every type")
+    .action(async (flags: Record<string, unknown>) => {
+      const config = configFrom(flags);
+      const server = await startServer(config);
+      if (config.demo) await seedDemoDashboard(server.runtime.dashboards, server.owner);
+      const stop = async (signal: string) => {
+        server.logger.info({ signal }, "shutting down");
+        await server.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+      const loginUrl = await server.loginUrl();
+      process.stdout.write(
+        [
+          "",
+          `agentboard is running at ${server.url} (embedded store in ${config.dataDir})`,
+          `Open this one-time login URL (valid ${LOGIN_CODE_TTL_MS / 3_600_000} h, works once):`,
+          `  ${loginUrl}`,
+          `API docs: ${server.url}/docs    health: ${server.url}/readyz`,
+          "",
+        ].join("\n"),
+      );
+    });
+
+  program
+    .command("login-url")
+    .description("print a fresh one-time login URL for the owner of workspace default")
+    .addOption(dataDir())
+    .addOption(configFile())
+    .option("--port <port>", "port the running server listens on (for the printed URL)")
+    .option("--host <host>", "host the running server listens on (for the printed URL)")
+    .action(async (flags: Record<string, unknown>) => {
+      const config = configFrom(flags);
+      await withEmbeddedStore(config, async (runtime) => {
+        const workspace = await runtime.identity.ensureWorkspace("default");
+        const owner = await runtime.identity.findFirstOwner(workspace);
+        if (!owner) throw new UsageError("workspace default has no owner yet: run `agentboard start` once first");
+        const { secret } = await runtime.identity.issueSecret(owner, "login_code", LOGIN_CODE_TTL_MS);
+        process.stdout.write(`${appOrigin(config)}/?login=${secret}\n`);
+      });
+    });
+
+  const token = program.command("token").description("manage API tokens");
+  token
+    .command("create")
+    .description("create a token for a user or an agent; the token is printed alone on the last line")
+    .addOption(new Option("--kind <kind>", "user or agent").choices(PrincipalKindSchema.options).makeOptionMandatory())
+    .requiredOption("--name <name>", "principal name (created if new)")
+    .addOption(new Option("--role <role>", "role of a user (default member)").choices(UserRoleSchema.options))
+    .option("--workspace <workspace>", "workspace slug, created if it does not exist", "default")
+    .option("--scopes <scopes>", `agent scopes, comma-separated (default ${DEFAULT_AGENT_SCOPES.join(",")})`)
+    .addOption(dataDir())
+    .addOption(configFile())
+    .action(async (flags: { kind: "user" | "agent"; name: string; role?: "owner" | "admin" | "member" | "viewer"; workspace: string; scopes?: string; dataDir?: string; config?: string }) => {
+      if (!WorkspaceNameSchema.safeParse(flags.workspace).success) {
+        throw new UsageError(`--workspace must be a slug of a-z, 0-9 and - (got "${flags.workspace}")`);
+      }
+      if (flags.kind === "agent" && flags.role) throw new UsageError("--role applies to users only; agents have --scopes");
+      const name = flags.name.trim();
+      if (!/^[\w.@ -]{1,100}$/.test(name)) throw new UsageError("--name must be 1–100 letters, digits, spaces or _ . @ -");
+      const config = configFrom({ dataDir: flags.dataDir, config: flags.config });
+      await withEmbeddedStore(config, async (runtime) => {
+        const workspace = await runtime.identity.ensureWorkspace(flags.workspace);
+        const principal = await runtime.identity.ensurePrincipal({
+          workspace,
+          kind: flags.kind,
+          name,
+          role: flags.role,
+          scopes: flags.scopes ? flags.scopes.split(",").map((s) => s.trim()).filter(Boolean) : DEFAULT_AGENT_SCOPES,
+        });
+        const { secret } = await runtime.identity.issueSecret(principal, "api");
+        const what = principal.kind === "user" ? `user ${principal.name} (${principal.role})` : `agent ${principal.name}`;
+        process.stdout.write(`Token for ${what} in workspace ${workspace.name}, id ${principal.id}. It is shown only once:\n${secret}\n`);
+      });
+    });
+
+  program
+    .command("wait-ready")
+    .description("wait until a server answers /readyz with 200; fails at once if --pid exits")
+    .requiredOption("--url <url>", "base URL of the server, e.g. http://127.0.0.1:7800")
+    .option("--timeout <seconds>", "give up after this many seconds", parseInteger("--timeout", 1, 3600), 60)
+    .option("--pid <pid>", "process id of the server; stop waiting if it exits", parseInteger("--pid", 1, 2 ** 31))
+    .action(async (flags: { url: string; timeout: number; pid?: number }) => {
+      const result = await waitReady({ url: flags.url, timeoutMs: flags.timeout * 1000, pid: flags.pid });
+      if (!result.ok) {
+        process.stderr.write(`${formatWaitReadyFailure(result)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`ready after ${result.attempts} attempt(s), ${Math.round(result.elapsedMs)} ms\n`);
+    });
+
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`agentboard: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`agentboard: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

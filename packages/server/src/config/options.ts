@@ -1,0 +1,194 @@
+import { z } from "zod";
+import { boolean, integer, metricsKeyList, type OptionKind, oneOf, originList, text, url } from "./kinds.js";
+
+/** One row of the configuration table: what --help and the README show. */
+export interface ConfigOptionDoc {
+  /** camelCase name: the key in the resolved config, in the JSON config file and in commander's flags. */
+  readonly key: string;
+  readonly env: string;
+  readonly flag?: string;
+  /** The default as shown in docs. */
+  readonly default: string;
+  /** Completes "must be …"; the same words the error line uses. */
+  readonly allowed: string;
+  readonly description: string;
+  readonly secret: boolean;
+}
+
+interface OptionSpec extends OptionKind {
+  readonly env: string;
+  readonly flag?: string;
+  readonly description: string;
+}
+
+/**
+ * Every server setting, once. Parsing, error lines, the resolved type and the docs table are all generated
+ * from this table, so adding a row here is the whole job of adding an option.
+ */
+export const OPTIONS = {
+  port: {
+    env: "AGENTBOARD_PORT",
+    flag: "--port",
+    description: "TCP port to listen on; 0 picks a free port (tests)",
+    ...integer(0, 65535, 7800),
+  },
+  host: {
+    env: "AGENTBOARD_HOST",
+    flag: "--host",
+    description: "interface to listen on",
+    ...text("127.0.0.1"),
+  },
+  dataDir: {
+    env: "AGENTBOARD_DATA_DIR",
+    flag: "--data-dir",
+    description: "directory of the embedded store; relative paths resolve against the working directory",
+    ...text("./.agentboard", "a directory path"),
+  },
+  nodeEnv: {
+    env: "NODE_ENV",
+    description: "production turns insecure settings into start errors",
+    ...oneOf(["development", "production", "test"], "development"),
+  },
+  stateTtlDays: {
+    env: "AGENTBOARD_STATE_TTL_DAYS",
+    description: "dashboard documents untouched this long may be dropped",
+    ...integer(1, 365, 30),
+  },
+  patchLogLimit: {
+    env: "AGENTBOARD_PATCH_LOG_LIMIT",
+    description: "patches kept per dashboard for catch-up and rebase",
+    ...integer(10, 100_000, 1000),
+  },
+  metricsKeys: {
+    env: "AGENTBOARD_METRICS_KEYS",
+    description: "keys accepted by /metrics; two can overlap during rotation",
+    secret: true,
+    ...metricsKeyList(),
+  },
+  metricsPublic: {
+    env: "AGENTBOARD_METRICS_PUBLIC",
+    description: "serve /metrics; in production this requires a metrics key",
+    ...boolean(false),
+  },
+  bodyLimitBytes: {
+    env: "AGENTBOARD_BODY_LIMIT_BYTES",
+    description: "largest accepted request body",
+    ...integer(1024, 16_777_216, 1_048_576),
+  },
+  maxJsonDepth: {
+    env: "AGENTBOARD_MAX_JSON_DEPTH",
+    description: "deepest accepted JSON nesting, checked before parsing work",
+    ...integer(4, 256, 64),
+  },
+  rateLimitPerMinute: {
+    env: "AGENTBOARD_RATE_LIMIT_PER_MINUTE",
+    description: "requests per minute per principal (per IP when anonymous)",
+    ...integer(1, 1_000_000, 1200),
+  },
+  logLevel: {
+    env: "AGENTBOARD_LOG_LEVEL",
+    description: "pino log level",
+    ...oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+  },
+  publicUrl: {
+    env: "AGENTBOARD_PUBLIC_URL",
+    description: "URL browsers use; printed in the login URL and accepted as browser Origin",
+    ...url(["http:", "https:"], { defaultText: "http://HOST:PORT" }),
+  },
+  allowedOrigins: {
+    env: "AGENTBOARD_ALLOWED_ORIGINS",
+    description: "further browser Origins accepted besides the public URL",
+    ...originList(),
+  },
+  demo: {
+    env: "AGENTBOARD_DEMO",
+    flag: "--demo",
+    description: "run the demo agents that fill a dashboard and ask for an approval",
+    ...boolean(false),
+  },
+  redisUrl: {
+    env: "AGENTBOARD_REDIS_URL",
+    description: "cluster mode: Redis for fan-out (needs AGENTBOARD_DATABASE_URL too)",
+    ...url(["redis:", "rediss:"], { secret: true }),
+  },
+  databaseUrl: {
+    env: "AGENTBOARD_DATABASE_URL",
+    description: "cluster mode: PostgreSQL store (needs AGENTBOARD_REDIS_URL too)",
+    ...url(["postgres:", "postgresql:"], { secret: true }),
+  },
+  redisPrefix: {
+    env: "AGENTBOARD_REDIS_PREFIX",
+    description: "namespaces every Redis key and channel so deployments can share one Redis",
+    ...text("agentboard:"),
+  },
+} satisfies Record<string, OptionSpec>;
+
+export type OptionKey = keyof typeof OPTIONS;
+
+/** The table as plain rows, for loops that do not care about each option's value type. */
+export const OPTION_SPECS = Object.entries(OPTIONS as Record<string, OptionSpec>) as [
+  OptionKey,
+  OptionSpec,
+][];
+
+type Shape<T extends Record<string, OptionSpec>> = { -readonly [K in keyof T]: T[K]["schema"] };
+
+function shapeOf<T extends Record<string, OptionSpec>>(specs: T): Shape<T> {
+  return Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, spec.schema])) as Shape<T>;
+}
+
+/**
+ * The resolved configuration. Parsing `{}` yields every default (with `dataDir` still relative: only
+ * `loadConfig` knows the working directory); parsing a resolved config returns it unchanged.
+ */
+export const ConfigSchema = z.object({
+  ...shapeOf(OPTIONS),
+  /** Derived: both cluster URLs set means "cluster", neither means "embedded" (SQLite in dataDir). */
+  mode: z.enum(["embedded", "cluster"]).default("embedded"),
+  /** Non-fatal findings (unknown AGENTBOARD_* variables, development-only leniency) for the CLI to log. */
+  warnings: z.array(z.string()).default(() => []),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export const CONFIG_OPTIONS: readonly ConfigOptionDoc[] = Object.freeze(
+  OPTION_SPECS.map(([key, spec]) => ({
+    key,
+    env: spec.env,
+    ...(spec.flag ? { flag: spec.flag } : {}),
+    default: spec.defaultText,
+    allowed: spec.allowed,
+    description: spec.description,
+    secret: spec.secret ?? false,
+  })),
+);
+
+/** The config file is not a setting of its own, but users look for it in the same table. */
+export const CONFIG_FILE_ENV = "AGENTBOARD_CONFIG";
+const CONFIG_FILE_ROW: ConfigOptionDoc = {
+  key: "(config file)",
+  env: CONFIG_FILE_ENV,
+  flag: "--config",
+  default: "none",
+  allowed: "a JSON file whose keys are the option names above",
+  description: "read settings from a file; env vars and flags override it",
+  secret: false,
+};
+
+const cell = (value: string) => value.replaceAll("|", "\\|");
+const codeCell = (value: string | undefined) => (value ? `\`${value}\`` : "—");
+
+/** Markdown table for the README; precedence is defaults < file < env < flags. */
+export function renderConfigTable(): string {
+  const rows = [...CONFIG_OPTIONS, CONFIG_FILE_ROW].map((doc) =>
+    [
+      doc.key.startsWith("(") ? doc.key : codeCell(doc.key),
+      codeCell(doc.env),
+      codeCell(doc.flag),
+      doc.default,
+      doc.allowed,
+    ].map(cell),
+  );
+  const header = ["option", "env var", "flag", "default", "allowed"];
+  return [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
+}

@@ -1,0 +1,110 @@
+import {
+  ApiErrorSchema,
+  DashboardDocumentSchema,
+  DashboardParamsSchema,
+  PatchStateBodySchema,
+  PutStateBodySchema,
+  RevResponseSchema,
+  WidgetInputSchema,
+  WidgetParamsSchema,
+  WidgetResponseSchema,
+} from "@agentboard/protocol";
+import type { FastifyInstance } from "fastify";
+import type { z } from "zod";
+import { principalOf, requireAuth } from "../auth/auth-plugin.js";
+import { principalRef } from "../auth/principal.js";
+import { resolveDashboard } from "./dashboard-access.js";
+import type { DashboardService } from "./dashboard-service.js";
+
+type DashboardParams = z.infer<typeof DashboardParamsSchema>;
+type WidgetParams = z.infer<typeof WidgetParamsSchema>;
+
+const errors = { 401: ApiErrorSchema, 403: ApiErrorSchema, 409: ApiErrorSchema, 422: ApiErrorSchema };
+
+/** REST surface of dashboard documents (contract.md "Dashboards"); all writes go through DashboardService. */
+export function registerDashboardRoutes(app: FastifyInstance, dashboards: DashboardService): void {
+  const base = "/api/dashboards/:id";
+  const tags = ["dashboards"];
+
+  app.get(
+    `${base}/state`,
+    { preHandler: requireAuth, schema: { tags, params: DashboardParamsSchema, response: { 200: DashboardDocumentSchema, ...errors } } },
+    async (request) => {
+      const { id } = request.params as DashboardParams;
+      return dashboards.get(resolveDashboard(principalOf(request), id, "read"));
+    },
+  );
+
+  app.put(
+    `${base}/state`,
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: DashboardParamsSchema, body: PutStateBodySchema, response: { 200: RevResponseSchema, ...errors } },
+    },
+    async (request) => {
+      const { id } = request.params as DashboardParams;
+      const principal = principalOf(request);
+      const { rev } = await dashboards.put(
+        resolveDashboard(principal, id, "write"),
+        request.body as z.infer<typeof PutStateBodySchema>,
+        principalRef(principal),
+      );
+      return { rev };
+    },
+  );
+
+  app.patch(
+    `${base}/state`,
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: DashboardParamsSchema, body: PatchStateBodySchema, response: { 200: RevResponseSchema, ...errors } },
+    },
+    async (request) => {
+      const { id } = request.params as DashboardParams;
+      const principal = principalOf(request);
+      const { rev } = await dashboards.patch(
+        resolveDashboard(principal, id, "write"),
+        request.body as z.infer<typeof PatchStateBodySchema>,
+        principalRef(principal),
+      );
+      return { rev };
+    },
+  );
+
+  app.delete(`${base}/state`, { preHandler: requireAuth, schema: { tags, params: DashboardParamsSchema } }, async (request, reply) => {
+    const { id } = request.params as DashboardParams;
+    const principal = principalOf(request);
+    await dashboards.reset(resolveDashboard(principal, id, "write"), principalRef(principal));
+    return reply.status(204).send();
+  });
+
+  app.put(
+    `${base}/widgets/:widgetId`,
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: WidgetParamsSchema, body: WidgetInputSchema, response: { 200: WidgetResponseSchema, ...errors } },
+    },
+    async (request) => {
+      const { id, widgetId } = request.params as WidgetParams;
+      const principal = principalOf(request);
+      const { rev, widget } = await dashboards.upsertWidget(
+        resolveDashboard(principal, id, "write"),
+        widgetId,
+        request.body as z.infer<typeof WidgetInputSchema>,
+        principalRef(principal),
+      );
+      return { rev, widget };
+    },
+  );
+
+  app.delete(
+    `${base}/widgets/:widgetId`,
+    { preHandler: requireAuth, schema: { tags, params: WidgetParamsSchema, response: { 200: RevResponseSchema, ...errors } } },
+    async (request) => {
+      const { id, widgetId } = request.params as WidgetParams;
+      const principal = principalOf(request);
+      const { rev } = await dashboards.removeWidget(resolveDashboard(principal, id, "write"), widgetId, principalRef(principal));
+      return { rev };
+    },
+  );
+}

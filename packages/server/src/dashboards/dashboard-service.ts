@@ -1,0 +1,251 @@
+import {
+  applyDashboardPatch,
+  CURRENT_SCHEMA_VERSION,
+  checkDashboardPatch,
+  type DashboardDocument,
+  type DashboardState,
+  defaultDashboardState,
+  GRID_COLUMNS,
+  type JsonPatchOp,
+  loadDashboardState,
+  overlappingPaths,
+  PatchApplyError,
+  validateDashboardState,
+  type Widget,
+  type WidgetInput,
+  type WidgetType,
+} from "@agentboard/protocol";
+import { conflict, invalid, notFound, unavailable } from "../http/errors.js";
+import { KeyedQueue } from "../util/keyed-queue.js";
+import type { ChangeOrigin, DashboardKey, DashboardStore } from "./dashboard-store.js";
+
+export interface DashboardChange {
+  key: DashboardKey;
+  rev: number;
+  ops: JsonPatchOp[];
+  origin: ChangeOrigin;
+}
+
+export interface WriteResult {
+  rev: number;
+  /** True when a (clientId, mutationId) replay returned the first answer and applied nothing. */
+  replayed?: boolean;
+}
+
+export interface DashboardServiceOptions {
+  store: DashboardStore;
+  /** Log entries kept per document (AGENTBOARD_PATCH_LOG_LIMIT). */
+  patchLogLimit: number;
+  now?: () => Date;
+  log: { error(details: object, message: string): void };
+}
+
+/** A compare-and-set lost to another node is retried this many times before answering 503. */
+const MAX_COMMIT_ATTEMPTS = 5;
+
+const DEFAULT_WIDTH: Record<WidgetType, number> = {
+  project_status: 4,
+  task_list: 6,
+  metrics: 6,
+  alert: 6,
+  activity: 4,
+  chart: 6,
+  table: 8,
+  note: 4,
+};
+
+const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
+
+/**
+ * The one write path for dashboard documents (REST, WebSocket, widget upserts and MCP tools all come here):
+ * validate → serialise per document → rebase or conflict → apply + validate → durable commit → notify.
+ */
+export class DashboardService {
+  private readonly queue = new KeyedQueue();
+  private readonly listeners = new Set<(change: DashboardChange) => void>();
+  private readonly store: DashboardStore;
+  private readonly patchLogLimit: number;
+  private readonly now: () => Date;
+  private readonly log: DashboardServiceOptions["log"];
+
+  constructor(options: DashboardServiceOptions) {
+    this.store = options.store;
+    this.patchLogLimit = options.patchLogLimit;
+    this.now = options.now ?? (() => new Date());
+    this.log = options.log;
+  }
+
+  /** Called after every durable commit, in rev order per document. Returns the unsubscribe function. */
+  onChange(listener: (change: DashboardChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async get(key: DashboardKey): Promise<DashboardDocument> {
+    const stored = await this.store.read(key);
+    if (!stored) return { rev: 0, schemaVersion: CURRENT_SCHEMA_VERSION, updatedAt: null, state: defaultDashboardState() };
+    const { state } = loadDashboardState(stored.state);
+    return { rev: stored.rev, schemaVersion: state.schemaVersion, updatedAt: stored.updatedAt, state };
+  }
+
+  /** JSON Patch against `baseRev`; a stale base is rebased when no path changed since overlaps. */
+  async patch(
+    key: DashboardKey,
+    input: { baseRev: number; ops: JsonPatchOp[]; clientId?: string; mutationId?: string },
+    principal: string,
+  ): Promise<WriteResult> {
+    // Path and value checks run before queueing, so bad input costs no lock time.
+    const paths = checkDashboardPatch(input.ops);
+    const origin: ChangeOrigin = { principal, clientId: input.clientId, mutationId: input.mutationId };
+    return this.write(key, origin, async (doc) => {
+      if (input.baseRev > doc.rev) {
+        throw conflict(`baseRev ${input.baseRev} is ahead of the document (rev ${doc.rev})`, { rev: doc.rev, paths });
+      }
+      const stale = input.baseRev < doc.rev;
+      if (stale) {
+        const changes = await this.store.changesSince(key, input.baseRev);
+        // A base older than the log: every path may have changed, so everything overlaps.
+        const changed = changes === null ? [""] : changes.flatMap((c) => c.paths);
+        const overlap = overlappingPaths(changed, paths);
+        if (overlap.length > 0) {
+          throw conflict(`the document changed at ${overlap.join(", ")} since rev ${input.baseRev}`, {
+            rev: doc.rev,
+            paths: overlap,
+          });
+        }
+      }
+      try {
+        return { ops: input.ops, paths, state: applyDashboardPatch(doc.state, input.ops).state };
+      } catch (error) {
+        // Ops that no longer apply on top of newer changes are a conflict, not bad input.
+        if (stale && error instanceof PatchApplyError) {
+          throw conflict(error.message, { rev: doc.rev, paths });
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** Replaces the whole state; only from the current rev (no rebase of a whole-document write). */
+  async put(key: DashboardKey, input: { baseRev: number; state: unknown }, principal: string): Promise<WriteResult> {
+    const state = validateDashboardState(input.state);
+    return this.write(key, { principal }, async (doc) => {
+      if (input.baseRev !== doc.rev) {
+        throw conflict(`baseRev ${input.baseRev} is not the current rev ${doc.rev}`, { rev: doc.rev });
+      }
+      return { ops: replaceRootsOps(state), paths: ROOT_REPLACE_PATHS, state };
+    });
+  }
+
+  /** DELETE: resets to the default state as a normal write, so revs keep increasing and subscribers see it. */
+  async reset(key: DashboardKey, principal: string): Promise<WriteResult> {
+    const state = defaultDashboardState();
+    return this.write(key, { principal }, async () => ({ ops: replaceRootsOps(state), paths: ROOT_REPLACE_PATHS, state }));
+  }
+
+  /** Creates or replaces one widget; a new widget is placed at the bottom of the grid. */
+  async upsertWidget(
+    key: DashboardKey,
+    widgetId: string,
+    input: WidgetInput,
+    principal: string,
+  ): Promise<WriteResult & { widget: Widget }> {
+    if (input.id !== undefined && input.id !== widgetId) {
+      throw invalid(`body id "${input.id}" does not match the widget id "${widgetId}" in the URL`);
+    }
+    let written: Widget | undefined;
+    const result = await this.write(key, { principal }, async (doc) => {
+      const { id: _ignored, ...rest } = input;
+      const widget = {
+        status: "ready",
+        ...rest,
+        id: widgetId,
+        updatedAt: this.now().toISOString(),
+        updatedBy: principal,
+      } as Widget;
+      const exists = Object.hasOwn(doc.state.widgets, widgetId);
+      const ops: JsonPatchOp[] = [{ op: exists ? "replace" : "add", path: `/widgets/${widgetId}`, value: widget }];
+      const placed = doc.state.layout.items.some((item) => item.widgetId === widgetId);
+      if (!placed) ops.push({ op: "add", path: "/layout/items/-", value: placeBelow(doc.state, widgetId, input.type) });
+      const applied = applyDashboardPatch(doc.state, ops);
+      written = applied.state.widgets[widgetId];
+      return { ops, paths: applied.paths, state: applied.state };
+    });
+    return { ...result, widget: written! };
+  }
+
+  async removeWidget(key: DashboardKey, widgetId: string, principal: string): Promise<WriteResult> {
+    return this.write(key, { principal }, async (doc) => {
+      if (!Object.hasOwn(doc.state.widgets, widgetId)) throw notFound(`widget "${widgetId}" does not exist`);
+      const ops: JsonPatchOp[] = [{ op: "remove", path: `/widgets/${widgetId}` }];
+      const index = doc.state.layout.items.findIndex((item) => item.widgetId === widgetId);
+      if (index >= 0) ops.push({ op: "remove", path: `/layout/items/${index}` });
+      const applied = applyDashboardPatch(doc.state, ops);
+      return { ops, paths: applied.paths, state: applied.state };
+    });
+  }
+
+  /** Expired documents (AGENTBOARD_STATE_TTL_DAYS) are dropped; returns how many. */
+  dropExpired(ttlDays: number): Promise<number> {
+    return this.store.dropExpired(new Date(this.now().getTime() - ttlDays * 86_400_000));
+  }
+
+  /** Keys with writes queued or running (leak checks). */
+  get pendingWrites(): number {
+    return this.queue.size;
+  }
+
+  private write(
+    key: DashboardKey,
+    origin: ChangeOrigin,
+    compute: (doc: DashboardDocument) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState }>,
+  ): Promise<WriteResult> {
+    return this.queue.run(`${key.workspaceId}\u0000${key.dashboardId}`, async () => {
+      for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+        if (origin.clientId && origin.mutationId) {
+          const rev = await this.store.findMutation(key, origin.clientId, origin.mutationId);
+          if (rev !== null) return { rev, replayed: true };
+        }
+        const doc = await this.get(key);
+        const next = await compute(doc);
+        const result = await this.store.commit({
+          key,
+          expectedRev: doc.rev,
+          state: next.state,
+          entry: { ops: next.ops, paths: next.paths, origin, at: this.now().toISOString() },
+          logLimit: this.patchLogLimit,
+        });
+        if (result.ok) {
+          this.emit({ key, rev: result.rev, ops: next.ops, origin });
+          return { rev: result.rev };
+        }
+        // Another node committed first: re-read and decide again (rebase or conflict) on the new rev.
+      }
+      throw unavailable(`dashboard ${key.dashboardId} is too contended; retry`);
+    });
+  }
+
+  private emit(change: DashboardChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        // A failing listener must not turn a durable commit into an error for the writer; it is logged.
+        this.log.error({ err: error, dashboardId: change.key.dashboardId, rev: change.rev }, "dashboard change listener failed");
+      }
+    }
+  }
+}
+
+function replaceRootsOps(state: DashboardState): JsonPatchOp[] {
+  return [
+    { op: "replace", path: "/layout", value: state.layout },
+    { op: "replace", path: "/preferences", value: state.preferences },
+    { op: "replace", path: "/widgets", value: state.widgets },
+  ];
+}
+
+function placeBelow(state: DashboardState, widgetId: string, type: WidgetType) {
+  const y = state.layout.items.reduce((max, item) => Math.max(max, item.y + item.h), 0);
+  return { widgetId, x: 0, y: Math.min(y, 10_000), w: Math.min(DEFAULT_WIDTH[type], GRID_COLUMNS), h: 4 };
+}

@@ -1,0 +1,64 @@
+import type { DashboardState, JsonPatchOp } from "@agentboard/protocol";
+
+/** Where a dashboard document lives: always scoped by workspace, so no query can cross tenants. */
+export interface DashboardKey {
+  workspaceId: string;
+  dashboardId: string;
+}
+
+export interface StoredDashboard {
+  rev: number;
+  schemaVersion: number;
+  /** Raw stored state; the service migrates and validates it on every load. */
+  state: unknown;
+  updatedAt: string;
+}
+
+/** Who made a change: tags fan-out so a writer's own connection does not get its change echoed. */
+export interface ChangeOrigin {
+  principal: string;
+  clientId?: string;
+  mutationId?: string;
+}
+
+export interface PatchLogEntry {
+  rev: number;
+  ops: JsonPatchOp[];
+  /** Conflict paths of the ops (see checkDashboardPatch), used to decide whether a stale write can rebase. */
+  paths: string[];
+  origin: ChangeOrigin;
+  at: string;
+}
+
+export interface CommitInput {
+  key: DashboardKey;
+  /** The rev the new state was computed from; the commit fails if the stored rev moved on. */
+  expectedRev: number;
+  state: DashboardState;
+  entry: Omit<PatchLogEntry, "rev">;
+  /** How many log entries to keep for this document after the commit. */
+  logLimit: number;
+}
+
+export type CommitResult = { ok: true; rev: number } | { ok: false; currentRev: number };
+
+/**
+ * Storage of dashboard documents. Implementations: SQLite (embedded), Redis (cluster). `commit` is an atomic
+ * compare-and-set of (state, rev + 1, log entry, idempotency record): it either happens whole and durably or
+ * not at all, which is the only guarantee the service relies on across nodes.
+ */
+export interface DashboardStore {
+  read(key: DashboardKey): Promise<StoredDashboard | null>;
+  commit(input: CommitInput): Promise<CommitResult>;
+  /**
+   * Log entries with rev > sinceRev in order, or null when the log no longer reaches back that far (the
+   * caller then needs a snapshot, or treats every path as changed).
+   */
+  changesSince(key: DashboardKey, sinceRev: number): Promise<PatchLogEntry[] | null>;
+  /** The rev a (clientId, mutationId) was committed at, if it was. */
+  findMutation(key: DashboardKey, clientId: string, mutationId: string): Promise<number | null>;
+  /** Drops documents not written since `before` (AGENTBOARD_STATE_TTL_DAYS); returns how many. */
+  dropExpired(before: Date): Promise<number>;
+  /** Cheap liveness probe for /readyz. */
+  ping(): Promise<void>;
+}

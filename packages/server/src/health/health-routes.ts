@@ -1,0 +1,43 @@
+import type { FastifyInstance } from "fastify";
+
+export interface HealthCheck {
+  /** Component name in the /readyz body (contract.md: sqlite | redis | postgres | mcp | mesh). */
+  name: string;
+  /** Required components make the node unready when down; optional ones only report `degraded`. */
+  required: boolean;
+  check(): Promise<void>;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function runCheck(check: HealthCheck) {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check.check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: "ok" as const, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    return {
+      status: check.required ? ("down" as const) : ("degraded" as const),
+      error: error instanceof Error ? error.message : String(error),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `/healthz`: the process serves. `/readyz`: every required store answers, checked in parallel. */
+export function registerHealthRoutes(app: FastifyInstance, checks: readonly HealthCheck[]): void {
+  app.get("/healthz", { config: { rateLimit: false } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { config: { rateLimit: false } }, async (_request, reply) => {
+    const results = await Promise.all(checks.map(async (check) => [check.name, await runCheck(check)] as const));
+    const components = Object.fromEntries(results);
+    const ready = checks.every((check, i) => !check.required || results[i]?.[1].status === "ok");
+    return reply.status(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", components });
+  });
+}

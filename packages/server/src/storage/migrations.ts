@@ -1,0 +1,96 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+
+/**
+ * Versioned schema migrations, in order. Each runs once (Kysely records them in `kysely_migration`); a
+ * released migration is never edited, a change is a new entry. Written with the schema builder so the same
+ * list runs on SQLite and PostgreSQL.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  "001_identity_and_dashboards": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("workspaces")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull().unique())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("principals")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("workspace_id", "text", (c) => c.notNull().references("workspaces.id").onDelete("cascade"))
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("role", "text")
+        .addColumn("scopes", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("principals_workspace_kind_name", ["workspace_id", "kind", "name"])
+        .execute();
+      await db.schema
+        .createTable("tokens")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("token_hash", "text", (c) => c.notNull().unique())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("principal_id", "text", (c) => c.notNull().references("principals.id").onDelete("cascade"))
+        .addColumn("workspace_id", "text", (c) => c.notNull().references("workspaces.id").onDelete("cascade"))
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("expires_at", "text")
+        .addColumn("used_at", "text")
+        .addColumn("revoked_at", "text")
+        .execute();
+      await db.schema
+        .createTable("dashboards")
+        .addColumn("workspace_id", "text", (c) => c.notNull().references("workspaces.id").onDelete("cascade"))
+        .addColumn("dashboard_id", "text", (c) => c.notNull())
+        .addColumn("rev", "integer", (c) => c.notNull())
+        .addColumn("schema_version", "integer", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("dashboards_pk", ["workspace_id", "dashboard_id"])
+        .execute();
+      await db.schema.createIndex("dashboards_updated_at").on("dashboards").column("updated_at").execute();
+      await db.schema
+        .createTable("dashboard_patches")
+        .addColumn("workspace_id", "text", (c) => c.notNull())
+        .addColumn("dashboard_id", "text", (c) => c.notNull())
+        .addColumn("rev", "integer", (c) => c.notNull())
+        .addColumn("ops", "text", (c) => c.notNull())
+        .addColumn("paths", "text", (c) => c.notNull())
+        .addColumn("client_id", "text")
+        .addColumn("mutation_id", "text")
+        .addColumn("origin", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("dashboard_patches_pk", ["workspace_id", "dashboard_id", "rev"])
+        .execute();
+      await db.schema
+        .createTable("dashboard_mutations")
+        .addColumn("workspace_id", "text", (c) => c.notNull())
+        .addColumn("dashboard_id", "text", (c) => c.notNull())
+        .addColumn("client_id", "text", (c) => c.notNull())
+        .addColumn("mutation_id", "text", (c) => c.notNull())
+        .addColumn("rev", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("dashboard_mutations_pk", ["workspace_id", "dashboard_id", "client_id", "mutation_id"])
+        .execute();
+      await db.schema.createIndex("dashboard_mutations_created_at").on("dashboard_mutations").column("created_at").execute();
+    },
+  },
+};
+
+class InlineMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InlineMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
