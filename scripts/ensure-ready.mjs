@@ -12,7 +12,8 @@ const run = (cmd) => execSync(cmd, { cwd: root, stdio: "inherit" });
 
 const installed = join(root, "node_modules", ".package-lock.json");
 const lock = join(root, "package-lock.json");
-const stale = !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
+const stale =
+  !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
 if (stale) {
   console.log("agentboard: installing dependencies (npm ci)…");
   run("npm ci --no-audit --no-fund");

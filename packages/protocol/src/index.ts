@@ -28,6 +28,21 @@ export {
   UserRoleSchema,
   WorkspaceNameSchema,
 } from "./api/identity-api.js";
+export {
+  CODEC_VERSION,
+  CodecError,
+  DEFAULT_STATE_ENCODING,
+  type DecodeStateOptions,
+  decodeState,
+  type EncodedState,
+  EncodedStateSchema,
+  type EncodeStateOptions,
+  encodeState,
+  parseEncodedState,
+  STATE_ENCODINGS,
+  type StateEncoding,
+  serializeEncodedState,
+} from "./codec/index.js";
 export { applyDashboardPatch, checkDashboardPatch } from "./dashboard/dashboard-patch.js";
 export {
   CURRENT_SCHEMA_VERSION,
@@ -78,10 +93,19 @@ export {
 export { applyJsonPatch, getAtPointer } from "./json-patch/apply-patch.js";
 export { overlappingPaths, pathsOverlap } from "./json-patch/conflict-paths.js";
 export { formatPointer, parsePointer } from "./json-patch/json-pointer.js";
-export { type JsonPatch, type JsonPatchOp, JsonPatchOpSchema, JsonPatchSchema } from "./json-patch/patch-op.js";
+export {
+  type JsonPatch,
+  type JsonPatchOp,
+  JsonPatchOpSchema,
+  JsonPatchSchema,
+} from "./json-patch/patch-op.js";
 export { assertSafeJson, deepEqual } from "./json-value.js";
 export { ID_PATTERN, LIMITS } from "./limits.js";
-export { DASHBOARD_MIGRATIONS, dashboardMigrations, loadDashboardState } from "./migrations/dashboard-migrations.js";
+export {
+  DASHBOARD_MIGRATIONS,
+  dashboardMigrations,
+  loadDashboardState,
+} from "./migrations/dashboard-migrations.js";
 export {
   createMigrationRegistry,
   type JsonObject,

@@ -1,5 +1,5 @@
-import { JsonTooDeepError, PatchPathError } from "./errors/index.js";
 import { FORBIDDEN_SEGMENTS } from "./dashboard/primitives.js";
+import { JsonTooDeepError, PatchPathError } from "./errors/index.js";
 import { LIMITS } from "./limits.js";
 
 /**
@@ -14,12 +14,18 @@ export function assertSafeJson(value: unknown, maxDepth: number = LIMITS.maxJson
     if (typeof current !== "object" || current === null) continue;
     if (depth >= maxDepth) throw new JsonTooDeepError(maxDepth);
     if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) stack.push({ value: current[i], depth: depth + 1, path: `${path}/${i}` });
+      for (let i = 0; i < current.length; i++)
+        stack.push({ value: current[i], depth: depth + 1, path: `${path}/${i}` });
       continue;
     }
     for (const key of Object.keys(current)) {
-      if (FORBIDDEN_SEGMENTS.has(key)) throw new PatchPathError(`${path}/${key}`, `"${key}" is a reserved name`);
-      stack.push({ value: (current as Record<string, unknown>)[key], depth: depth + 1, path: `${path}/${key}` });
+      if (FORBIDDEN_SEGMENTS.has(key))
+        throw new PatchPathError(`${path}/${key}`, `"${key}" is a reserved name`);
+      stack.push({
+        value: (current as Record<string, unknown>)[key],
+        depth: depth + 1,
+        path: `${path}/${key}`,
+      });
     }
   }
 }
@@ -34,5 +40,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }

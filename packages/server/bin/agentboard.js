@@ -4,7 +4,9 @@ import { existsSync } from "node:fs";
 
 const cli = new URL("../dist/cli-main.js", import.meta.url);
 if (!existsSync(cli)) {
-  process.stderr.write("agentboard: not built yet; run `npm start` or `npm run build` in the repository first\n");
+  process.stderr.write(
+    "agentboard: not built yet; run `npm start` or `npm run build` in the repository first\n",
+  );
   process.exit(2);
 }
 await import(cli.href);

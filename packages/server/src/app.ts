@@ -34,7 +34,11 @@ export function appOrigin(config: Pick<Config, "publicUrl" | "host" | "port">, p
  * Builds the Fastify app from config and already-opened services; it does not listen, so tests can use
  * `inject()` or listen on port 0. No globals: two apps in one process do not share anything.
  */
-export async function buildApp(config: Config, services: AppServices, logger?: Logger): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  services: AppServices,
+  logger?: Logger,
+): Promise<FastifyInstance> {
   const production = config.nodeEnv === "production";
   // Typed as the default instance: a pino Logger instance makes Fastify's generics incompatible with the
   // plain FastifyInstance our capability modules take, though it is the same object at run time.
@@ -79,7 +83,7 @@ export async function buildApp(config: Config, services: AppServices, logger?: L
 
   registerHealthRoutes(app, services.healthChecks);
   registerSessionRoutes(app, services.identity, config.publicUrl?.startsWith("https:") ?? false);
-  registerDashboardRoutes(app, services.dashboards);
+  registerDashboardRoutes(app, services.dashboards, services.identity);
   registerPlaceholderPage(app);
   return app;
 }

@@ -1,8 +1,8 @@
 import { PrincipalKindSchema, UserRoleSchema, WorkspaceNameSchema } from "@agentboard/protocol";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { appOrigin } from "./app.js";
 import { DEFAULT_AGENT_SCOPES } from "./auth/principal.js";
 import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
-import { appOrigin } from "./app.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { seedDemoDashboard } from "./demo/demo-dashboard.js";
 import { createLogger } from "./observability/logger.js";
@@ -28,8 +28,14 @@ function configFrom(flags: Record<string, unknown>): Config {
 }
 
 /** Commands that work on the embedded store directly (the server may be running: SQLite WAL allows it). */
-async function withEmbeddedStore<T>(config: Config, task: (runtime: Awaited<ReturnType<typeof openEmbeddedRuntime>>) => Promise<T>) {
-  if (config.mode === "cluster") throw new UsageError("cluster mode is not available in this version; unset AGENTBOARD_REDIS_URL and AGENTBOARD_DATABASE_URL");
+async function withEmbeddedStore<T>(
+  config: Config,
+  task: (runtime: Awaited<ReturnType<typeof openEmbeddedRuntime>>) => Promise<T>,
+) {
+  if (config.mode === "cluster")
+    throw new UsageError(
+      "cluster mode is not available in this version; unset AGENTBOARD_REDIS_URL and AGENTBOARD_DATABASE_URL",
+    );
   const runtime = await openEmbeddedRuntime({
     dataDir: config.dataDir,
     patchLogLimit: config.patchLogLimit,
@@ -48,8 +54,10 @@ export function buildCli(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (text, write) => write(`agentboard: ${text.replace(/^error: /, "")}`) });
 
-  const dataDir = () => new Option("--data-dir <dir>", "where the embedded store lives (default ./.agentboard)");
-  const configFile = () => new Option("--config <file>", "JSON config file (keys as in docs/configuration.md)");
+  const dataDir = () =>
+    new Option("--data-dir <dir>", "where the embedded store lives (default ./.agentboard)");
+  const configFile = () =>
+    new Option("--config <file>", "JSON config file (keys as in docs/configuration.md)");
 
   program
     .command("start")
@@ -95,7 +103,8 @@ export function buildCli(): Command {
       await withEmbeddedStore(config, async (runtime) => {
         const workspace = await runtime.identity.ensureWorkspace("default");
         const owner = await runtime.identity.findFirstOwner(workspace);
-        if (!owner) throw new UsageError("workspace default has no owner yet: run `agentboard start` once first");
+        if (!owner)
+          throw new UsageError("workspace default has no owner yet: run `agentboard start` once first");
         const { secret } = await runtime.identity.issueSecret(owner, "login_code", LOGIN_CODE_TTL_MS);
         process.stdout.write(`${appOrigin(config)}/?login=${secret}\n`);
       });
@@ -105,42 +114,70 @@ export function buildCli(): Command {
   token
     .command("create")
     .description("create a token for a user or an agent; the token is printed alone on the last line")
-    .addOption(new Option("--kind <kind>", "user or agent").choices(PrincipalKindSchema.options).makeOptionMandatory())
+    .addOption(
+      new Option("--kind <kind>", "user or agent").choices(PrincipalKindSchema.options).makeOptionMandatory(),
+    )
     .requiredOption("--name <name>", "principal name (created if new)")
     .addOption(new Option("--role <role>", "role of a user (default member)").choices(UserRoleSchema.options))
     .option("--workspace <workspace>", "workspace slug, created if it does not exist", "default")
     .option("--scopes <scopes>", `agent scopes, comma-separated (default ${DEFAULT_AGENT_SCOPES.join(",")})`)
     .addOption(dataDir())
     .addOption(configFile())
-    .action(async (flags: { kind: "user" | "agent"; name: string; role?: "owner" | "admin" | "member" | "viewer"; workspace: string; scopes?: string; dataDir?: string; config?: string }) => {
-      if (!WorkspaceNameSchema.safeParse(flags.workspace).success) {
-        throw new UsageError(`--workspace must be a slug of a-z, 0-9 and - (got "${flags.workspace}")`);
-      }
-      if (flags.kind === "agent" && flags.role) throw new UsageError("--role applies to users only; agents have --scopes");
-      const name = flags.name.trim();
-      if (!/^[\w.@ -]{1,100}$/.test(name)) throw new UsageError("--name must be 1–100 letters, digits, spaces or _ . @ -");
-      const config = configFrom({ dataDir: flags.dataDir, config: flags.config });
-      await withEmbeddedStore(config, async (runtime) => {
-        const workspace = await runtime.identity.ensureWorkspace(flags.workspace);
-        const principal = await runtime.identity.ensurePrincipal({
-          workspace,
-          kind: flags.kind,
-          name,
-          role: flags.role,
-          scopes: flags.scopes ? flags.scopes.split(",").map((s) => s.trim()).filter(Boolean) : DEFAULT_AGENT_SCOPES,
+    .action(
+      async (flags: {
+        kind: "user" | "agent";
+        name: string;
+        role?: "owner" | "admin" | "member" | "viewer";
+        workspace: string;
+        scopes?: string;
+        dataDir?: string;
+        config?: string;
+      }) => {
+        if (!WorkspaceNameSchema.safeParse(flags.workspace).success) {
+          throw new UsageError(`--workspace must be a slug of a-z, 0-9 and - (got "${flags.workspace}")`);
+        }
+        if (flags.kind === "agent" && flags.role)
+          throw new UsageError("--role applies to users only; agents have --scopes");
+        const name = flags.name.trim();
+        if (!/^[\w.@ -]{1,100}$/.test(name))
+          throw new UsageError("--name must be 1–100 letters, digits, spaces or _ . @ -");
+        const config = configFrom({ dataDir: flags.dataDir, config: flags.config });
+        await withEmbeddedStore(config, async (runtime) => {
+          const workspace = await runtime.identity.ensureWorkspace(flags.workspace);
+          const principal = await runtime.identity.ensurePrincipal({
+            workspace,
+            kind: flags.kind,
+            name,
+            role: flags.role,
+            scopes: flags.scopes
+              ? flags.scopes
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : DEFAULT_AGENT_SCOPES,
+          });
+          const { secret } = await runtime.identity.issueSecret(principal, "api");
+          const what =
+            principal.kind === "user"
+              ? `user ${principal.name} (${principal.role})`
+              : `agent ${principal.name}`;
+          process.stdout.write(
+            `Token for ${what} in workspace ${workspace.name}, id ${principal.id}. It is shown only once:\n${secret}\n`,
+          );
         });
-        const { secret } = await runtime.identity.issueSecret(principal, "api");
-        const what = principal.kind === "user" ? `user ${principal.name} (${principal.role})` : `agent ${principal.name}`;
-        process.stdout.write(`Token for ${what} in workspace ${workspace.name}, id ${principal.id}. It is shown only once:\n${secret}\n`);
-      });
-    });
+      },
+    );
 
   program
     .command("wait-ready")
     .description("wait until a server answers /readyz with 200; fails at once if --pid exits")
     .requiredOption("--url <url>", "base URL of the server, e.g. http://127.0.0.1:7800")
     .option("--timeout <seconds>", "give up after this many seconds", parseInteger("--timeout", 1, 3600), 60)
-    .option("--pid <pid>", "process id of the server; stop waiting if it exits", parseInteger("--pid", 1, 2 ** 31))
+    .option(
+      "--pid <pid>",
+      "process id of the server; stop waiting if it exits",
+      parseInteger("--pid", 1, 2 ** 31),
+    )
     .action(async (flags: { url: string; timeout: number; pid?: number }) => {
       const result = await waitReady({ url: flags.url, timeoutMs: flags.timeout * 1000, pid: flags.pid });
       if (!result.ok) {

@@ -62,7 +62,11 @@ export function makeWidgets(): { [K in WidgetType]: Extract<Widget, { type: K }>
       status: "ready",
       updatedAt,
       updatedBy,
-      props: { severity: "warning", message: "Disk almost full", link: { label: "Details", href: "/ops/disk" } },
+      props: {
+        severity: "warning",
+        message: "Disk almost full",
+        link: { label: "Details", href: "/ops/disk" },
+      },
     },
     activity: {
       id: "activity",

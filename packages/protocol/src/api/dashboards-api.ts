@@ -22,8 +22,16 @@ export const DashboardDocumentSchema = z.object({
 });
 export type DashboardDocument = z.infer<typeof DashboardDocumentSchema>;
 
-export const ClientIdSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/);
-export const MutationIdSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/);
+export const ClientIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
+export const MutationIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
 
 export const PutStateBodySchema = z.strictObject({ baseRev: RevSchema, state: z.unknown() });
 export type PutStateBody = z.infer<typeof PutStateBodySchema>;

@@ -10,7 +10,8 @@ export const CODEC_VERSION = 1;
 /**
  * - `json`: the JSON text itself. For values too small to gain from compression.
  * - `zlib-base64`: DEFLATE + Adler-32 checksum, base64. ASCII only, so safe in any store or transport.
- * - `zlib-utf16`: the same bytes packed 15 bits per UTF-16 unit. Smallest in localStorage (see utf16.ts).
+ * - `zlib-utf16`: the same bytes packed 15 bits per UTF-16 unit. Smallest in localStorage and IndexedDB
+ *   (see utf16.ts), but not ASCII: use `zlib-base64` for a URL, a header or a UTF-8 file (3 bytes per unit).
  * - `deflate-base64`: raw DEFLATE without checksum, base64. Read and written for completeness; corruption is
  *   only caught when it breaks the DEFLATE stream, the UTF-8 or the JSON, so prefer a zlib encoding.
  */
@@ -19,6 +20,14 @@ export type StateEncoding = (typeof STATE_ENCODINGS)[number];
 
 /** Chosen by bench/codec.bench.ts: as fast as the others, smaller in localStorage, checksummed. */
 export const DEFAULT_STATE_ENCODING: StateEncoding = "zlib-utf16";
+
+/** Bytes per character of `data` where strings of non-Latin-1 characters take 2 (Chromium's storage). */
+const MAX_BYTES_PER_CHAR: Record<StateEncoding, number> = {
+  json: 2,
+  "zlib-base64": 1,
+  "zlib-utf16": 2,
+  "deflate-base64": 1,
+};
 
 /** JSON shorter than this is stored as is: DEFLATE's header and base64/UTF-16 overhead eat the gain. */
 export const SMALL_JSON_CHARS = 256;
@@ -57,7 +66,10 @@ export function encodeState(value: unknown, options: EncodeStateOptions = {}): E
   if (json.length < SMALL_JSON_CHARS) return { v: CODEC_VERSION, enc: "json", data: json };
   const data = encodeJson(json, DEFAULT_STATE_ENCODING);
   // Incompressible values (random ids, already-compressed text) would grow; keep them readable instead.
-  if (data.length >= json.length) return { v: CODEC_VERSION, enc: "json", data: json };
+  // Compared as stored bytes at worst for the compressed form (a UTF-16 unit may take 2) and at best for JSON.
+  if (data.length * MAX_BYTES_PER_CHAR[DEFAULT_STATE_ENCODING] >= json.length) {
+    return { v: CODEC_VERSION, enc: "json", data: json };
+  }
   return { v: CODEC_VERSION, enc: DEFAULT_STATE_ENCODING, data };
 }
 

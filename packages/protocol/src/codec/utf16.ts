@@ -12,30 +12,30 @@ import { CodecError } from "./codec-error.js";
 const OFFSET = 0x100;
 const BITS = 15;
 const MASK = (1 << BITS) - 1;
-/** String.fromCharCode.apply takes its arguments on the stack; keep each call well below engine limits. */
-const CHUNK = 8192;
+/** Builds the string natively from little-endian bytes we write ourselves, so host endianness never matters. */
+const utf16le = new TextDecoder("utf-16le", { ignoreBOM: true });
 
 export function bytesToUtf16(bytes: Uint8Array): string {
-  const units = new Uint16Array(Math.ceil((bytes.length * 8) / BITS));
+  const out = new Uint8Array(Math.ceil((bytes.length * 8) / BITS) * 2);
+  let o = 0;
+  const put = (unit: number) => {
+    out[o++] = unit & 255;
+    out[o++] = unit >>> 8;
+  };
   let acc = 0;
   let accBits = 0;
-  let u = 0;
   for (let i = 0; i < bytes.length; i++) {
     acc = (acc << 8) | bytes[i]!;
     accBits += 8;
     if (accBits >= BITS) {
       accBits -= BITS;
-      units[u++] = OFFSET + ((acc >>> accBits) & MASK);
+      put(OFFSET + ((acc >>> accBits) & MASK));
       acc &= (1 << accBits) - 1;
     }
   }
   const padding = accBits === 0 ? 0 : BITS - accBits;
-  if (accBits > 0) units[u++] = OFFSET + ((acc << padding) & MASK);
-  let text = padding.toString(16);
-  for (let i = 0; i < units.length; i += CHUNK) {
-    text += String.fromCharCode.apply(null, Array.from(units.subarray(i, i + CHUNK)));
-  }
-  return text;
+  if (accBits > 0) put(OFFSET + ((acc << padding) & MASK));
+  return padding.toString(16) + utf16le.decode(out);
 }
 
 /** Strict inverse of `bytesToUtf16`: any header, unit or padding it would not produce is a CodecError. */

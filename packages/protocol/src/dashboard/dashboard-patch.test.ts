@@ -20,7 +20,11 @@ type ErrorClass = abstract new (...args: never[]) => Error;
  * Applies a patch that must fail to a deep-frozen fixture state and checks the error class and that the
  * state still deep-equals its original. Returns the error for further checks.
  */
-function expectRejected(ops: unknown[], errorClass: ErrorClass, state: DashboardState = makeDashboardState()) {
+function expectRejected(
+  ops: unknown[],
+  errorClass: ErrorClass,
+  state: DashboardState = makeDashboardState(),
+) {
   const original = structuredClone(state);
   const frozen = deepFreeze(state);
   let caught: unknown;
@@ -108,9 +112,26 @@ describe("applyDashboardPatch: forbidden segments", () => {
     expectRejected([{ op: "replace", path: `/preferences/${name}/x`, value: 1 }], PatchPathError);
   });
 
+  // Under free-form JSON (source args) every key is allowed by the schema walk, so only the forbidden-name
+  // rule stands between these paths and the document.
+  it.each(forbidden)('rejects "%s" under free-form source args, where the schema allows any key', (name) => {
+    const error = expectRejected(
+      [{ op: "add", path: `/widgets/table/source/args/repo/${name}`, value: { polluted: true } }],
+      PatchPathError,
+    );
+    expect(error.message).toContain("reserved name");
+    expectRejected(
+      [{ op: "remove", path: `/widgets/activity/source/input/since/${name}/x` }],
+      PatchPathError,
+    );
+  });
+
   it.each(forbidden)('rejects "%s" in the from of move and copy', (name) => {
     expectRejected([{ op: "move", from: `/widgets/${name}`, path: "/widgets/x" }], PatchPathError);
-    expectRejected([{ op: "copy", from: `/widgets/note/${name}`, path: "/widgets/note/title" }], PatchPathError);
+    expectRejected(
+      [{ op: "copy", from: `/widgets/note/${name}`, path: "/widgets/note/title" }],
+      PatchPathError,
+    );
   });
 
   it.each(forbidden)('rejects "%s" as an own key inside an op value, at any depth', (name) => {
@@ -125,7 +146,13 @@ describe("applyDashboardPatch: forbidden segments", () => {
   it("leaves Object.prototype untouched after attempted pollution", () => {
     expectRejected([{ op: "add", path: "/__proto__/polluted", value: true }], PatchPathError);
     expectRejected(
-      [{ op: "add", path: "/widgets/table/source/args/x", value: JSON.parse('{"__proto__":{"polluted":true}}') }],
+      [
+        {
+          op: "add",
+          path: "/widgets/table/source/args/x",
+          value: JSON.parse('{"__proto__":{"polluted":true}}'),
+        },
+      ],
       PatchPathError,
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -162,7 +189,10 @@ describe("applyDashboardPatch: paths checked against the schema", () => {
 
 describe("applyDashboardPatch: result validation", () => {
   it("rejects an unknown widget type", () => {
-    const error = expectRejected([{ op: "replace", path: "/widgets/note/type", value: "video" }], StateValidationError);
+    const error = expectRejected(
+      [{ op: "replace", path: "/widgets/note/type", value: "video" }],
+      StateValidationError,
+    );
     expect(error.code).toBe("invalid");
     expect((error as StateValidationError).issues[0]?.path).toMatch(/^\/widgets\/note/);
   });
@@ -172,7 +202,9 @@ describe("applyDashboardPatch: result validation", () => {
       [{ op: "replace", path: "/widgets/project/props/progress", value: "50" }],
       StateValidationError,
     );
-    expect((error as StateValidationError).issues.map((i) => i.path)).toContain("/widgets/project/props/progress");
+    expect((error as StateValidationError).issues.map((i) => i.path)).toContain(
+      "/widgets/project/props/progress",
+    );
   });
 
   it("rejects props of another widget type (path exists in the catalogue, not on this widget)", () => {
@@ -188,7 +220,10 @@ describe("applyDashboardPatch: result validation", () => {
   });
 
   it("reports a failed apply as PatchApplyError", () => {
-    const error = expectRejected([{ op: "replace", path: "/widgets/missing/title", value: "x" }], PatchApplyError);
+    const error = expectRejected(
+      [{ op: "replace", path: "/widgets/missing/title", value: "x" }],
+      PatchApplyError,
+    );
     expect(error.details).toMatchObject({ index: 0, path: "/widgets/missing/title" });
   });
 
@@ -238,11 +273,15 @@ describe("applyDashboardPatch: links", () => {
 
 describe("checkDashboardPatch: conflict paths", () => {
   it("cuts paths at the first array index", () => {
-    expect(checkDashboardPatch([{ op: "replace", path: "/layout/items/3/x", value: 1 }])).toEqual(["/layout/items"]);
-    expect(checkDashboardPatch([{ op: "add", path: "/layout/items/-", value: {} }])).toEqual(["/layout/items"]);
-    expect(checkDashboardPatch([{ op: "replace", path: "/widgets/tasks/props/tasks/0/title", value: "t" }])).toEqual([
-      "/widgets/tasks/props/tasks",
+    expect(checkDashboardPatch([{ op: "replace", path: "/layout/items/3/x", value: 1 }])).toEqual([
+      "/layout/items",
     ]);
+    expect(checkDashboardPatch([{ op: "add", path: "/layout/items/-", value: {} }])).toEqual([
+      "/layout/items",
+    ]);
+    expect(
+      checkDashboardPatch([{ op: "replace", path: "/widgets/tasks/props/tasks/0/title", value: "t" }]),
+    ).toEqual(["/widgets/tasks/props/tasks"]);
   });
 
   it("keeps paths without an array index as they are, re-escaping segments", () => {
@@ -397,21 +436,16 @@ describe("applyDashboardPatch properties", () => {
     );
   });
 
-  // BUG: applyDashboardPatch/checkDashboardPatch assume ops already passed JsonPatchSchema. A move/copy op
-  // without "from" (or any op whose path is not a string) throws a TypeError from parsePointer
-  // ("Cannot read properties of undefined (reading 'startsWith')") instead of an `invalid` AgentboardError.
-  it.fails("a move op without from fails with an AgentboardError, not a TypeError", () => {
-    expectRejected([{ op: "move", path: "/widgets/x" }], PatchPathError);
+  // Ops from unchecked callers (SDK, MCP tools) are shape-checked, so malformed ones are `invalid`, never a TypeError.
+  it("a move op without from fails with an AgentboardError, not a TypeError", () => {
+    expectRejected([{ op: "move", path: "/widgets/x" }], StateValidationError);
   });
 
-  // BUG: a non-string path throws TypeError (parsePointer calls pointer.startsWith) instead of PatchPathError.
-  it.fails("a non-string path fails with an AgentboardError, not a TypeError", () => {
-    expectRejected([{ op: "replace", path: 5, value: 1 }], PatchPathError);
+  it("a non-string path fails with an AgentboardError, not a TypeError", () => {
+    expectRejected([{ op: "replace", path: 5, value: 1 }], StateValidationError);
   });
 
-  // BUG: an unknown op name passes the path check and is ignored by applyJsonPatch's switch, so
-  // applyDashboardPatch returns the state unchanged (and reports the path as changed) instead of rejecting.
-  it.fails("an unknown op name is rejected", () => {
+  it("an unknown op name is rejected", () => {
     expectRejected([{ op: "merge", path: "/widgets/note/title", value: "x" }], AgentboardError);
   });
 });

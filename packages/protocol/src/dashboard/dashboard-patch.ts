@@ -1,9 +1,15 @@
-import { checkPathAgainstSchema } from "../json-patch/schema-paths.js";
+import { StateValidationError } from "../errors/index.js";
 import { applyJsonPatch } from "../json-patch/apply-patch.js";
 import { formatPointer, parsePointer } from "../json-patch/json-pointer.js";
-import type { JsonPatchOp } from "../json-patch/patch-op.js";
+import { type JsonPatchOp, JsonPatchSchema } from "../json-patch/patch-op.js";
+import { checkPathAgainstSchema } from "../json-patch/schema-paths.js";
 import { assertSafeJson } from "../json-value.js";
-import { type DashboardState, DashboardStateSchema, validateDashboardState } from "./dashboard-state.js";
+import {
+  type DashboardState,
+  DashboardStateSchema,
+  toValidationIssues,
+  validateDashboardState,
+} from "./dashboard-state.js";
 
 /** Roots a patch may touch. `schemaVersion` is owned by migrations, never by writers. */
 const PATCHABLE_ROOTS: ReadonlySet<string> = new Set(["layout", "widgets", "preferences"]);
@@ -15,10 +21,18 @@ const PATCHABLE_ROOTS: ReadonlySet<string> = new Set(["layout", "widgets", "pref
  * array can only be rebased safely when neither touches that array.
  */
 export function checkDashboardPatch(ops: readonly JsonPatchOp[]): string[] {
+  // Callers may hand over unchecked input (SDK, MCP tools): the op shapes are verified here too.
+  const parsed = JsonPatchSchema.safeParse(ops);
+  if (!parsed.success) throw new StateValidationError(toValidationIssues(parsed.error), "JSON Patch");
   const paths = new Set<string>();
   const visit = (pointer: string) => {
     const segments = parsePointer(pointer);
-    const { firstArrayIndexAt } = checkPathAgainstSchema(pointer, segments, DashboardStateSchema, PATCHABLE_ROOTS);
+    const { firstArrayIndexAt } = checkPathAgainstSchema(
+      pointer,
+      segments,
+      DashboardStateSchema,
+      PATCHABLE_ROOTS,
+    );
     paths.add(firstArrayIndexAt === -1 ? pointer : formatPointer(segments.slice(0, firstArrayIndexAt)));
   };
   for (const op of ops) {

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { DocumentTooLargeError, StateValidationError, type ValidationIssue } from "../errors/index.js";
+import {
+  DocumentTooLargeError,
+  PatchPathError,
+  StateValidationError,
+  type ValidationIssue,
+} from "../errors/index.js";
+import { assertSafeJson } from "../json-value.js";
 import { LIMITS } from "../limits.js";
 import { IdSchema } from "./primitives.js";
 import { WidgetSchema } from "./widget.js";
@@ -9,7 +15,10 @@ export const GRID_COLUMNS = 12;
 
 export const LayoutItemSchema = z.strictObject({
   widgetId: IdSchema,
-  x: z.int().min(0).max(GRID_COLUMNS - 1),
+  x: z
+    .int()
+    .min(0)
+    .max(GRID_COLUMNS - 1),
   y: z.int().min(0).max(10_000),
   w: z.int().min(1).max(GRID_COLUMNS),
   h: z.int().min(1).max(100),
@@ -40,7 +49,11 @@ export const DashboardStateSchema = z
     }
     for (const id of ids) {
       if (state.widgets[id]?.id !== id) {
-        ctx.addIssue({ code: "custom", path: ["widgets", id, "id"], message: "must equal its key in widgets" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["widgets", id, "id"],
+          message: "must equal its key in widgets",
+        });
       }
     }
     // A layout item for a widget that does not exist would render an empty hole; two items for one widget
@@ -48,13 +61,25 @@ export const DashboardStateSchema = z
     const seen = new Set<string>();
     state.layout.items.forEach((item, index) => {
       if (!Object.hasOwn(state.widgets, item.widgetId)) {
-        ctx.addIssue({ code: "custom", path: ["layout", "items", index, "widgetId"], message: "unknown widget" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["layout", "items", index, "widgetId"],
+          message: "unknown widget",
+        });
       }
       if (seen.has(item.widgetId)) {
-        ctx.addIssue({ code: "custom", path: ["layout", "items", index, "widgetId"], message: "duplicate widget" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["layout", "items", index, "widgetId"],
+          message: "duplicate widget",
+        });
       }
       if (item.x + item.w > GRID_COLUMNS) {
-        ctx.addIssue({ code: "custom", path: ["layout", "items", index, "w"], message: "x + w exceeds the grid" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["layout", "items", index, "w"],
+          message: "x + w exceeds the grid",
+        });
       }
       seen.add(item.widgetId);
     });
@@ -62,13 +87,20 @@ export const DashboardStateSchema = z
 export type DashboardState = z.infer<typeof DashboardStateSchema>;
 
 export function defaultDashboardState(): DashboardState {
-  return { schemaVersion: CURRENT_SCHEMA_VERSION, layout: { columns: GRID_COLUMNS, items: [] }, widgets: {}, preferences: {} };
+  return {
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    layout: { columns: GRID_COLUMNS, items: [] },
+    widgets: {},
+    preferences: {},
+  };
 }
 
 /** Zod issue paths as JSON Pointers, which is how clients address the same places in patches. */
 export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.slice(0, 20).map((issue) => ({
-    path: issue.path.length ? `/${issue.path.map((s) => String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("/")}` : "",
+    path: issue.path.length
+      ? `/${issue.path.map((s) => String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("/")}`
+      : "",
     message: issue.message,
   }));
 }
@@ -80,8 +112,20 @@ export function jsonByteLength(value: unknown): number {
   return encoder.encode(JSON.stringify(value)).byteLength;
 }
 
-/** Validates a current-version state: schema, then the byte cap. Throws typed errors. */
+/**
+ * Validates a current-version state: depth and forbidden keys anywhere (zod would silently drop a
+ * `__proto__` key inside free-form args rather than refuse it), the schema, then the byte cap.
+ */
 export function validateDashboardState(value: unknown): DashboardState {
+  try {
+    assertSafeJson(value);
+  } catch (error) {
+    if (error instanceof PatchPathError) {
+      const { path, reason } = error.details as { path: string; reason: string };
+      throw new StateValidationError([{ path, message: reason }]);
+    }
+    throw error;
+  }
   const parsed = DashboardStateSchema.safeParse(value);
   if (!parsed.success) throw new StateValidationError(toValidationIssues(parsed.error));
   const bytes = jsonByteLength(parsed.data);

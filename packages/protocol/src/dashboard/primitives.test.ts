@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../limits.js";
-import { FORBIDDEN_SEGMENTS, HrefSchema, IdSchema, isSafeHref, LinkSchema, TimestampSchema } from "./primitives.js";
+import {
+  FORBIDDEN_SEGMENTS,
+  HrefSchema,
+  IdSchema,
+  isSafeHref,
+  LinkSchema,
+  TimestampSchema,
+} from "./primitives.js";
 
 describe("isSafeHref", () => {
   it.each([
@@ -54,7 +61,9 @@ describe("HrefSchema and LinkSchema", () => {
     expect(LinkSchema.safeParse({ label: "Docs", href: "/docs" }).success).toBe(true);
     expect(LinkSchema.safeParse({ label: "Docs", href: "/docs", target: "_blank" }).success).toBe(false);
     expect(LinkSchema.safeParse({ label: "Docs", href: "//evil.com" }).success).toBe(false);
-    expect(LinkSchema.safeParse({ label: "x".repeat(LIMITS.maxLabelLength + 1), href: "/docs" }).success).toBe(false);
+    expect(
+      LinkSchema.safeParse({ label: "x".repeat(LIMITS.maxLabelLength + 1), href: "/docs" }).success,
+    ).toBe(false);
   });
 });
 

@@ -39,30 +39,43 @@ describe("widget catalogue", () => {
   });
 
   it("requires error.retryable", () => {
-    expect(WidgetSchema.safeParse({ ...widgets.note, error: { message: "x", retryable: false } }).success).toBe(true);
+    expect(
+      WidgetSchema.safeParse({ ...widgets.note, error: { message: "x", retryable: false } }).success,
+    ).toBe(true);
     expect(WidgetSchema.safeParse({ ...widgets.note, error: { message: "x" } }).success).toBe(false);
   });
 
   it("rejects a wrong prop type and out-of-range values", () => {
     const project = widgets.project_status;
-    expect(WidgetSchema.safeParse({ ...project, props: { ...project.props, progress: "40" } }).success).toBe(false);
-    expect(WidgetSchema.safeParse({ ...project, props: { ...project.props, progress: 101 } }).success).toBe(false);
-    expect(WidgetSchema.safeParse({ ...project, props: { ...project.props, progress: -1 } }).success).toBe(false);
+    expect(WidgetSchema.safeParse({ ...project, props: { ...project.props, progress: "40" } }).success).toBe(
+      false,
+    );
+    expect(WidgetSchema.safeParse({ ...project, props: { ...project.props, progress: 101 } }).success).toBe(
+      false,
+    );
+    expect(WidgetSchema.safeParse({ ...project, props: { ...project.props, progress: -1 } }).success).toBe(
+      false,
+    );
     const metrics = widgets.metrics;
     const infinite = { items: [{ label: "x", value: Number.POSITIVE_INFINITY }] };
     expect(WidgetSchema.safeParse({ ...metrics, props: infinite }).success).toBe(false);
   });
 
   it("rejects a title longer than maxLabelLength", () => {
-    expect(WidgetSchema.safeParse({ ...widgets.note, title: "t".repeat(LIMITS.maxLabelLength) }).success).toBe(true);
-    expect(WidgetSchema.safeParse({ ...widgets.note, title: "t".repeat(LIMITS.maxLabelLength + 1) }).success).toBe(
-      false,
-    );
+    expect(
+      WidgetSchema.safeParse({ ...widgets.note, title: "t".repeat(LIMITS.maxLabelLength) }).success,
+    ).toBe(true);
+    expect(
+      WidgetSchema.safeParse({ ...widgets.note, title: "t".repeat(LIMITS.maxLabelLength + 1) }).success,
+    ).toBe(false);
   });
 
   it("rejects more than maxListItems tasks", () => {
     const task = { id: "t", title: "t", status: "todo" };
-    const ok = { ...widgets.task_list, props: { tasks: Array.from({ length: LIMITS.maxListItems }, () => task) } };
+    const ok = {
+      ...widgets.task_list,
+      props: { tasks: Array.from({ length: LIMITS.maxListItems }, () => task) },
+    };
     const tooMany = { ...ok, props: { tasks: [...ok.props.tasks, task] } };
     expect(WidgetSchema.safeParse(ok).success).toBe(true);
     expect(WidgetSchema.safeParse(tooMany).success).toBe(false);
@@ -76,7 +89,10 @@ describe("widget catalogue", () => {
 
   it("rejects unsafe links in alert and activity props", () => {
     const alert = widgets.alert;
-    const badAlert = { ...alert, props: { ...alert.props, link: { label: "x", href: "javascript:alert(1)" } } };
+    const badAlert = {
+      ...alert,
+      props: { ...alert.props, link: { label: "x", href: "javascript:alert(1)" } },
+    };
     expect(WidgetSchema.safeParse(badAlert).success).toBe(false);
     const activity = widgets.activity;
     const entry = { ...activity.props.entries[0]!, link: { label: "x", href: "//evil.com" } };
@@ -85,8 +101,13 @@ describe("widget catalogue", () => {
 
   it("table rows reject forbidden keys and non-scalar cells", () => {
     const table = widgets.table;
-    const protoRow = JSON.parse('{"__proto__": "x"}');
-    expect(WidgetSchema.safeParse({ ...table, props: { ...table.props, rows: [protoRow] } }).success).toBe(false);
+    // zod drops a "__proto__" record key instead of failing; either way it must never reach the output.
+    const protoRow = JSON.parse('{"__proto__": {"polluted": true}, "name": "a"}');
+    const parsed = WidgetSchema.safeParse({ ...table, props: { ...table.props, rows: [protoRow] } });
+    const row = parsed.success && parsed.data.type === "table" ? parsed.data.props.rows[0]! : {};
+    expect(Object.getOwnPropertyNames(row)).not.toContain("__proto__");
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect((row as Record<string, unknown>).polluted).toBeUndefined();
     const nested = { ...table, props: { ...table.props, rows: [{ name: { x: 1 } }] } };
     expect(WidgetSchema.safeParse(nested).success).toBe(false);
   });
@@ -100,20 +121,24 @@ describe("widget catalogue", () => {
 
 describe("WidgetSourceSchema", () => {
   it("accepts agent and mcp sources", () => {
-    expect(WidgetSourceSchema.safeParse({ kind: "agent", agentId: "a1", skill: "s", input: { q: 1 } }).success).toBe(
-      true,
-    );
+    expect(
+      WidgetSourceSchema.safeParse({ kind: "agent", agentId: "a1", skill: "s", input: { q: 1 } }).success,
+    ).toBe(true);
     expect(WidgetSourceSchema.safeParse({ kind: "mcp", server: "gh", tool: "t" }).success).toBe(true);
   });
 
   it("rejects unknown kinds, missing fields and forbidden arg keys", () => {
     expect(WidgetSourceSchema.safeParse({ kind: "http", url: "https://x" }).success).toBe(false);
     expect(WidgetSourceSchema.safeParse({ kind: "agent", skill: "s" }).success).toBe(false);
-    const args = JSON.parse('{"__proto__": {"polluted": true}}');
-    expect(WidgetSourceSchema.safeParse({ kind: "mcp", server: "gh", tool: "t", args }).success).toBe(false);
-    expect(WidgetSourceSchema.safeParse({ kind: "mcp", server: "gh", tool: "t", args: { constructor: 1 } }).success).toBe(
-      false,
-    );
+    const args = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}');
+    const parsed = WidgetSourceSchema.safeParse({ kind: "mcp", server: "gh", tool: "t", args });
+    const out = parsed.success && parsed.data.kind === "mcp" ? (parsed.data.args ?? {}) : {};
+    expect(Object.getOwnPropertyNames(out)).not.toContain("__proto__");
+    expect((out as Record<string, unknown>).polluted).toBeUndefined();
+    expect(
+      WidgetSourceSchema.safeParse({ kind: "mcp", server: "gh", tool: "t", args: { constructor: 1 } })
+        .success,
+    ).toBe(false);
   });
 });
 
@@ -124,7 +149,9 @@ describe("WidgetInputSchema", () => {
   });
 
   it("accepts the minimum {type, title, props}", () => {
-    expect(WidgetInputSchema.safeParse({ type: "note", title: "n", props: { markdown: "" } }).success).toBe(true);
+    expect(WidgetInputSchema.safeParse({ type: "note", title: "n", props: { markdown: "" } }).success).toBe(
+      true,
+    );
   });
 
   it("rejects server-owned fields", () => {
@@ -134,8 +161,9 @@ describe("WidgetInputSchema", () => {
   });
 
   it("rejects a forbidden id", () => {
-    expect(WidgetInputSchema.safeParse({ type: "note", title: "n", props: { markdown: "" }, id: "__proto__" }).success).toBe(
-      false,
-    );
+    expect(
+      WidgetInputSchema.safeParse({ type: "note", title: "n", props: { markdown: "" }, id: "__proto__" })
+        .success,
+    ).toBe(false);
   });
 });

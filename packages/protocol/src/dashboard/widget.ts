@@ -21,8 +21,18 @@ const JsonArgsSchema = z.record(
 
 /** What a widget is bound to, so that Retry can re-run it (contract.md "DashboardState"). */
 export const WidgetSourceSchema = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("agent"), agentId: IdSchema, skill: LabelSchema, input: JsonArgsSchema.optional() }),
-  z.strictObject({ kind: z.literal("mcp"), server: IdSchema, tool: LabelSchema, args: JsonArgsSchema.optional() }),
+  z.strictObject({
+    kind: z.literal("agent"),
+    agentId: IdSchema,
+    skill: LabelSchema,
+    input: JsonArgsSchema.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("mcp"),
+    server: IdSchema,
+    tool: LabelSchema,
+    args: JsonArgsSchema.optional(),
+  }),
 ]);
 
 /** Who last wrote a widget: `<kind>:<id>` of the principal, set by the server. */

@@ -44,7 +44,12 @@ export class PatchPathError extends AgentboardError {
 /** A JSON Patch that cannot be applied (missing target, failed `test`, bad index). */
 export class PatchApplyError extends AgentboardError {
   constructor(index: number, op: string, path: string, reason: string) {
-    super("invalid", `patch op ${index} (${op} ${path}) cannot be applied: ${reason}`, { index, op, path, reason });
+    super("invalid", `patch op ${index} (${op} ${path}) cannot be applied: ${reason}`, {
+      index,
+      op,
+      path,
+      reason,
+    });
     this.name = "PatchApplyError";
   }
 }

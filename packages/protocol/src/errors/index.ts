@@ -8,4 +8,10 @@ export {
   UnsupportedSchemaVersionError,
   type ValidationIssue,
 } from "./agentboard-error.js";
-export { type ApiError, ApiErrorSchema, ERROR_STATUS, type ErrorCode, ErrorCodeSchema } from "./error-codes.js";
+export {
+  type ApiError,
+  ApiErrorSchema,
+  ERROR_STATUS,
+  type ErrorCode,
+  ErrorCodeSchema,
+} from "./error-codes.js";

@@ -1,4 +1,5 @@
-import { PatchApplyError } from "../errors/index.js";
+import { FORBIDDEN_SEGMENTS } from "../dashboard/primitives.js";
+import { PatchApplyError, PatchPathError } from "../errors/index.js";
 import { deepEqual } from "../json-value.js";
 import { parsePointer } from "./json-pointer.js";
 import type { JsonPatchOp } from "./patch-op.js";
@@ -16,7 +17,8 @@ function readChild(container: unknown, key: string): unknown {
     const index = Number(key);
     return index < container.length ? container[index] : MISSING;
   }
-  if (isContainer(container) && Object.hasOwn(container, key)) return (container as Record<string, unknown>)[key];
+  if (isContainer(container) && Object.hasOwn(container, key))
+    return (container as Record<string, unknown>)[key];
   return MISSING;
 }
 
@@ -69,7 +71,12 @@ function arrayIndex(array: unknown[], key: string, forInsert: boolean, fail: (r:
   return index;
 }
 
-function addValue(doc: unknown, segments: readonly string[], value: unknown, fail: (r: string) => never): unknown {
+function addValue(
+  doc: unknown,
+  segments: readonly string[],
+  value: unknown,
+  fail: (r: string) => never,
+): unknown {
   return updateAt(doc, segments, fail, (parent, key) => {
     if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, true, fail), 0, value);
     else parent[key] = value;
@@ -84,12 +91,28 @@ function removeValue(doc: unknown, segments: readonly string[], fail: (r: string
   });
 }
 
-function replaceValue(doc: unknown, segments: readonly string[], value: unknown, fail: (r: string) => never): unknown {
+function replaceValue(
+  doc: unknown,
+  segments: readonly string[],
+  value: unknown,
+  fail: (r: string) => never,
+): unknown {
   return updateAt(doc, segments, fail, (parent, key) => {
     if (Array.isArray(parent)) parent[arrayIndex(parent, key, false, fail)] = value;
     else if (Object.hasOwn(parent, key)) parent[key] = value;
     else fail("the target does not exist");
   });
+}
+
+/** Parses a pointer and refuses prototype-reaching names even when no schema check ran before. */
+function safeSegments(pointer: unknown): string[] {
+  if (typeof pointer !== "string")
+    throw new PatchPathError(String(pointer), "a JSON Pointer must be a string");
+  const segments = parsePointer(pointer);
+  for (const segment of segments) {
+    if (FORBIDDEN_SEGMENTS.has(segment)) throw new PatchPathError(pointer, `"${segment}" is a reserved name`);
+  }
+  return segments;
 }
 
 /**
@@ -103,9 +126,10 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
     const fail = (reason: string): never => {
       throw new PatchApplyError(index, op.op, op.path, reason);
     };
-    const path = parsePointer(op.path);
+    const path = safeSegments(op.path);
     if (path.length === 0) fail("the document root cannot be the target");
-    if ((op.op === "add" || op.op === "replace" || op.op === "test") && op.value === undefined) fail('"value" is required');
+    if ((op.op === "add" || op.op === "replace" || op.op === "test") && op.value === undefined)
+      fail('"value" is required');
     switch (op.op) {
       case "add":
         current = addValue(current, path, op.value, fail);
@@ -117,7 +141,7 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
         current = replaceValue(current, path, op.value, fail);
         break;
       case "move": {
-        const from = parsePointer(op.from);
+        const from = safeSegments(op.from);
         if (op.path.startsWith(`${op.from}/`)) fail("cannot move a value into one of its own children");
         const value = readAt(current, from);
         if (value === MISSING) fail(`"from" ${op.from} does not exist`);
@@ -126,7 +150,7 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
         break;
       }
       case "copy": {
-        const value = readAt(current, parsePointer(op.from));
+        const value = readAt(current, safeSegments(op.from));
         if (value === MISSING) fail(`"from" ${op.from} does not exist`);
         current = addValue(current, path, structuredClone(value), fail);
         break;
@@ -136,6 +160,8 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
         if (value === MISSING || !deepEqual(value, op.value)) fail("test failed: the value differs");
         break;
       }
+      default:
+        fail(`unknown op "${String((op as { op: unknown }).op)}"`);
     }
   });
   return current as T;

@@ -37,7 +37,13 @@ describe("pathsOverlap", () => {
 describe("overlappingPaths", () => {
   it("returns the incoming paths that overlap a changed path, sorted and unique", () => {
     const changed = ["/widgets/a", "/layout/items"];
-    const incoming = ["/widgets/a/title", "/preferences/theme", "/layout/items", "/widgets/a/title", "/layout"];
+    const incoming = [
+      "/widgets/a/title",
+      "/preferences/theme",
+      "/layout/items",
+      "/widgets/a/title",
+      "/layout",
+    ];
     expect(overlappingPaths(changed, incoming)).toEqual(["/layout", "/layout/items", "/widgets/a/title"]);
   });
 
@@ -53,7 +59,11 @@ const segmentsArb = fc.array(fc.constantFrom("a", "b", "ab", "a/b", "~", "0", ""
 
 describe("pathsOverlap properties", () => {
   it("is reflexive", () => {
-    fc.assert(fc.property(segmentsArb, (s) => expect(pathsOverlap(formatPointer(s), formatPointer(s))).toBe(true)));
+    fc.assert(
+      fc.property(segmentsArb, (s) => {
+        expect(pathsOverlap(formatPointer(s), formatPointer(s))).toBe(true);
+      }),
+    );
   });
 
   it("is symmetric", () => {
@@ -77,19 +87,23 @@ describe("pathsOverlap properties", () => {
 
   it("overlappingPaths output is sorted, unique, a subset of incoming, and each hit overlaps a changed path", () => {
     fc.assert(
-      fc.property(fc.array(segmentsArb, { maxLength: 4 }), fc.array(segmentsArb, { maxLength: 6 }), (c, i) => {
-        const changed = c.map(formatPointer);
-        const incoming = i.map(formatPointer);
-        const hits = overlappingPaths(changed, incoming);
-        expect(hits).toEqual([...new Set(hits)].sort());
-        for (const hit of hits) {
-          expect(incoming).toContain(hit);
-          expect(changed.some((p) => pathsOverlap(hit, p))).toBe(true);
-        }
-        for (const path of incoming) {
-          if (changed.some((p) => pathsOverlap(path, p))) expect(hits).toContain(path);
-        }
-      }),
+      fc.property(
+        fc.array(segmentsArb, { maxLength: 4 }),
+        fc.array(segmentsArb, { maxLength: 6 }),
+        (c, i) => {
+          const changed = c.map(formatPointer);
+          const incoming = i.map(formatPointer);
+          const hits = overlappingPaths(changed, incoming);
+          expect(hits).toEqual([...new Set(hits)].sort());
+          for (const hit of hits) {
+            expect(incoming).toContain(hit);
+            expect(changed.some((p) => pathsOverlap(hit, p))).toBe(true);
+          }
+          for (const path of incoming) {
+            if (changed.some((p) => pathsOverlap(path, p))) expect(hits).toContain(path);
+          }
+        },
+      ),
     );
   });
 });

@@ -55,7 +55,8 @@ export function checkPathAgainstSchema(
   for (const segment of segments) {
     if (FORBIDDEN_SEGMENTS.has(segment)) throw new PatchPathError(pointer, `"${segment}" is a reserved name`);
   }
-  if (segments.length === 0) throw new PatchPathError(pointer, "the whole document cannot be patched; use PUT");
+  if (segments.length === 0)
+    throw new PatchPathError(pointer, "the whole document cannot be patched; use PUT");
   if (!roots.has(segments[0]!)) {
     throw new PatchPathError(pointer, `unknown root "${segments[0]}" (allowed: ${[...roots].join(", ")})`);
   }

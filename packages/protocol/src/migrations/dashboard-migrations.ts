@@ -1,4 +1,8 @@
-import { CURRENT_SCHEMA_VERSION, type DashboardState, validateDashboardState } from "../dashboard/dashboard-state.js";
+import {
+  CURRENT_SCHEMA_VERSION,
+  type DashboardState,
+  validateDashboardState,
+} from "../dashboard/dashboard-state.js";
 import { createMigrationRegistry, type JsonObject, type Migration } from "./migration-registry.js";
 
 /**

@@ -37,7 +37,8 @@ export function createMigrationRegistry(options: {
     if (!byFrom.has(v)) throw new Error(`no migration from schemaVersion ${v} to ${v + 1}`);
   }
   for (const from of byFrom.keys()) {
-    if (from < oldest || from >= current) throw new Error(`migration from ${from} is outside ${oldest}..${current - 1}`);
+    if (from < oldest || from >= current)
+      throw new Error(`migration from ${from} is outside ${oldest}..${current - 1}`);
   }
 
   return {
@@ -50,7 +51,9 @@ export function createMigrationRegistry(options: {
       let document = input as JsonObject;
       const from = versionOf(document);
       if (!Number.isInteger(from) || from < oldest) {
-        throw new StateValidationError([{ path: "/schemaVersion", message: `unknown schemaVersion ${String(from)}` }]);
+        throw new StateValidationError([
+          { path: "/schemaVersion", message: `unknown schemaVersion ${String(from)}` },
+        ]);
       }
       if (from > current) throw new UnsupportedSchemaVersionError(from, current);
       for (let v = from; v < current; v++) document = byFrom.get(v)!.migrate(document);

@@ -17,11 +17,23 @@ export class IdentityStore {
   ) {}
 
   async ensureWorkspace(name: string): Promise<Workspace> {
-    const existing = await this.db.selectFrom("workspaces").select(["id", "name"]).where("name", "=", name).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom("workspaces")
+      .select(["id", "name"])
+      .where("name", "=", name)
+      .executeTakeFirst();
     if (existing) return existing;
     const row = { id: newId("ws"), name, created_at: this.now().toISOString() };
-    await this.db.insertInto("workspaces").values(row).onConflict((oc) => oc.column("name").doNothing()).execute();
-    return (await this.db.selectFrom("workspaces").select(["id", "name"]).where("name", "=", name).executeTakeFirstOrThrow());
+    await this.db
+      .insertInto("workspaces")
+      .values(row)
+      .onConflict((oc) => oc.column("name").doNothing())
+      .execute();
+    return await this.db
+      .selectFrom("workspaces")
+      .select(["id", "name"])
+      .where("name", "=", name)
+      .executeTakeFirstOrThrow();
   }
 
   /** Finds or creates a principal by (workspace, kind, name); an existing user's role is left as it is. */
@@ -62,6 +74,18 @@ export class IdentityStore {
     return toPrincipal(row, workspace);
   }
 
+  /** Whether a user with this id exists in the workspace (personal dashboards exist only for real users). */
+  async userExists(workspaceId: string, userId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("principals")
+      .select("id")
+      .where("workspace_id", "=", workspaceId)
+      .where("id", "=", userId)
+      .where("kind", "=", "user")
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async countOwners(): Promise<number> {
     const row = await this.db
       .selectFrom("principals")
@@ -84,7 +108,11 @@ export class IdentityStore {
     return row ? toPrincipal(row, workspace) : null;
   }
 
-  async issueSecret(principal: Principal, kind: SecretKind, ttlMs?: number): Promise<{ secret: string; expiresAt: string | null }> {
+  async issueSecret(
+    principal: Principal,
+    kind: SecretKind,
+    ttlMs?: number,
+  ): Promise<{ secret: string; expiresAt: string | null }> {
     const secret = generateSecret(kind);
     const now = this.now();
     const expiresAt = ttlMs === undefined ? null : new Date(now.getTime() + ttlMs).toISOString();

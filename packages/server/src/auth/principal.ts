@@ -22,7 +22,11 @@ export function principalRef(principal: Pick<Principal, "kind" | "id">): string 
 const ROLE_RANK: Record<UserRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
 export function hasRole(principal: Principal, atLeast: UserRole): boolean {
-  return principal.kind === "user" && principal.role !== undefined && ROLE_RANK[principal.role] >= ROLE_RANK[atLeast];
+  return (
+    principal.kind === "user" &&
+    principal.role !== undefined &&
+    ROLE_RANK[principal.role] >= ROLE_RANK[atLeast]
+  );
 }
 
 /** Agents write to dashboards with the `dashboards:write` scope; users unless they are viewers. */

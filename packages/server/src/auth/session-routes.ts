@@ -1,6 +1,6 @@
 import { MeResponseSchema, SessionBodySchema } from "@agentboard/protocol";
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
+import type { z } from "zod";
 import { unauthorized } from "../http/errors.js";
 import { principalOf, requireAuth, SESSION_COOKIE } from "./auth-plugin.js";
 import type { IdentityStore } from "./identity-store.js";
@@ -11,14 +11,23 @@ const SESSION_TTL_MS = 30 * 86_400_000;
  * Browser sign-in: exchanges an API token or a one-time login code (printed by `agentboard start`) for an
  * httpOnly, SameSite=Strict session cookie. The secret itself never reaches browser storage.
  */
-export function registerSessionRoutes(app: FastifyInstance, identity: IdentityStore, secureCookies: boolean): void {
+export function registerSessionRoutes(
+  app: FastifyInstance,
+  identity: IdentityStore,
+  secureCookies: boolean,
+): void {
   app.post(
     "/api/auth/session",
-    { schema: { body: SessionBodySchema, response: { 200: MeResponseSchema } }, config: { rateLimit: { max: 20 } } },
+    {
+      schema: { body: SessionBodySchema, response: { 200: MeResponseSchema } },
+      config: { rateLimit: { max: 20 } },
+    },
     async (request, reply) => {
       const body = request.body as z.infer<typeof SessionBodySchema>;
       const principal =
-        "code" in body ? await identity.consumeLoginCode(body.code) : await identity.resolveSecret(body.token, ["api"]);
+        "code" in body
+          ? await identity.consumeLoginCode(body.code)
+          : await identity.resolveSecret(body.token, ["api"]);
       if (!principal) throw unauthorized("the login code or token is not valid (login codes work once)");
       const { secret } = await identity.issueSecret(principal, "session", SESSION_TTL_MS);
       reply.setCookie(SESSION_COOKIE, secret, {
@@ -39,8 +48,10 @@ export function registerSessionRoutes(app: FastifyInstance, identity: IdentitySt
     return reply.status(204).send();
   });
 
-  app.get("/api/me", { preHandler: requireAuth, schema: { response: { 200: MeResponseSchema } } }, async (request) =>
-    toMe(principalOf(request)),
+  app.get(
+    "/api/me",
+    { preHandler: requireAuth, schema: { response: { 200: MeResponseSchema } } },
+    async (request) => toMe(principalOf(request)),
   );
 }
 

@@ -199,7 +199,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, ms);
-
+    signal.addEventListener("abort", done, { once: true });
   });
 }
 

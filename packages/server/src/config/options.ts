@@ -187,8 +187,9 @@ export function renderConfigTable(): string {
       codeCell(doc.flag),
       doc.default,
       doc.allowed,
+      doc.description,
     ].map(cell),
   );
-  const header = ["option", "env var", "flag", "default", "allowed"];
+  const header = ["option", "env var", "flag", "default", "allowed", "what it does"];
   return [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 }

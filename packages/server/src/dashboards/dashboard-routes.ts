@@ -12,6 +12,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
 import { principalOf, requireAuth } from "../auth/auth-plugin.js";
+import type { IdentityStore } from "../auth/identity-store.js";
 import { principalRef } from "../auth/principal.js";
 import { resolveDashboard } from "./dashboard-access.js";
 import type { DashboardService } from "./dashboard-service.js";
@@ -22,16 +23,23 @@ type WidgetParams = z.infer<typeof WidgetParamsSchema>;
 const errors = { 401: ApiErrorSchema, 403: ApiErrorSchema, 409: ApiErrorSchema, 422: ApiErrorSchema };
 
 /** REST surface of dashboard documents (contract.md "Dashboards"); all writes go through DashboardService. */
-export function registerDashboardRoutes(app: FastifyInstance, dashboards: DashboardService): void {
+export function registerDashboardRoutes(
+  app: FastifyInstance,
+  dashboards: DashboardService,
+  identity: IdentityStore,
+): void {
   const base = "/api/dashboards/:id";
   const tags = ["dashboards"];
 
   app.get(
     `${base}/state`,
-    { preHandler: requireAuth, schema: { tags, params: DashboardParamsSchema, response: { 200: DashboardDocumentSchema, ...errors } } },
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: DashboardParamsSchema, response: { 200: DashboardDocumentSchema, ...errors } },
+    },
     async (request) => {
       const { id } = request.params as DashboardParams;
-      return dashboards.get(resolveDashboard(principalOf(request), id, "read"));
+      return dashboards.get(await resolveDashboard(identity, principalOf(request), id, "read"));
     },
   );
 
@@ -39,13 +47,18 @@ export function registerDashboardRoutes(app: FastifyInstance, dashboards: Dashbo
     `${base}/state`,
     {
       preHandler: requireAuth,
-      schema: { tags, params: DashboardParamsSchema, body: PutStateBodySchema, response: { 200: RevResponseSchema, ...errors } },
+      schema: {
+        tags,
+        params: DashboardParamsSchema,
+        body: PutStateBodySchema,
+        response: { 200: RevResponseSchema, ...errors },
+      },
     },
     async (request) => {
       const { id } = request.params as DashboardParams;
       const principal = principalOf(request);
       const { rev } = await dashboards.put(
-        resolveDashboard(principal, id, "write"),
+        await resolveDashboard(identity, principal, id, "write"),
         request.body as z.infer<typeof PutStateBodySchema>,
         principalRef(principal),
       );
@@ -57,13 +70,18 @@ export function registerDashboardRoutes(app: FastifyInstance, dashboards: Dashbo
     `${base}/state`,
     {
       preHandler: requireAuth,
-      schema: { tags, params: DashboardParamsSchema, body: PatchStateBodySchema, response: { 200: RevResponseSchema, ...errors } },
+      schema: {
+        tags,
+        params: DashboardParamsSchema,
+        body: PatchStateBodySchema,
+        response: { 200: RevResponseSchema, ...errors },
+      },
     },
     async (request) => {
       const { id } = request.params as DashboardParams;
       const principal = principalOf(request);
       const { rev } = await dashboards.patch(
-        resolveDashboard(principal, id, "write"),
+        await resolveDashboard(identity, principal, id, "write"),
         request.body as z.infer<typeof PatchStateBodySchema>,
         principalRef(principal),
       );
@@ -71,24 +89,36 @@ export function registerDashboardRoutes(app: FastifyInstance, dashboards: Dashbo
     },
   );
 
-  app.delete(`${base}/state`, { preHandler: requireAuth, schema: { tags, params: DashboardParamsSchema } }, async (request, reply) => {
-    const { id } = request.params as DashboardParams;
-    const principal = principalOf(request);
-    await dashboards.reset(resolveDashboard(principal, id, "write"), principalRef(principal));
-    return reply.status(204).send();
-  });
+  app.delete(
+    `${base}/state`,
+    { preHandler: requireAuth, schema: { tags, params: DashboardParamsSchema } },
+    async (request, reply) => {
+      const { id } = request.params as DashboardParams;
+      const principal = principalOf(request);
+      await dashboards.reset(
+        await resolveDashboard(identity, principal, id, "write"),
+        principalRef(principal),
+      );
+      return reply.status(204).send();
+    },
+  );
 
   app.put(
     `${base}/widgets/:widgetId`,
     {
       preHandler: requireAuth,
-      schema: { tags, params: WidgetParamsSchema, body: WidgetInputSchema, response: { 200: WidgetResponseSchema, ...errors } },
+      schema: {
+        tags,
+        params: WidgetParamsSchema,
+        body: WidgetInputSchema,
+        response: { 200: WidgetResponseSchema, ...errors },
+      },
     },
     async (request) => {
       const { id, widgetId } = request.params as WidgetParams;
       const principal = principalOf(request);
       const { rev, widget } = await dashboards.upsertWidget(
-        resolveDashboard(principal, id, "write"),
+        await resolveDashboard(identity, principal, id, "write"),
         widgetId,
         request.body as z.infer<typeof WidgetInputSchema>,
         principalRef(principal),
@@ -99,11 +129,18 @@ export function registerDashboardRoutes(app: FastifyInstance, dashboards: Dashbo
 
   app.delete(
     `${base}/widgets/:widgetId`,
-    { preHandler: requireAuth, schema: { tags, params: WidgetParamsSchema, response: { 200: RevResponseSchema, ...errors } } },
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: WidgetParamsSchema, response: { 200: RevResponseSchema, ...errors } },
+    },
     async (request) => {
       const { id, widgetId } = request.params as WidgetParams;
       const principal = principalOf(request);
-      const { rev } = await dashboards.removeWidget(resolveDashboard(principal, id, "write"), widgetId, principalRef(principal));
+      const { rev } = await dashboards.removeWidget(
+        await resolveDashboard(identity, principal, id, "write"),
+        widgetId,
+        principalRef(principal),
+      );
       return { rev };
     },
   );

@@ -83,7 +83,13 @@ export class DashboardService {
 
   async get(key: DashboardKey): Promise<DashboardDocument> {
     const stored = await this.store.read(key);
-    if (!stored) return { rev: 0, schemaVersion: CURRENT_SCHEMA_VERSION, updatedAt: null, state: defaultDashboardState() };
+    if (!stored)
+      return {
+        rev: 0,
+        schemaVersion: CURRENT_SCHEMA_VERSION,
+        updatedAt: null,
+        state: defaultDashboardState(),
+      };
     const { state } = loadDashboardState(stored.state);
     return { rev: stored.rev, schemaVersion: state.schemaVersion, updatedAt: stored.updatedAt, state };
   }
@@ -99,7 +105,10 @@ export class DashboardService {
     const origin: ChangeOrigin = { principal, clientId: input.clientId, mutationId: input.mutationId };
     return this.write(key, origin, async (doc) => {
       if (input.baseRev > doc.rev) {
-        throw conflict(`baseRev ${input.baseRev} is ahead of the document (rev ${doc.rev})`, { rev: doc.rev, paths });
+        throw conflict(`baseRev ${input.baseRev} is ahead of the document (rev ${doc.rev})`, {
+          rev: doc.rev,
+          paths,
+        });
       }
       const stale = input.baseRev < doc.rev;
       if (stale) {
@@ -127,7 +136,11 @@ export class DashboardService {
   }
 
   /** Replaces the whole state; only from the current rev (no rebase of a whole-document write). */
-  async put(key: DashboardKey, input: { baseRev: number; state: unknown }, principal: string): Promise<WriteResult> {
+  async put(
+    key: DashboardKey,
+    input: { baseRev: number; state: unknown },
+    principal: string,
+  ): Promise<WriteResult> {
     const state = validateDashboardState(input.state);
     return this.write(key, { principal }, async (doc) => {
       if (input.baseRev !== doc.rev) {
@@ -140,7 +153,11 @@ export class DashboardService {
   /** DELETE: resets to the default state as a normal write, so revs keep increasing and subscribers see it. */
   async reset(key: DashboardKey, principal: string): Promise<WriteResult> {
     const state = defaultDashboardState();
-    return this.write(key, { principal }, async () => ({ ops: replaceRootsOps(state), paths: ROOT_REPLACE_PATHS, state }));
+    return this.write(key, { principal }, async () => ({
+      ops: replaceRootsOps(state),
+      paths: ROOT_REPLACE_PATHS,
+      state,
+    }));
   }
 
   /** Creates or replaces one widget; a new widget is placed at the bottom of the grid. */
@@ -164,9 +181,12 @@ export class DashboardService {
         updatedBy: principal,
       } as Widget;
       const exists = Object.hasOwn(doc.state.widgets, widgetId);
-      const ops: JsonPatchOp[] = [{ op: exists ? "replace" : "add", path: `/widgets/${widgetId}`, value: widget }];
+      const ops: JsonPatchOp[] = [
+        { op: exists ? "replace" : "add", path: `/widgets/${widgetId}`, value: widget },
+      ];
       const placed = doc.state.layout.items.some((item) => item.widgetId === widgetId);
-      if (!placed) ops.push({ op: "add", path: "/layout/items/-", value: placeBelow(doc.state, widgetId, input.type) });
+      if (!placed)
+        ops.push({ op: "add", path: "/layout/items/-", value: placeBelow(doc.state, widgetId, input.type) });
       const applied = applyDashboardPatch(doc.state, ops);
       written = applied.state.widgets[widgetId];
       return { ops, paths: applied.paths, state: applied.state };
@@ -198,7 +218,9 @@ export class DashboardService {
   private write(
     key: DashboardKey,
     origin: ChangeOrigin,
-    compute: (doc: DashboardDocument) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState }>,
+    compute: (
+      doc: DashboardDocument,
+    ) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState }>,
   ): Promise<WriteResult> {
     return this.queue.run(`${key.workspaceId}\u0000${key.dashboardId}`, async () => {
       for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
@@ -231,7 +253,10 @@ export class DashboardService {
         listener(change);
       } catch (error) {
         // A failing listener must not turn a durable commit into an error for the writer; it is logged.
-        this.log.error({ err: error, dashboardId: change.key.dashboardId, rev: change.rev }, "dashboard change listener failed");
+        this.log.error(
+          { err: error, dashboardId: change.key.dashboardId, rev: change.rev },
+          "dashboard change listener failed",
+        );
       }
     }
   }

@@ -21,7 +21,12 @@ export class SqliteDashboardStore implements DashboardStore {
       .where("dashboard_id", "=", key.dashboardId)
       .executeTakeFirst();
     if (!row) return null;
-    return { rev: row.rev, schemaVersion: row.schema_version, state: JSON.parse(row.state), updatedAt: row.updated_at };
+    return {
+      rev: row.rev,
+      schemaVersion: row.schema_version,
+      state: JSON.parse(row.state),
+      updatedAt: row.updated_at,
+    };
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {

@@ -27,8 +27,21 @@ export function demoWidgets(): Record<string, WidgetInput> {
       title: "Sprint 42",
       props: {
         tasks: [
-          { id: "t1", title: "Migrate blog posts", status: "in_progress", assignee: "research-agent", priority: "high" },
-          { id: "t2", title: "Fix checkout redirect", status: "blocked", assignee: "Dana", priority: "urgent", due: day(2) },
+          {
+            id: "t1",
+            title: "Migrate blog posts",
+            status: "in_progress",
+            assignee: "research-agent",
+            priority: "high",
+          },
+          {
+            id: "t2",
+            title: "Fix checkout redirect",
+            status: "blocked",
+            assignee: "Dana",
+            priority: "urgent",
+            due: day(2),
+          },
           { id: "t3", title: "Write release notes", status: "todo", priority: "normal" },
           { id: "t4", title: "Rotate API keys", status: "done", assignee: "ops-agent" },
         ],
@@ -40,7 +53,13 @@ export function demoWidgets(): Record<string, WidgetInput> {
       props: {
         items: [
           { label: "Signups", value: 1284, delta: 8.2, trend: [910, 980, 1010, 1105, 1190, 1230, 1284] },
-          { label: "p95 latency", value: 182, unit: "ms", delta: -4.1, trend: [210, 205, 199, 190, 188, 185, 182] },
+          {
+            label: "p95 latency",
+            value: 182,
+            unit: "ms",
+            delta: -4.1,
+            trend: [210, 205, 199, 190, 188, 185, 182],
+          },
           { label: "Open incidents", value: 2, delta: 1 },
         ],
       },
@@ -59,8 +78,18 @@ export function demoWidgets(): Record<string, WidgetInput> {
       title: "Agent activity",
       props: {
         entries: [
-          { id: "a1", at: new Date().toISOString(), actor: "research-agent", text: "Summarised 14 customer interviews" },
-          { id: "a2", at: new Date(Date.now() - 600_000).toISOString(), actor: "ops-agent", text: "Scaled workers from 4 to 6" },
+          {
+            id: "a1",
+            at: new Date().toISOString(),
+            actor: "research-agent",
+            text: "Summarised 14 customer interviews",
+          },
+          {
+            id: "a2",
+            at: new Date(Date.now() - 600_000).toISOString(),
+            actor: "ops-agent",
+            text: "Scaled workers from 4 to 6",
+          },
         ],
       },
     },

@@ -17,7 +17,10 @@ async function runCheck(check: HealthCheck) {
     await Promise.race([
       check.check(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return { status: "ok" as const, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
@@ -35,7 +38,9 @@ async function runCheck(check: HealthCheck) {
 export function registerHealthRoutes(app: FastifyInstance, checks: readonly HealthCheck[]): void {
   app.get("/healthz", { config: { rateLimit: false } }, async () => ({ status: "ok" }));
   app.get("/readyz", { config: { rateLimit: false } }, async (_request, reply) => {
-    const results = await Promise.all(checks.map(async (check) => [check.name, await runCheck(check)] as const));
+    const results = await Promise.all(
+      checks.map(async (check) => [check.name, await runCheck(check)] as const),
+    );
     const components = Object.fromEntries(results);
     const ready = checks.every((check, i) => !check.required || results[i]?.[1].status === "ok");
     return reply.status(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", components });

@@ -12,7 +12,9 @@ function send(reply: FastifyReply, code: ErrorCode, message: string, details?: u
  * and, in production, says nothing about its cause.
  */
 export function registerErrorHandler(app: FastifyInstance, production: boolean): void {
-  app.setNotFoundHandler((request, reply) => send(reply, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`),
+  );
 
   app.setErrorHandler((error: FastifyError | AgentboardError | Error, request, reply) => {
     if (AgentboardError.isInstance(error)) {
@@ -32,7 +34,9 @@ export function registerErrorHandler(app: FastifyInstance, production: boolean):
         return send(reply, "invalid", fastifyError.message);
     }
     if (fastifyError.statusCode === 429) {
-      return send(reply, "rate_limited", "too many requests; slow down", { retryAfterMs: reply.getHeader("retry-after") });
+      return send(reply, "rate_limited", "too many requests; slow down", {
+        retryAfterMs: reply.getHeader("retry-after"),
+      });
     }
     if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return send(reply, "bad_request", fastifyError.message);

@@ -13,7 +13,9 @@ export function registerZodSchemas(app: FastifyInstance): void {
     return (data: unknown) => {
       const result = zodSchema.safeParse(data);
       if (result.success) return { value: result.data };
-      return { error: new StateValidationError(toValidationIssues(result.error), `request ${httpPart ?? "input"}`) };
+      return {
+        error: new StateValidationError(toValidationIssues(result.error), `request ${httpPart ?? "input"}`),
+      };
     };
   });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -37,7 +39,10 @@ export function zodToOpenApi({ schema, url }: { schema: FastifySchema | undefine
 
 function toJsonSchema(value: unknown): unknown {
   if (value instanceof z.ZodType) {
-    const json = z.toJSONSchema(value, { io: "input", unrepresentable: "any", target: "draft-7" }) as Record<string, unknown>;
+    const json = z.toJSONSchema(value, { io: "input", unrepresentable: "any", target: "draft-7" }) as Record<
+      string,
+      unknown
+    >;
     delete json.$schema;
     return json;
   }

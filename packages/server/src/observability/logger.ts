@@ -7,8 +7,8 @@ import pino, { type Logger } from "pino";
 export const REDACT_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
-  "req.headers[\"x-metrics-key\"]",
-  "res.headers[\"set-cookie\"]",
+  'req.headers["x-metrics-key"]',
+  'res.headers["set-cookie"]',
   "token",
   "secret",
   "code",

@@ -24,13 +24,20 @@ export interface RunningServer {
  * Opens the stores, makes sure the `default` workspace has an owner (`admin`, created on first start), and
  * listens. Cluster mode arrives with its own stores; until then its settings are refused rather than ignored.
  */
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   if (config.mode === "cluster") {
     throw new Error(
       "cluster mode (AGENTBOARD_REDIS_URL + AGENTBOARD_DATABASE_URL) is not available in this version; unset both to run embedded",
     );
   }
-  const runtime = await openEmbeddedRuntime({ dataDir: config.dataDir, patchLogLimit: config.patchLogLimit, log: logger });
+  const runtime = await openEmbeddedRuntime({
+    dataDir: config.dataDir,
+    patchLogLimit: config.patchLogLimit,
+    log: logger,
+  });
   let app: FastifyInstance | undefined;
   let sweep: NodeJS.Timeout | undefined;
   try {
@@ -47,7 +54,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const dropExpired = () =>
       runtime.dashboards
         .dropExpired(config.stateTtlDays)
-        .then((n) => n > 0 && logger.info({ dropped: n }, "dropped dashboards past AGENTBOARD_STATE_TTL_DAYS"))
+        .then(
+          (n) => n > 0 && logger.info({ dropped: n }, "dropped dashboards past AGENTBOARD_STATE_TTL_DAYS"),
+        )
         .catch((error: unknown) => logger.error({ err: error }, "dropping expired dashboards failed"));
     void dropExpired();
     sweep = setInterval(dropExpired, TTL_SWEEP_INTERVAL_MS);

@@ -69,9 +69,18 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn("mutation_id", "text", (c) => c.notNull())
         .addColumn("rev", "integer", (c) => c.notNull())
         .addColumn("created_at", "text", (c) => c.notNull())
-        .addPrimaryKeyConstraint("dashboard_mutations_pk", ["workspace_id", "dashboard_id", "client_id", "mutation_id"])
+        .addPrimaryKeyConstraint("dashboard_mutations_pk", [
+          "workspace_id",
+          "dashboard_id",
+          "client_id",
+          "mutation_id",
+        ])
         .execute();
-      await db.schema.createIndex("dashboard_mutations_created_at").on("dashboard_mutations").column("created_at").execute();
+      await db.schema
+        .createIndex("dashboard_mutations_created_at")
+        .on("dashboard_mutations")
+        .column("created_at")
+        .execute();
     },
   },
 };
@@ -87,9 +96,12 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

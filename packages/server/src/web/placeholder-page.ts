@@ -46,7 +46,9 @@ const SECURITY_HEADERS = {
 };
 
 export function registerPlaceholderPage(app: FastifyInstance): void {
-  app.get("/", { schema: { hide: true } }, async (_request, reply) => reply.headers(SECURITY_HEADERS).type("text/html").send(PAGE));
+  app.get("/", { schema: { hide: true } }, async (_request, reply) =>
+    reply.headers(SECURITY_HEADERS).type("text/html").send(PAGE),
+  );
   app.get("/placeholder.js", { schema: { hide: true } }, async (_request, reply) =>
     reply.headers(SECURITY_HEADERS).type("text/javascript").send(SCRIPT),
   );

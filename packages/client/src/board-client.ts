@@ -1,0 +1,105 @@
+import type { DashboardDocument, JsonPatchOp, Widget, WidgetInput } from "@agentboard/protocol";
+import { ApiRequestError, ConnectionError } from "./errors.js";
+
+export interface BoardClientOptions {
+  /** Base URL of the agentboard server, e.g. http://127.0.0.1:7800 */
+  url: string;
+  /** An API token (`ab_…`). Browsers may omit it and rely on the session cookie. */
+  token?: string;
+  /** Per-request timeout; default 30 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface PatchOptions extends RequestOptions {
+  clientId?: string;
+  mutationId?: string;
+}
+
+/** Typed REST client. Live sync (`board.sync(id)`) and approvals arrive with their capabilities. */
+export interface BoardClient {
+  request<T>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T>;
+  dashboards: {
+    get(id: string, options?: RequestOptions): Promise<DashboardDocument>;
+    patch(id: string, baseRev: number, ops: JsonPatchOp[], options?: PatchOptions): Promise<{ rev: number }>;
+    put(id: string, baseRev: number, state: unknown, options?: RequestOptions): Promise<{ rev: number }>;
+    reset(id: string, options?: RequestOptions): Promise<void>;
+    upsertWidget(
+      id: string,
+      widgetId: string,
+      widget: WidgetInput,
+      options?: RequestOptions,
+    ): Promise<{ rev: number; widget: Widget }>;
+    removeWidget(id: string, widgetId: string, options?: RequestOptions): Promise<{ rev: number }>;
+  };
+}
+
+const enc = encodeURIComponent;
+
+export function createBoardClient(options: BoardClientOptions): BoardClient {
+  const base = options.url.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    requestOptions: RequestOptions = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = requestOptions.signal ? AbortSignal.any([requestOptions.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await doFetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        credentials: "same-origin",
+      });
+    } catch (error) {
+      if (requestOptions.signal?.aborted) throw requestOptions.signal.reason ?? error;
+      throw new ConnectionError(
+        `${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) throw ApiRequestError.fromWire(response.status, parsed);
+    return parsed as T;
+  }
+
+  const statePath = (id: string) => `/api/dashboards/${enc(id)}/state`;
+  const widgetPath = (id: string, widgetId: string) => `/api/dashboards/${enc(id)}/widgets/${enc(widgetId)}`;
+
+  return {
+    request,
+    dashboards: {
+      get: (id, o) => request("GET", statePath(id), undefined, o),
+      patch: (id, baseRev, ops, o = {}) =>
+        request("PATCH", statePath(id), { baseRev, ops, clientId: o.clientId, mutationId: o.mutationId }, o),
+      put: (id, baseRev, state, o) => request("PUT", statePath(id), { baseRev, state }, o),
+      reset: async (id, o) => {
+        await request("DELETE", statePath(id), undefined, o);
+      },
+      upsertWidget: (id, widgetId, widget, o) => request("PUT", widgetPath(id, widgetId), widget, o),
+      removeWidget: (id, widgetId, o) => request("DELETE", widgetPath(id, widgetId), undefined, o),
+    },
+  };
+}
