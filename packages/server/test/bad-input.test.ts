@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { expectApiError, type HttpResult } from "./helpers/api-assertions.js";
+import { expectApiError } from "./helpers/api-assertions.js";
 import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 // Contract "Errors": bad input never changes stored data. Every test here sends one kind of bad input against
@@ -51,7 +51,13 @@ async function expectUnchanged(): Promise<void> {
 }
 
 /** Sends a hand-written body (so it can hold what JSON.stringify would never produce). */
-function sendText(caller: Caller, method: string, path: string, body: string, contentType = "application/json") {
+function sendText(
+  caller: Caller,
+  method: string,
+  path: string,
+  body: string,
+  contentType = "application/json",
+) {
   return server.raw(method, path, {
     headers: { authorization: `Bearer ${caller.token}`, "content-type": contentType },
     body,
@@ -75,9 +81,9 @@ beforeEach(async () => {
     alertWidget("https://example.com/runbook"),
   );
   expect(alert.status).toBe(200);
-  expect((await alice.request("PUT", "/api/dashboards/team/widgets/t1", noteWidget("team note"))).status).toBe(
-    200,
-  );
+  expect(
+    (await alice.request("PUT", "/api/dashboards/team/widgets/t1", noteWidget("team note"))).status,
+  ).toBe(200);
   before = await snapshot();
   expect(JSON.parse(before.me)).toMatchObject({ rev: 2, state: { widgets: { w1: {}, w2: {} } } });
   expect(JSON.parse(before.team)).toMatchObject({ rev: 1, state: { widgets: { t1: {} } } });
@@ -115,8 +121,14 @@ describe("JSON Patch paths", () => {
     ["/widgets/constructor", { op: "add", path: "/widgets/constructor", value: fullNote("constructor") }],
     ["/widgets/prototype", { op: "add", path: "/widgets/prototype", value: fullNote("prototype") }],
     ["/widgets/w1/props/prototype", { op: "add", path: "/widgets/w1/props/prototype", value: {} }],
-    ["/preferences/constructor", { op: "replace", path: "/preferences/constructor", value: { isAdmin: true } }],
-    ["constructor/prototype chain", { op: "add", path: "/widgets/w1/constructor/prototype/polluted", value: 1 }],
+    [
+      "/preferences/constructor",
+      { op: "replace", path: "/preferences/constructor", value: { isAdmin: true } },
+    ],
+    [
+      "constructor/prototype chain",
+      { op: "add", path: "/widgets/w1/constructor/prototype/polluted", value: 1 },
+    ],
     ["move from /widgets/prototype", { op: "move", from: "/widgets/prototype", path: "/widgets/w9" }],
   ])("refuses the segment in %s as 422 invalid", async (_name, op) => {
     const error = expectApiError(await patch([op]), 422, "invalid");
@@ -208,7 +220,11 @@ describe("document size", () => {
   });
 
   it("refuses a PATCH that grows the document over 256 KiB as 413 payload_too_large", async () => {
-    const ops = Object.entries(bigNotes()).map(([id, value]) => ({ op: "add", path: `/widgets/${id}`, value }));
+    const ops = Object.entries(bigNotes()).map(([id, value]) => ({
+      op: "add",
+      path: `/widgets/${id}`,
+      value,
+    }));
     const body = JSON.stringify({ baseRev: 2, ops });
     expect(body.length).toBeLessThan(server.config.bodyLimitBytes);
 
@@ -232,7 +248,11 @@ describe("JSON bodies", () => {
   it("refuses 100-deep nesting of objects inside a PUT widget body as 422 invalid", async () => {
     const deep = `${'{"a":'.repeat(100)}1${"}".repeat(100)}`;
     const body = `{"type":"note","title":"deep","props":{"markdown":"x"},"source":{"kind":"mcp","server":"s","tool":"t","args":${deep}}}`;
-    const error = expectApiError(await sendText(alice, "PUT", "/api/dashboards/me/widgets/w1", body), 422, "invalid");
+    const error = expectApiError(
+      await sendText(alice, "PUT", "/api/dashboards/me/widgets/w1", body),
+      422,
+      "invalid",
+    );
     expect(error.details).toEqual({ limit: server.config.maxJsonDepth });
     await expectUnchanged();
   });
@@ -268,26 +288,31 @@ describe("JSON bodies", () => {
     await expectUnchanged();
   });
 
-  it.each([
-    "application/xml",
-    "text/plain",
-    "application/x-www-form-urlencoded",
-  ])("refuses a valid patch sent as %s with a 4xx", async (contentType) => {
-    const body = JSON.stringify({ baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] });
-    const result = await sendText(alice, "PATCH", ME, body, contentType);
-    expect(result.status).toBeGreaterThanOrEqual(400);
-    expect(result.status).toBeLessThan(500);
-    expectApiError(result, result.status, (result.body as { error?: string }).error ?? "missing");
-    await expectUnchanged();
-  });
+  it.each(["application/xml", "text/plain", "application/x-www-form-urlencoded"])(
+    "refuses a valid patch sent as %s with a 4xx",
+    async (contentType) => {
+      const body = JSON.stringify({ baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] });
+      const result = await sendText(alice, "PATCH", ME, body, contentType);
+      expect(result.status).toBeGreaterThanOrEqual(400);
+      expect(result.status).toBeLessThan(500);
+      expectApiError(result, result.status, (result.body as { error?: string }).error ?? "missing");
+      await expectUnchanged();
+    },
+  );
 
   it("refuses a PATCH of 501 ops as 422 invalid, while 500 are accepted", async () => {
     const op = (i: number) => ({ op: "replace", path: "/widgets/w1/title", value: `t${i}` });
-    const tooMany = await alice.request("PATCH", ME, { baseRev: 2, ops: Array.from({ length: 501 }, (_, i) => op(i)) });
+    const tooMany = await alice.request("PATCH", ME, {
+      baseRev: 2,
+      ops: Array.from({ length: 501 }, (_, i) => op(i)),
+    });
     expectApiError(tooMany, 422, "invalid");
     await expectUnchanged();
 
-    const atLimit = await alice.request("PATCH", ME, { baseRev: 2, ops: Array.from({ length: 500 }, (_, i) => op(i)) });
+    const atLimit = await alice.request("PATCH", ME, {
+      baseRev: 2,
+      ops: Array.from({ length: 500 }, (_, i) => op(i)),
+    });
     expect(atLimit).toEqual({ status: 200, body: { rev: 3 } });
   });
 
@@ -309,7 +334,9 @@ describe("request size", () => {
     const small = await startTestServer({ AGENTBOARD_BODY_LIMIT_BYTES: "2048" });
     try {
       const bob = await small.caller({ name: "bob" });
-      expect((await bob.request("PUT", "/api/dashboards/me/widgets/n", noteWidget("small"))).status).toBe(200);
+      expect((await bob.request("PUT", "/api/dashboards/me/widgets/n", noteWidget("small"))).status).toBe(
+        200,
+      );
       const read = async () => (await bob.request("GET", "/api/dashboards/me/state")).body as unknown;
       const seeded = await read();
 
@@ -336,7 +363,11 @@ describe("who may read and write", () => {
     expectApiError(await server.raw("GET", ME, { headers: wrong }), 401, "unauthorized");
     const body = JSON.stringify({ baseRev: 1, ops: [{ op: "remove", path: "/widgets/t1" }] });
     expectApiError(await server.raw("PATCH", TEAM, { headers: wrong, body }), 401, "unauthorized");
-    expectApiError(await server.raw("GET", ME, { headers: { authorization: "Bearer" } }), 401, "unauthorized");
+    expectApiError(
+      await server.raw("GET", ME, { headers: { authorization: "Bearer" } }),
+      401,
+      "unauthorized",
+    );
     expectApiError(await server.raw("DELETE", TEAM), 401, "unauthorized");
     await expectUnchanged();
   });
@@ -364,10 +395,19 @@ describe("who may read and write", () => {
     const carol = await server.caller({ name: "carol", workspace: "other" });
     const theirs = await carol.request("GET", TEAM);
     expect(theirs.status).toBe(200);
-    expect(theirs.body).toMatchObject({ rev: 0, updatedAt: null, state: { widgets: {}, layout: { items: [] } } });
+    expect(theirs.body).toMatchObject({
+      rev: 0,
+      updatedAt: null,
+      state: { widgets: {}, layout: { items: [] } },
+    });
 
     // Writing "team" in workspace B creates B's own document and leaves A's alone.
-    expect(await carol.request("PATCH", TEAM, { baseRev: 0, ops: [{ op: "add", path: "/widgets/b1", value: fullNote("b1") }] })).toEqual({
+    expect(
+      await carol.request("PATCH", TEAM, {
+        baseRev: 0,
+        ops: [{ op: "add", path: "/widgets/b1", value: fullNote("b1") }],
+      }),
+    ).toEqual({
       status: 200,
       body: { rev: 1 },
     });
@@ -403,10 +443,18 @@ describe("who may read and write", () => {
       403,
       "forbidden",
     );
-    expectApiError(await vera.request("PUT", "/api/dashboards/team/widgets/t1", noteWidget("x")), 403, "forbidden");
+    expectApiError(
+      await vera.request("PUT", "/api/dashboards/team/widgets/t1", noteWidget("x")),
+      403,
+      "forbidden",
+    );
     expectApiError(await vera.request("DELETE", "/api/dashboards/team/widgets/t1"), 403, "forbidden");
     expectApiError(await vera.request("DELETE", TEAM), 403, "forbidden");
-    expectApiError(await vera.request("PUT", ME, { baseRev: 0, state: JSON.parse(before.team).state }), 403, "forbidden");
+    expectApiError(
+      await vera.request("PUT", ME, { baseRev: 0, state: JSON.parse(before.team).state }),
+      403,
+      "forbidden",
+    );
     await expectUnchanged();
   });
 
@@ -416,7 +464,10 @@ describe("who may read and write", () => {
     const personal = `/api/dashboards/user:${alice.principal.id}`;
     expectApiError(await robot.request("PUT", `${personal}/widgets/w9`, noteWidget("x")), 403, "forbidden");
     expectApiError(
-      await robot.request("PATCH", `${personal}/state`, { baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] }),
+      await robot.request("PATCH", `${personal}/state`, {
+        baseRev: 2,
+        ops: [{ op: "remove", path: "/widgets/w1" }],
+      }),
       403,
       "forbidden",
     );

@@ -14,8 +14,11 @@ declare module "fastify" {
 
 export interface AuthOptions {
   identity: IdentityStore;
-  /** Origins allowed to send cookie-authenticated writes (the app's own origin plus configured ones). */
-  allowedOrigins: readonly string[];
+  /**
+   * Origins allowed to send cookie-authenticated writes (the app's own origin plus configured ones). A
+   * function because the app's own origin includes the port, known only once the server listens.
+   */
+  allowedOrigins: () => ReadonlySet<string>;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -33,7 +36,6 @@ function bearerToken(request: FastifyRequest): string | undefined {
  * on the principal. A present but invalid bearer token is never silently downgraded to the cookie.
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
-  const allowed = new Set(options.allowedOrigins);
   app.decorateRequest("principal", null);
   app.decorateRequest("authMethod", null);
 
@@ -53,7 +55,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       // Cookies ride along on cross-site requests; a write authenticated by one must come from our origin.
       if (!SAFE_METHODS.has(request.method)) {
         const origin = request.headers.origin;
-        if (typeof origin !== "string" || !allowed.has(origin)) {
+        if (typeof origin !== "string" || !options.allowedOrigins().has(origin)) {
           throw forbidden("cookie-authenticated writes must come from the app's own origin");
         }
       }

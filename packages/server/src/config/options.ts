@@ -106,6 +106,26 @@ export const OPTIONS = {
     description: "run the demo agents that fill a dashboard and ask for an approval",
     ...boolean(false),
   },
+  wsHeartbeatMs: {
+    env: "AGENTBOARD_WS_HEARTBEAT_MS",
+    description: "WebSocket ping interval; a connection without a pong for one interval is closed",
+    ...integer(1_000, 600_000, 30_000),
+  },
+  wsMaxBufferedBytes: {
+    env: "AGENTBOARD_WS_MAX_BUFFERED_BYTES",
+    description: "send buffer per WebSocket; a subscriber over it is dropped and told to resync",
+    ...integer(65_536, 268_435_456, 4_194_304),
+  },
+  wsMessagesPerSecond: {
+    env: "AGENTBOARD_WS_MESSAGES_PER_SECOND",
+    description: "frames per second one WebSocket may send (bursts of twice that are absorbed)",
+    ...integer(1, 100_000, 100),
+  },
+  refreshTimeoutMs: {
+    env: "AGENTBOARD_REFRESH_TIMEOUT_MS",
+    description: "a widget refresh nobody answers within this time ends as a retryable error",
+    ...integer(1_000, 600_000, 30_000),
+  },
   redisUrl: {
     env: "AGENTBOARD_REDIS_URL",
     description: "cluster mode: Redis for fan-out (needs AGENTBOARD_DATABASE_URL too)",

@@ -17,7 +17,7 @@ import {
 } from "@agentboard/protocol";
 import { conflict, invalid, notFound, unavailable } from "../http/errors.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
-import type { ChangeOrigin, DashboardKey, DashboardStore } from "./dashboard-store.js";
+import type { ChangeOrigin, DashboardKey, DashboardStore, PatchLogEntry } from "./dashboard-store.js";
 
 export interface DashboardChange {
   key: DashboardKey;
@@ -99,10 +99,16 @@ export class DashboardService {
     key: DashboardKey,
     input: { baseRev: number; ops: JsonPatchOp[]; clientId?: string; mutationId?: string },
     principal: string,
+    connection?: { connectionId: string; requestId: string },
   ): Promise<WriteResult> {
     // Path and value checks run before queueing, so bad input costs no lock time.
     const paths = checkDashboardPatch(input.ops);
-    const origin: ChangeOrigin = { principal, clientId: input.clientId, mutationId: input.mutationId };
+    const origin: ChangeOrigin = {
+      principal,
+      clientId: input.clientId,
+      mutationId: input.mutationId,
+      ...connection,
+    };
     return this.write(key, origin, async (doc) => {
       if (input.baseRev > doc.rev) {
         throw conflict(`baseRev ${input.baseRev} is ahead of the document (rev ${doc.rev})`, {
@@ -205,6 +211,50 @@ export class DashboardService {
     });
   }
 
+  /**
+   * What a subscriber at `sinceRev` needs to be current: the missed log entries in order, or a snapshot when
+   * it has no rev, the log does not reach back that far, or it claims a rev the document never had.
+   */
+  async catchUp(
+    key: DashboardKey,
+    sinceRev: number | undefined,
+  ): Promise<
+    { kind: "patches"; entries: PatchLogEntry[] } | { kind: "snapshot"; document: DashboardDocument }
+  > {
+    const document = await this.get(key);
+    if (sinceRev !== undefined && sinceRev <= document.rev) {
+      const entries = sinceRev === document.rev ? [] : await this.store.changesSince(key, sinceRev);
+      if (entries !== null) return { kind: "patches", entries };
+    }
+    return { kind: "snapshot", document };
+  }
+
+  /** Sets a widget's status (and error) as a normal write: used by refresh to show `loading` and timeouts. */
+  async setWidgetStatus(
+    key: DashboardKey,
+    widgetId: string,
+    status: Widget["status"],
+    error: Widget["error"] | undefined,
+    principal: string,
+    onlyIf?: (widget: Widget) => boolean,
+  ): Promise<WriteResult | null> {
+    let skipped = false;
+    const result = await this.write(key, { principal }, async (doc) => {
+      const widget = doc.state.widgets[widgetId];
+      if (!widget) throw notFound(`widget "${widgetId}" does not exist`);
+      if (onlyIf && !onlyIf(widget)) {
+        skipped = true;
+        return null;
+      }
+      const ops: JsonPatchOp[] = [{ op: "replace", path: `/widgets/${widgetId}/status`, value: status }];
+      if (error) ops.push({ op: "add", path: `/widgets/${widgetId}/error`, value: error });
+      else if (widget.error) ops.push({ op: "remove", path: `/widgets/${widgetId}/error` });
+      const applied = applyDashboardPatch(doc.state, ops);
+      return { ops, paths: applied.paths, state: applied.state };
+    });
+    return skipped ? null : result;
+  }
+
   /** Expired documents (AGENTBOARD_STATE_TTL_DAYS) are dropped; returns how many. */
   dropExpired(ttlDays: number): Promise<number> {
     return this.store.dropExpired(new Date(this.now().getTime() - ttlDays * 86_400_000));
@@ -220,7 +270,7 @@ export class DashboardService {
     origin: ChangeOrigin,
     compute: (
       doc: DashboardDocument,
-    ) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState }>,
+    ) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState } | null>,
   ): Promise<WriteResult> {
     return this.queue.run(`${key.workspaceId}\u0000${key.dashboardId}`, async () => {
       for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
@@ -230,6 +280,8 @@ export class DashboardService {
         }
         const doc = await this.get(key);
         const next = await compute(doc);
+        // Nothing to write (a conditional write whose condition no longer holds).
+        if (next === null) return { rev: doc.rev };
         const result = await this.store.commit({
           key,
           expectedRev: doc.rev,

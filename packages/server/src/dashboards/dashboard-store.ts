@@ -19,6 +19,9 @@ export interface ChangeOrigin {
   principal: string;
   clientId?: string;
   mutationId?: string;
+  /** The WebSocket connection and request that wrote it (not persisted): it gets an ack instead of the echo. */
+  connectionId?: string;
+  requestId?: string;
 }
 
 export interface PatchLogEntry {

@@ -1,5 +1,6 @@
 import { AgentboardError, type ErrorCode } from "@agentboard/protocol";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { isStoreUnavailable } from "./store-errors.js";
 
 function send(reply: FastifyReply, code: ErrorCode, message: string, details?: unknown): FastifyReply {
   const error = new AgentboardError(code, message, details);
@@ -34,9 +35,14 @@ export function registerErrorHandler(app: FastifyInstance, production: boolean):
         return send(reply, "invalid", fastifyError.message);
     }
     if (fastifyError.statusCode === 429) {
-      return send(reply, "rate_limited", "too many requests; slow down", {
-        retryAfterMs: reply.getHeader("retry-after"),
-      });
+      // Retry-After is in seconds (RFC 9110); the body gives milliseconds, as its name says.
+      const seconds = Number(reply.getHeader("retry-after"));
+      const details = Number.isFinite(seconds) ? { retryAfterMs: seconds * 1000 } : undefined;
+      return send(reply, "rate_limited", "too many requests; slow down", details);
+    }
+    if (isStoreUnavailable(error)) {
+      request.log.error({ err: error }, "backing store unavailable");
+      return send(reply, "unavailable", "a backing store is not available; retry shortly");
     }
     if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return send(reply, "bad_request", fastifyError.message);

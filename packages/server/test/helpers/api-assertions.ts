@@ -25,9 +25,9 @@ export function expectApiError(result: HttpResult, status: number, code: string)
   const parsed = ApiErrorSchema.safeParse(result.body);
   expect(parsed.success, `error body ${JSON.stringify(result.body)}`).toBe(true);
   const body = parsed.data!;
-  expect(Object.keys(result.body as object).every((key) => ["error", "message", "details"].includes(key))).toBe(
-    true,
-  );
+  expect(
+    Object.keys(result.body as object).every((key) => ["error", "message", "details"].includes(key)),
+  ).toBe(true);
   expect(body.message.length).toBeGreaterThan(0);
   expectNoStackTrace(result.body);
   return body;

@@ -1,0 +1,150 @@
+import { z } from "zod";
+import { ClientIdSchema, DashboardIdSchema, MutationIdSchema, RevSchema } from "../api/dashboards-api.js";
+import { DashboardStateSchema } from "../dashboard/dashboard-state.js";
+import { IdSchema } from "../dashboard/primitives.js";
+import { ErrorCodeSchema } from "../errors/error-codes.js";
+import { JsonPatchSchema } from "../json-patch/patch-op.js";
+
+/** Client-chosen request id, echoed in the answer so a client can match answers to requests. */
+const RequestIdSchema = z.string().min(1).max(64);
+
+export const SubscribeMessageSchema = z.strictObject({
+  type: z.literal("subscribe"),
+  id: RequestIdSchema,
+  dashboardId: DashboardIdSchema,
+  sinceRev: RevSchema.optional(),
+});
+export const UnsubscribeMessageSchema = z.strictObject({
+  type: z.literal("unsubscribe"),
+  id: RequestIdSchema,
+  dashboardId: DashboardIdSchema,
+});
+export const PatchMessageSchema = z.strictObject({
+  type: z.literal("patch"),
+  id: RequestIdSchema,
+  dashboardId: DashboardIdSchema,
+  baseRev: RevSchema,
+  ops: JsonPatchSchema,
+  clientId: ClientIdSchema,
+  mutationId: MutationIdSchema,
+});
+export const SubscribeApprovalsMessageSchema = z.strictObject({
+  type: z.literal("subscribe_approvals"),
+  id: RequestIdSchema,
+});
+export const PingMessageSchema = z.strictObject({ type: z.literal("ping"), id: RequestIdSchema });
+
+/** Every frame a client may send (contract.md "Realtime"). */
+export const ClientMessageSchema = z.discriminatedUnion("type", [
+  SubscribeMessageSchema,
+  UnsubscribeMessageSchema,
+  PatchMessageSchema,
+  SubscribeApprovalsMessageSchema,
+  PingMessageSchema,
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+export const ChangeOriginSchema = z.object({
+  clientId: z.string().optional(),
+  mutationId: z.string().optional(),
+});
+
+export const SubscribedMessageSchema = z.object({
+  type: z.literal("subscribed"),
+  id: RequestIdSchema,
+  dashboardId: z.string(),
+  rev: RevSchema,
+});
+export const UnsubscribedMessageSchema = z.object({
+  type: z.literal("unsubscribed"),
+  id: RequestIdSchema,
+  dashboardId: z.string(),
+});
+export const AckMessageSchema = z.object({
+  type: z.literal("ack"),
+  id: RequestIdSchema,
+  dashboardId: z.string(),
+  rev: RevSchema,
+});
+export const NackMessageSchema = z.object({
+  type: z.literal("nack"),
+  id: RequestIdSchema,
+  dashboardId: z.string(),
+  error: ErrorCodeSchema,
+  message: z.string(),
+  rev: RevSchema.optional(),
+  paths: z.array(z.string()).optional(),
+});
+export const SnapshotMessageSchema = z.object({
+  type: z.literal("snapshot"),
+  dashboardId: z.string(),
+  rev: RevSchema,
+  state: DashboardStateSchema,
+});
+export const ServerPatchMessageSchema = z.object({
+  type: z.literal("patch"),
+  dashboardId: z.string(),
+  rev: RevSchema,
+  ops: JsonPatchSchema,
+  origin: ChangeOriginSchema,
+});
+export const SubscribedApprovalsMessageSchema = z.object({
+  type: z.literal("subscribed_approvals"),
+  id: RequestIdSchema,
+});
+export const ApprovalEventMessageSchema = z.object({
+  type: z.literal("approval"),
+  event: z.enum(["created", "decided", "cancelled", "expired"]),
+  approval: z.record(z.string(), z.unknown()),
+});
+export const RefreshMessageSchema = z.object({
+  type: z.literal("refresh"),
+  dashboardId: z.string(),
+  widgetId: IdSchema,
+});
+export const PongMessageSchema = z.object({ type: z.literal("pong"), id: RequestIdSchema });
+export const ErrorMessageSchema = z.object({
+  type: z.literal("error"),
+  id: RequestIdSchema.optional(),
+  error: ErrorCodeSchema,
+  message: z.string(),
+});
+
+/** Every frame the server sends. Revs of one dashboard reach a client strictly in order. */
+export const ServerMessageSchema = z.discriminatedUnion("type", [
+  SubscribedMessageSchema,
+  UnsubscribedMessageSchema,
+  AckMessageSchema,
+  NackMessageSchema,
+  SnapshotMessageSchema,
+  ServerPatchMessageSchema,
+  SubscribedApprovalsMessageSchema,
+  ApprovalEventMessageSchema,
+  RefreshMessageSchema,
+  PongMessageSchema,
+  ErrorMessageSchema,
+]);
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+
+export const RealtimeTicketResponseSchema = z.object({ ticket: z.string(), expiresAt: z.string() });
+
+/**
+ * WebSocket close codes, shared so server and SDK cannot disagree. 4xxx are ours; the SDK reconnects on
+ * all of them except `unauthorized`/`forbidden`, and resubscribes with `sinceRev` (the server then sends the
+ * missed patches or one snapshot).
+ */
+export const CLOSE_CODES = {
+  /** Ticket/token missing, expired or already used. Do not retry with the same credentials. */
+  unauthorized: 4401,
+  forbidden: 4403,
+  /** No pong within the heartbeat window. */
+  heartbeatTimeout: 4408,
+  /** The client could not keep up (send buffer over the bound): reconnect and resync from sinceRev. */
+  resyncRequired: 4409,
+  /** Sustained flood over the per-connection rate. */
+  rateLimited: 4429,
+  /** The server is shutting down; reconnect (possibly to another node). */
+  goingAway: 1001,
+  /** A frame over the maximum size (ws closes with this by itself). */
+  messageTooBig: 1009,
+} as const;
