@@ -26,7 +26,8 @@ function firstLine(child: ChildProcess): Promise<string> {
       const end = buffered.indexOf("\n");
       if (end >= 0) finish(undefined, buffered.slice(0, end));
     };
-    const onExit = (code: number | null) => finish(new Error(`bench server exited with ${code} before it was ready`));
+    const onExit = (code: number | null) =>
+      finish(new Error(`bench server exited with ${code} before it was ready`));
     function finish(error?: Error, line?: string) {
       clearTimeout(timer);
       child.stdout?.off("data", onData);
@@ -54,10 +55,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** A fresh server (fresh data dir) in a child process, with one dashboard seeded with the benchmark state. */
 export async function spawnBenchServer(documentBytes: number, clients: number): Promise<BenchServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY, String(documentBytes), String(clients)], {
-    cwd: REPO_ROOT,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", SERVER_ENTRY, String(documentBytes), String(clients)],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   try {
     const ready = JSON.parse(await firstLine(child)) as ServerReady;
     return { ready, stop: () => stopChild(child) };
@@ -72,7 +77,12 @@ function isRevBody(body: unknown): body is { rev: number } {
 }
 
 /** One PATCH /api/dashboards/:id/state; anything but 200 aborts the benchmark (a 409 would skew it). */
-async function patchOnce(ready: ServerReady, token: string, baseRev: number, ops: JsonPatchOp[]): Promise<number> {
+async function patchOnce(
+  ready: ServerReady,
+  token: string,
+  baseRev: number,
+  ops: JsonPatchOp[],
+): Promise<number> {
   const response = await fetch(`${ready.url}/api/dashboards/${ready.dashboardId}/state`, {
     method: "PATCH",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -86,7 +96,11 @@ async function patchOnce(ready: ServerReady, token: string, baseRev: number, ops
 }
 
 /** One client, one request at a time, baseRev = the rev of its previous answer (current: no rebase). */
-export async function runSequentialHttp(ready: ServerReady, warmup: number, count: number): Promise<WriteRun> {
+export async function runSequentialHttp(
+  ready: ServerReady,
+  warmup: number,
+  count: number,
+): Promise<WriteRun> {
   const token = ready.tokens[0]!;
   let rev = ready.rev;
   const write = async (i: number) => {
@@ -104,7 +118,12 @@ interface ClientResult {
 }
 
 /** Client `client` owns widget `client`: every client's paths are disjoint from every other's. */
-async function clientLoop(ready: ServerReady, client: number, startRev: number, count: number): Promise<ClientResult> {
+async function clientLoop(
+  ready: ServerReady,
+  client: number,
+  startRev: number,
+  count: number,
+): Promise<ClientResult> {
   const token = ready.tokens[client]!;
   const widgetId = ready.widgetIds[client]!;
   const result: ClientResult = { lastRev: startRev, latenciesMs: [], rebased: 0 };
@@ -159,5 +178,10 @@ export async function runConcurrentHttp(
   const elapsedMs = performance.now() - started;
   const writes = clients * countPerClient;
   const rebased = results.reduce((sum, r) => sum + r.rebased, 0);
-  return { writes, elapsedMs, latenciesMs: results.flatMap((r) => r.latenciesMs), rebasedShare: rebased / writes };
+  return {
+    writes,
+    elapsedMs,
+    latenciesMs: results.flatMap((r) => r.latenciesMs),
+    rebasedShare: rebased / writes,
+  };
 }

@@ -7,8 +7,9 @@
  * Prints one JSON line (ServerReady) once it listens, then serves until stdin closes (the parent ended or
  * died) or SIGTERM, and removes its data dir on the way out.
  */
-import { makeDashboardState } from "../fixtures/dashboard-state.js";
+
 import { startTestServer } from "../../packages/server/test/helpers/test-server.js";
+import { makeDashboardState } from "../fixtures/dashboard-state.js";
 
 export interface ServerReady {
   url: string;
@@ -26,9 +27,11 @@ async function main(): Promise<void> {
   const clients = Number(process.argv[3]);
   // The bench sends thousands of requests a minute; the default 1200/min per principal would answer 429.
   const server = await startTestServer({ AGENTBOARD_RATE_LIMIT_PER_MINUTE: "1000000" });
-  let closing: Promise<void> | undefined;
+  let stopping = false;
   const stop = () => {
-    closing ??= server.close().finally(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    void server.close().finally(() => process.exit(0));
   };
   process.stdin.on("end", stop).on("close", stop).resume();
   process.on("SIGTERM", stop);

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { DashboardState } from "../../packages/protocol/src/dashboard/dashboard-state.js";
 import { openEmbeddedRuntime } from "../../packages/server/src/runtime/embedded.js";
 import { cyclingEdit } from "./patch-workload.js";
@@ -10,12 +11,21 @@ export interface ServiceWriter {
 
 const PRINCIPAL = "user:bench";
 
-export async function openServicePath(dataDir: string, state: DashboardState, logLimit: number): Promise<ServiceWriter> {
+/**
+ * `durable: false` switches the runtime's connection to synchronous=OFF (no fsync per commit): a diagnostic
+ * only, never how the server runs; the gap to the durable run is what the fsync costs the service path.
+ */
+export async function openServicePath(
+  dataDir: string,
+  state: DashboardState,
+  options: { logLimit: number; durable: boolean },
+): Promise<ServiceWriter> {
   const runtime = await openEmbeddedRuntime({
     dataDir,
-    patchLogLimit: logLimit,
+    patchLogLimit: options.logLimit,
     log: { error: (details, message) => console.error(message, details) },
   });
+  if (!options.durable) await sql`pragma synchronous = OFF`.execute(runtime.sqlite.db);
   const workspace = await runtime.identity.ensureWorkspace("bench");
   const key = { workspaceId: workspace.id, dashboardId: "bench" };
   let { rev } = await runtime.dashboards.put(key, { baseRev: 0, state }, PRINCIPAL);

@@ -46,7 +46,9 @@ const UPSERT_SQL = `insert into dashboards (workspace_id, dashboard_id, rev, sch
       updated_at = excluded.updated_at`;
 
 /** Applies edit `i` to a private copy of the state and returns the new document JSON. */
-function documentEditor(state: DashboardState): (i: number) => { json: string; edit: ReturnType<typeof cyclingEdit> } {
+function documentEditor(
+  state: DashboardState,
+): (i: number) => { json: string; edit: ReturnType<typeof cyclingEdit> } {
   const doc = structuredClone(state);
   const widgetIds = Object.keys(doc.widgets);
   return (i) => {
@@ -72,7 +74,11 @@ export function openUpsertBaseline(dir: string, state: DashboardState): Baseline
  * Baseline B: what a minimal patch-log design must do per write, in one durable transaction: upsert the
  * document, append the log entry, trim the log to `logLimit` entries (the server keeps a bounded log too).
  */
-export function openUpsertWithLogBaseline(dir: string, state: DashboardState, logLimit: number): BaselineWriter {
+export function openUpsertWithLogBaseline(
+  dir: string,
+  state: DashboardState,
+  logLimit: number,
+): BaselineWriter {
   const db = openDurable(join(dir, "baseline-b.sqlite"));
   createDocumentTable(db);
   createLogTable(db);
@@ -80,7 +86,9 @@ export function openUpsertWithLogBaseline(dir: string, state: DashboardState, lo
   const append = db.prepare(`insert into dashboard_patches
     (workspace_id, dashboard_id, rev, ops, paths, client_id, mutation_id, origin, created_at)
     values (?, ?, ?, ?, ?, null, null, 'user:bench', ?)`);
-  const trim = db.prepare("delete from dashboard_patches where workspace_id = ? and dashboard_id = ? and rev <= ?");
+  const trim = db.prepare(
+    "delete from dashboard_patches where workspace_id = ? and dashboard_id = ? and rev <= ?",
+  );
   const next = documentEditor(state);
   const write = db.transaction((i: number) => {
     const rev = i + 1;

@@ -10,16 +10,28 @@ import { registerSessionRoutes } from "./auth/session-routes.js";
 import type { Config } from "./config.js";
 import { registerDashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { DashboardService } from "./dashboards/dashboard-service.js";
+import { WidgetRefresher } from "./dashboards/widget-refresher.js";
 import { type HealthCheck, registerHealthRoutes } from "./health/health-routes.js";
 import { registerErrorHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { registerMetrics } from "./observability/metrics.js";
+import type { EventBus } from "./realtime/event-bus.js";
+import { RealtimeHub } from "./realtime/realtime-hub.js";
+import { registerRealtimeRoutes } from "./realtime/realtime-routes.js";
+import { TicketStore } from "./realtime/ticket-store.js";
 import { registerPlaceholderPage } from "./web/placeholder-page.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    realtimeHub: RealtimeHub;
+  }
+}
 
 export interface AppServices {
   identity: IdentityStore;
   dashboards: DashboardService;
+  bus: EventBus;
   healthChecks: readonly HealthCheck[];
 }
 
@@ -93,7 +105,36 @@ export async function buildApp(
 
   registerHealthRoutes(app, services.healthChecks);
   registerSessionRoutes(app, services.identity, config.publicUrl?.startsWith("https:") ?? false);
-  registerDashboardRoutes(app, services.dashboards, services.identity);
+  const log = app.log;
+  const refresher = new WidgetRefresher({
+    dashboards: services.dashboards,
+    bus: services.bus,
+    timeoutMs: config.refreshTimeoutMs,
+    log,
+  });
+  const hub = new RealtimeHub({
+    bus: services.bus,
+    dashboards: services.dashboards,
+    identity: services.identity,
+    heartbeatMs: config.wsHeartbeatMs,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    messagesPerSecond: config.wsMessagesPerSecond,
+    log,
+  });
+  app.decorate("realtimeHub", hub);
+  // preClose: sockets must be told to go away before Fastify waits for connections to end.
+  app.addHook("preClose", async () => {
+    hub.close();
+    refresher.close();
+  });
+  registerDashboardRoutes(app, services.dashboards, services.identity, refresher);
+  await registerRealtimeRoutes(app, {
+    hub,
+    tickets: new TicketStore(),
+    production,
+    maxFrameBytes: config.bodyLimitBytes,
+    allowedOrigins: allowedOriginsOf(app, config),
+  });
   registerPlaceholderPage(app);
   return app;
 }

@@ -1,5 +1,5 @@
 import { PrincipalKindSchema, UserRoleSchema, WorkspaceNameSchema } from "@agentboard/protocol";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { appOrigin } from "./app.js";
 import { DEFAULT_AGENT_SCOPES } from "./auth/principal.js";
 import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
@@ -52,6 +52,9 @@ export function buildCli(): Command {
   const program = new Command("agentboard")
     .description("agentboard: a live, shared, human-supervised surface for AI agents")
     .showHelpAfterError("(run with --help for usage)")
+    // Usage errors exit 2 like configuration errors (commander's own default is 1); set before the
+    // subcommands are added so they inherit it.
+    .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`agentboard: ${text.replace(/^error: /, "")}`) });
 
   const dataDir = () =>
@@ -195,6 +198,14 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // The message was already printed by commander; --help and --version are not errors.
+      process.exit(
+        error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0
+          ? 0
+          : 2,
+      );
+    }
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`agentboard: ${error.message}\n`);
       process.exit(2);

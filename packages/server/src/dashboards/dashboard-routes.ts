@@ -16,6 +16,7 @@ import type { IdentityStore } from "../auth/identity-store.js";
 import { principalRef } from "../auth/principal.js";
 import { resolveDashboard } from "./dashboard-access.js";
 import type { DashboardService } from "./dashboard-service.js";
+import type { WidgetRefresher } from "./widget-refresher.js";
 
 type DashboardParams = z.infer<typeof DashboardParamsSchema>;
 type WidgetParams = z.infer<typeof WidgetParamsSchema>;
@@ -27,6 +28,7 @@ export function registerDashboardRoutes(
   app: FastifyInstance,
   dashboards: DashboardService,
   identity: IdentityStore,
+  refresher: WidgetRefresher,
 ): void {
   const base = "/api/dashboards/:id";
   const tags = ["dashboards"];
@@ -142,6 +144,21 @@ export function registerDashboardRoutes(
         principalRef(principal),
       );
       return { rev };
+    },
+  );
+
+  app.post(
+    `${base}/widgets/:widgetId/refresh`,
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: WidgetParamsSchema, response: { 202: RevResponseSchema, ...errors } },
+    },
+    async (request, reply) => {
+      const { id, widgetId } = request.params as WidgetParams;
+      const principal = principalOf(request);
+      const key = await resolveDashboard(identity, principal, id, "write");
+      const { rev } = await refresher.refresh(key, widgetId, principalRef(principal));
+      return reply.status(202).send({ rev });
     },
   );
 }

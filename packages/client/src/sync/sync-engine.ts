@@ -1,0 +1,422 @@
+import {
+  AgentboardError,
+  applyDashboardPatch,
+  applyJsonPatch,
+  type ClientMessage,
+  type DashboardState,
+  type ErrorCode,
+  type JsonPatchOp,
+  type ServerMessage,
+  StateValidationError,
+} from "@agentboard/protocol";
+import { SyncNotReadyError } from "./sync-errors.js";
+
+export type SubscribeMessage = Extract<ClientMessage, { type: "subscribe" }>;
+export type PatchMessage = Extract<ClientMessage, { type: "patch" }>;
+export type AckMessage = Extract<ServerMessage, { type: "ack" }>;
+export type NackMessage = Extract<ServerMessage, { type: "nack" }>;
+export type RemotePatchMessage = Extract<ServerMessage, { type: "patch" }>;
+
+/** How often one edit is rebased and resent after `conflict` nacks before it is given up. */
+export const DEFAULT_MAX_REBASES = 20;
+
+/** Nack codes that mean "not now" rather than "never": the edit is resent after a backoff. */
+const TRANSIENT_NACK_CODES: ReadonlySet<ErrorCode> = new Set(["rate_limited", "unavailable"]);
+
+/** A local edit the server has not confirmed yet. */
+export interface PendingMutation {
+  readonly mutationId: string;
+  readonly ops: readonly JsonPatchOp[];
+}
+
+/** A local edit that was dropped: it no longer applies, the server refused it, or it lost too many races. */
+export interface SyncConflict {
+  readonly mutationId: string;
+  readonly ops: readonly JsonPatchOp[];
+  readonly error: AgentboardError;
+}
+
+/** What the transport must do after the engine took in a message. */
+export interface EngineEffects {
+  /** The optimistic state, the rev or the pending list changed. */
+  changed: boolean;
+  /** Edits dropped by this step, in queue order. */
+  conflicts: SyncConflict[];
+  /** Revs arrived out of order, or the local base is unusable: reconnect and resubscribe. */
+  resync: boolean;
+  /** A transient nack parked the head edit: call `releaseHold()` after a backoff. */
+  retryLater: boolean;
+}
+
+interface QueuedMutation {
+  readonly mutationId: string;
+  readonly ops: readonly JsonPatchOp[];
+  rebases: number;
+  /**
+   * Sent at least once without a definite answer (the connection dropped, or it is in flight): it may be
+   * committed already, so only the server's answer may drop it, never a failed local re-apply.
+   */
+  unanswered: boolean;
+  /** Parked by a transient nack until `releaseHold()`. */
+  held: boolean;
+  /** The optimistic state right after this edit; undefined while its ops do not apply (unanswered only). */
+  after: DashboardState | undefined;
+}
+
+export interface ReplicaEngineOptions {
+  dashboardId: string;
+  clientId: string;
+  maxRebases?: number;
+}
+
+function noEffects(): EngineEffects {
+  return { changed: false, conflicts: [], resync: false, retryLater: false };
+}
+
+function asAgentboardError(error: unknown): AgentboardError {
+  if (AgentboardError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AgentboardError("invalid", message, undefined, { cause: error });
+}
+
+/**
+ * The replica of one dashboard, without I/O or timers: a confirmed state S at rev R (exactly the server's
+ * state at R), an ordered queue of local edits, and the optimistic view S + queue. The transport feeds it
+ * server frames and sends what `nextToSend()` returns; every decision about revs, acks, conflicts and
+ * rebases is made here, so it can be tested with scripted frame sequences.
+ *
+ * One edit is in flight at a time, always the head, always with `baseRev = R`. The server answers it in
+ * stream position (every patch below the ack's rev arrived first), so an ack at R + 1 means the new S is
+ * S + head, the state the optimistic view already showed.
+ */
+export class ReplicaEngine {
+  readonly dashboardId: string;
+  readonly clientId: string;
+  private readonly maxRebases: number;
+  private confirmed: DashboardState | undefined;
+  private confirmedRev = 0;
+  private view: DashboardState | undefined;
+  private queue: QueuedMutation[] = [];
+  private inFlight: { requestId: string; mutationId: string; baseRev: number } | undefined;
+  /** The server's rev when it answered our subscribe; we are caught up once R reaches it. */
+  private subscribedRev: number | undefined;
+  private live = false;
+  /** S can no longer be patched (diverged, or the server went back in time): only a snapshot helps. */
+  private needsSnapshot = false;
+  private mutationCounter = 0;
+  private requestCounter = 0;
+
+  constructor(options: ReplicaEngineOptions) {
+    this.dashboardId = options.dashboardId;
+    this.clientId = options.clientId;
+    this.maxRebases = options.maxRebases ?? DEFAULT_MAX_REBASES;
+  }
+
+  /** The optimistic state (S + pending edits); undefined before the first snapshot. */
+  get state(): DashboardState | undefined {
+    return this.view;
+  }
+
+  /** The server-confirmed state S at `rev`. */
+  get confirmedState(): DashboardState | undefined {
+    return this.confirmed;
+  }
+
+  /** R: the rev of the confirmed state. */
+  get rev(): number {
+    return this.confirmedRev;
+  }
+
+  get pending(): readonly PendingMutation[] {
+    return this.queue.map(({ mutationId, ops }) => ({ mutationId, ops }));
+  }
+
+  get pendingCount(): number {
+    return this.queue.length;
+  }
+
+  /** Subscribed and caught up with the server: edits are being sent. */
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  /**
+   * Queues a local edit and applies it to the optimistic view. Validates first against the view (paths,
+   * values, resulting state) and throws the protocol's typed error with nothing queued.
+   */
+  apply(ops: readonly JsonPatchOp[]): string {
+    if (!this.view) throw new SyncNotReadyError(this.dashboardId);
+    // A JSON copy is exactly what goes over the wire, so the optimistic view cannot differ from what the
+    // server applies (undefined members, later mutation of the caller's objects).
+    let wireOps: JsonPatchOp[];
+    try {
+      wireOps = JSON.parse(JSON.stringify(ops)) as JsonPatchOp[];
+    } catch (error) {
+      throw new StateValidationError([{ path: "", message: `not JSON: ${String(error)}` }], "JSON Patch");
+    }
+    const { state } = applyDashboardPatch(this.view, wireOps);
+    const mutationId = `${this.clientId}:${++this.mutationCounter}`;
+    this.queue.push({ mutationId, ops: wireOps, rebases: 0, unanswered: false, held: false, after: state });
+    this.view = state;
+    return mutationId;
+  }
+
+  /** The subscribe frame for a fresh connection: `sinceRev` whenever S is known and still usable. */
+  subscribeMessage(): SubscribeMessage {
+    const message: SubscribeMessage = {
+      type: "subscribe",
+      id: this.nextRequestId("s"),
+      dashboardId: this.dashboardId,
+    };
+    if (this.confirmed && !this.needsSnapshot) message.sinceRev = this.confirmedRev;
+    return message;
+  }
+
+  onSubscribed(rev: number): EngineEffects {
+    const effects = noEffects();
+    if (this.confirmed && !this.needsSnapshot && rev < this.confirmedRev) {
+      // The server's document is older than our base (restored backup, wiped data dir): S belongs to
+      // another history and cannot be caught up with patches.
+      this.needsSnapshot = true;
+      effects.resync = true;
+      return effects;
+    }
+    this.subscribedRev = rev;
+    this.checkLive();
+    return effects;
+  }
+
+  onSnapshot(rev: number, state: DashboardState): EngineEffects {
+    const effects = noEffects();
+    this.confirmed = state;
+    this.confirmedRev = rev;
+    this.needsSnapshot = false;
+    this.recompute(effects);
+    effects.changed = true;
+    this.checkLive();
+    return effects;
+  }
+
+  onRemotePatch(message: Pick<RemotePatchMessage, "rev" | "ops" | "origin">): EngineEffects {
+    const effects = noEffects();
+    if (!this.confirmed || this.needsSnapshot) return effects;
+    if (message.rev <= this.confirmedRev) return effects;
+    if (message.rev > this.confirmedRev + 1) {
+      effects.resync = true;
+      return effects;
+    }
+    // The server validated this patch; re-validating would only make us refuse its state.
+    let next: DashboardState;
+    try {
+      next = applyJsonPatch(this.confirmed, message.ops);
+    } catch {
+      this.needsSnapshot = true;
+      effects.resync = true;
+      return effects;
+    }
+    this.confirmed = next;
+    this.confirmedRev = message.rev;
+    // Our own edit, committed through an earlier connection whose ack we never got: it is in S now.
+    if (message.origin.clientId === this.clientId && message.origin.mutationId) {
+      this.forget(message.origin.mutationId);
+    }
+    this.recompute(effects);
+    effects.changed = true;
+    this.checkLive();
+    return effects;
+  }
+
+  onAck(message: Pick<AckMessage, "id" | "rev">): EngineEffects {
+    const effects = noEffects();
+    const head = this.takeAnswered(message.id);
+    if (!head) return effects;
+    if (message.rev <= this.confirmedRev) {
+      // A replay of an edit committed earlier: its patch is already part of S.
+      this.queue.shift();
+      this.recompute(effects);
+      effects.changed = true;
+      return effects;
+    }
+    if (message.rev > this.confirmedRev + 1) {
+      // Patches before our commit are missing. The head stays: after the catch-up its own patch (origin
+      // = us) or a replay ack settles it.
+      effects.resync = true;
+      return effects;
+    }
+    this.queue.shift();
+    let next = head.after;
+    if (!next) {
+      try {
+        next = applyJsonPatch(this.confirmed!, head.ops);
+      } catch {
+        this.needsSnapshot = true;
+        effects.resync = true;
+        this.recompute(effects);
+        effects.changed = true;
+        return effects;
+      }
+    }
+    this.confirmed = next;
+    this.confirmedRev = message.rev;
+    // The rest of the queue was computed on top of `head.after`, so the view itself is unchanged.
+    if (!head.after) this.recompute(effects);
+    effects.changed = true;
+    return effects;
+  }
+
+  onNack(message: Pick<NackMessage, "id" | "error" | "message" | "rev" | "paths">): EngineEffects {
+    const effects = noEffects();
+    const sentBaseRev = this.inFlight?.baseRev ?? this.confirmedRev;
+    const head = this.takeAnswered(message.id);
+    if (!head) return effects;
+    if (TRANSIENT_NACK_CODES.has(message.error)) {
+      head.held = true;
+      effects.retryLater = true;
+      return effects;
+    }
+    // The server checks replays before anything else, so a nack is definite: this edit is not committed.
+    head.unanswered = false;
+    const details = { rev: message.rev, paths: message.paths };
+    if (message.error !== "conflict") {
+      this.drop(head, new AgentboardError(message.error, message.message, details), effects);
+      return effects;
+    }
+    if (message.rev !== undefined && (message.rev > this.confirmedRev || message.rev < sentBaseRev)) {
+      // A conflict is sent after every patch up to its rev, so a higher rev means frames were lost. A rev
+      // below the base we sent means the server is behind us (it went back in time): only a snapshot helps.
+      if (message.rev < sentBaseRev) this.needsSnapshot = true;
+      effects.resync = true;
+      return effects;
+    }
+    head.rebases += 1;
+    if (head.rebases > this.maxRebases) {
+      const error = new AgentboardError(
+        "conflict",
+        `gave up after ${this.maxRebases} rebases: ${message.message}`,
+        details,
+      );
+      this.drop(head, error, effects);
+      return effects;
+    }
+    // Client-side rebase: the edit is resent on top of the new S if it still applies there. It keeps its
+    // mutationId: the nack proves it was never committed, and one id per edit is what makes a resend that
+    // races a lost ack idempotent.
+    try {
+      applyDashboardPatch(this.confirmed!, head.ops);
+    } catch (error) {
+      const reason = asAgentboardError(error);
+      const conflict = new AgentboardError(
+        "conflict",
+        `${message.message}; the edit no longer applies: ${reason.message}`,
+        details,
+        { cause: reason },
+      );
+      this.drop(head, conflict, effects);
+      return effects;
+    }
+    this.recompute(effects);
+    effects.changed = true;
+    return effects;
+  }
+
+  /** The connection closed: nothing is in flight any more, and a catch-up is needed before sending. */
+  onDisconnect(): void {
+    this.live = false;
+    this.subscribedRev = undefined;
+    this.inFlight = undefined;
+    for (const mutation of this.queue) mutation.held = false;
+  }
+
+  /** Ends the wait a transient nack asked for. */
+  releaseHold(): void {
+    const head = this.queue[0];
+    if (head) head.held = false;
+  }
+
+  /** The patch frame to send now, or undefined (not live, one already in flight, nothing pending, held). */
+  nextToSend(): PatchMessage | undefined {
+    if (!this.live || this.inFlight || this.needsSnapshot) return undefined;
+    const head = this.queue[0];
+    if (!head || head.held) return undefined;
+    const id = this.nextRequestId("p");
+    this.inFlight = { requestId: id, mutationId: head.mutationId, baseRev: this.confirmedRev };
+    head.unanswered = true;
+    return {
+      type: "patch",
+      id,
+      dashboardId: this.dashboardId,
+      baseRev: this.confirmedRev,
+      ops: [...head.ops],
+      clientId: this.clientId,
+      mutationId: head.mutationId,
+    };
+  }
+
+  /** The head edit if `requestId` answers the send in flight; clears the in-flight slot. */
+  private takeAnswered(requestId: string): QueuedMutation | undefined {
+    // Answers to sends we no longer track (a replay of an edit its own patch already settled) are ignored.
+    if (!this.inFlight || this.inFlight.requestId !== requestId) return undefined;
+    const { mutationId } = this.inFlight;
+    this.inFlight = undefined;
+    const head = this.queue[0];
+    return head?.mutationId === mutationId ? head : undefined;
+  }
+
+  private forget(mutationId: string): void {
+    this.queue = this.queue.filter((mutation) => mutation.mutationId !== mutationId);
+    if (this.inFlight?.mutationId === mutationId) this.inFlight = undefined;
+  }
+
+  private drop(mutation: QueuedMutation, error: AgentboardError, effects: EngineEffects): void {
+    this.forget(mutation.mutationId);
+    effects.conflicts.push({ mutationId: mutation.mutationId, ops: mutation.ops, error });
+    this.recompute(effects);
+    effects.changed = true;
+  }
+
+  /**
+   * Rebuilds the view as S + queue. An edit that no longer applies is dropped with a conflict, unless it is
+   * unanswered (it may be committed): then it only stays out of the view until the server settles it.
+   */
+  private recompute(effects: EngineEffects): void {
+    let view = this.confirmed;
+    if (!view) return;
+    const kept: QueuedMutation[] = [];
+    for (const mutation of this.queue) {
+      try {
+        view = applyDashboardPatch(view, mutation.ops).state;
+        mutation.after = view;
+        kept.push(mutation);
+      } catch (error) {
+        if (mutation.unanswered) {
+          mutation.after = undefined;
+          kept.push(mutation);
+        } else {
+          effects.conflicts.push({
+            mutationId: mutation.mutationId,
+            ops: mutation.ops,
+            error: asAgentboardError(error),
+          });
+        }
+      }
+    }
+    this.queue = kept;
+    this.view = view;
+  }
+
+  private checkLive(): void {
+    if (
+      !this.live &&
+      this.confirmed &&
+      !this.needsSnapshot &&
+      this.subscribedRev !== undefined &&
+      this.confirmedRev >= this.subscribedRev
+    ) {
+      this.live = true;
+    }
+  }
+
+  private nextRequestId(prefix: string): string {
+    return `${prefix}${++this.requestCounter}`;
+  }
+}

@@ -1,0 +1,90 @@
+import { CLOSE_CODES, type ServerMessage } from "@agentboard/protocol";
+import type { Principal } from "../auth/principal.js";
+import type { DashboardKey } from "../dashboards/dashboard-store.js";
+import type { DashboardChangeEvent } from "./event-bus.js";
+import { TokenBucket } from "./rate-limiter.js";
+import type { RealtimeSocket } from "./realtime-socket.js";
+
+/** One dashboard a connection follows. Live events are buffered while a catch-up is in flight. */
+export interface Subscription {
+  key: DashboardKey;
+  /** The id the client subscribed with (`me`, `user:…`, a slug): frames carry it back unchanged. */
+  alias: string;
+  /** Highest rev this client has been brought to (-1: not yet). */
+  lastRev: number;
+  ready: boolean;
+  buffer: DashboardChangeEvent[];
+}
+
+/** A subscription buffering more than this during one catch-up is told to resync instead of growing memory. */
+export const MAX_BUFFERED_EVENTS = 10_000;
+
+/**
+ * One WebSocket client: who it is, what it follows, and the guards on its traffic (rate, send buffer).
+ * Writes of this connection are acknowledged exactly once, in stream order when it is subscribed.
+ */
+export class Connection {
+  readonly subscriptions = new Map<string, Subscription>();
+  approvals = false;
+  alive = true;
+  closed = false;
+  /** Requests (patch ids) whose ack has not been sent yet; whoever sends it first removes the id. */
+  readonly unacked = new Set<string>();
+  private readonly bucket: TokenBucket;
+  private refusedInWindow = 0;
+  private windowStart = 0;
+
+  constructor(
+    readonly id: string,
+    readonly principal: Principal,
+    readonly socket: RealtimeSocket,
+    private readonly limits: { maxBufferedBytes: number; messagesPerSecond: number },
+  ) {
+    this.bucket = new TokenBucket(limits.messagesPerSecond);
+  }
+
+  /**
+   * Sends a frame unless the peer is too far behind: then it is dropped with a close code that tells the
+   * SDK to reconnect and resync from its rev (the log or a snapshot brings it back), instead of the server
+   * buffering without bound for a client that cannot keep up.
+   */
+  send(message: ServerMessage): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.close(CLOSE_CODES.resyncRequired, "too slow: reconnect and resync");
+      return;
+    }
+    this.socket.send(JSON.stringify(message));
+  }
+
+  /** Admits a frame under the rate limit; a sustained flood (a full window of refusals) closes the socket. */
+  admit(): "ok" | "refused" | "closed" {
+    if (this.bucket.take()) return "ok";
+    const now = performance.now();
+    if (now - this.windowStart > 1000) {
+      this.windowStart = now;
+      this.refusedInWindow = 0;
+    }
+    this.refusedInWindow++;
+    if (this.refusedInWindow > this.limits.messagesPerSecond * 2) {
+      this.close(CLOSE_CODES.rateLimited, "rate limit exceeded");
+      return "closed";
+    }
+    return "refused";
+  }
+
+  /** Tells whether this refusal should be reported (once per window, so errors do not flood back). */
+  get firstRefusalInWindow(): boolean {
+    return this.refusedInWindow === 1;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      this.socket.terminate();
+    }
+  }
+}

@@ -1,0 +1,354 @@
+import { randomUUID } from "node:crypto";
+import {
+  AgentboardError,
+  assertSafeJson,
+  CLOSE_CODES,
+  type ClientMessage,
+  ClientMessageSchema,
+  LIMITS,
+} from "@agentboard/protocol";
+import type { IdentityStore } from "../auth/identity-store.js";
+import { type Principal, principalRef } from "../auth/principal.js";
+import { resolveDashboard } from "../dashboards/dashboard-access.js";
+import type { DashboardService } from "../dashboards/dashboard-service.js";
+import type { DashboardKey } from "../dashboards/dashboard-store.js";
+import { Connection, MAX_BUFFERED_EVENTS, type Subscription } from "./connection.js";
+import type { ApprovalBusEvent, DashboardChangeEvent, EventBus, RefreshRequestEvent } from "./event-bus.js";
+import type { RealtimeSocket } from "./realtime-socket.js";
+
+export interface RealtimeHubOptions {
+  bus: EventBus;
+  dashboards: DashboardService;
+  identity: IdentityStore;
+  heartbeatMs: number;
+  maxBufferedBytes: number;
+  messagesPerSecond: number;
+  log: { warn(details: object, message: string): void; error(details: object, message: string): void };
+}
+
+const keyString = (key: DashboardKey) => `${key.workspaceId}\u0000${key.dashboardId}`;
+
+/**
+ * Connections, subscriptions and fan-out. Transport-free: it takes any RealtimeSocket. Dashboard changes come
+ * from the bus after they are durable; each subscriber gets them strictly in rev order with no gaps (a gap
+ * triggers a catch-up from the patch log), and the writing connection gets its `ack` in the place of the echo.
+ */
+export class RealtimeHub {
+  private readonly connections = new Set<Connection>();
+  private readonly subscribers = new Map<string, Set<Connection>>();
+  private readonly unsubscribeBus: Array<() => void>;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly options: RealtimeHubOptions) {
+    this.unsubscribeBus = [
+      options.bus.subscribe("dashboard", (event) => this.onDashboardChange(event)),
+      options.bus.subscribe("approval", (event) => this.onApprovalEvent(event)),
+      options.bus.subscribe("refresh", (event) => this.onRefreshRequest(event)),
+    ];
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const set of this.subscribers.values()) n += set.size;
+    return n;
+  }
+
+  accept(socket: RealtimeSocket, principal: Principal): Connection {
+    const connection = new Connection(randomUUID(), principal, socket, this.options);
+    this.connections.add(connection);
+    socket.onPong(() => {
+      connection.alive = true;
+    });
+    socket.onClose(() => this.drop(connection));
+    socket.onMessage((text) => {
+      void this.onFrame(connection, text).catch((error: unknown) => {
+        this.options.log.error({ err: error, connection: connection.id }, "realtime frame failed");
+        connection.send({ type: "error", error: "internal", message: "internal error" });
+      });
+    });
+    return connection;
+  }
+
+  /** Closes every connection with "going away" (the SDK reconnects, possibly to another node). */
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const unsubscribe of this.unsubscribeBus) unsubscribe();
+    for (const connection of [...this.connections]) {
+      connection.close(CLOSE_CODES.goingAway, "server shutting down");
+      this.drop(connection);
+    }
+  }
+
+  private drop(connection: Connection): void {
+    connection.closed = true;
+    this.connections.delete(connection);
+    for (const [key] of connection.subscriptions) this.removeSubscriber(key, connection);
+    connection.subscriptions.clear();
+    connection.unacked.clear();
+  }
+
+  private removeSubscriber(key: string, connection: Connection): void {
+    const set = this.subscribers.get(key);
+    set?.delete(connection);
+    if (set?.size === 0) this.subscribers.delete(key);
+  }
+
+  /** Dead peers (no pong since the last beat) are terminated; live ones get a ping. */
+  private beat(): void {
+    for (const connection of this.connections) {
+      if (!connection.alive) {
+        connection.close(CLOSE_CODES.heartbeatTimeout, "no pong");
+        connection.socket.terminate();
+        this.drop(connection);
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }
+
+  private async onFrame(connection: Connection, text: string): Promise<void> {
+    const admitted = connection.admit();
+    if (admitted === "closed") return;
+    if (admitted === "refused") {
+      if (connection.firstRefusalInWindow) {
+        connection.send({ type: "error", error: "rate_limited", message: "too many frames; slow down" });
+      }
+      return;
+    }
+    let message: ClientMessage;
+    try {
+      const value: unknown = JSON.parse(text);
+      assertSafeJson(value, LIMITS.maxJsonDepth);
+      const parsed = ClientMessageSchema.safeParse(value);
+      if (!parsed.success) {
+        const id =
+          typeof (value as { id?: unknown })?.id === "string" ? (value as { id: string }).id : undefined;
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+        connection.send({
+          type: "error",
+          id: id?.slice(0, 64),
+          error: "invalid",
+          message: `invalid frame${where}: ${issue?.message}`,
+        });
+        return;
+      }
+      message = parsed.data;
+    } catch (error) {
+      const reason = AgentboardError.isInstance(error) ? error.message : "not JSON";
+      connection.send({ type: "error", error: "invalid", message: `invalid frame: ${reason}` });
+      return;
+    }
+    switch (message.type) {
+      case "ping":
+        connection.send({ type: "pong", id: message.id });
+        return;
+      case "subscribe":
+        return this.subscribe(connection, message.id, message.dashboardId, message.sinceRev);
+      case "unsubscribe":
+        return this.unsubscribe(connection, message.id, message.dashboardId);
+      case "patch":
+        return this.patch(connection, message);
+      case "subscribe_approvals":
+        connection.approvals = true;
+        connection.send({ type: "subscribed_approvals", id: message.id });
+        return;
+    }
+  }
+
+  private async resolveKey(
+    connection: Connection,
+    requestId: string,
+    dashboardId: string,
+    access: "read" | "write",
+  ) {
+    try {
+      return await resolveDashboard(this.options.identity, connection.principal, dashboardId, access);
+    } catch (error) {
+      if (!AgentboardError.isInstance(error)) throw error;
+      // Over the socket, "no such user here" and "not yours" are both `forbidden`: a subscription never
+      // reveals whether another workspace's dashboard exists.
+      const code = error.code === "not_found" ? "forbidden" : error.code;
+      connection.send({ type: "error", id: requestId, error: code, message: error.message });
+      return null;
+    }
+  }
+
+  private async subscribe(connection: Connection, requestId: string, dashboardId: string, sinceRev?: number) {
+    const key = await this.resolveKey(connection, requestId, dashboardId, "read");
+    if (!key || connection.closed) return;
+    const k = keyString(key);
+    const existing = connection.subscriptions.get(k);
+    // Register before reading, so nothing committed during the catch-up is missed (it is buffered).
+    const subscription: Subscription = { key, alias: dashboardId, lastRev: -1, ready: false, buffer: [] };
+    connection.subscriptions.set(k, subscription);
+    if (!existing) {
+      let set = this.subscribers.get(k);
+      if (!set) this.subscribers.set(k, (set = new Set()));
+      set.add(connection);
+    }
+    await this.catchUp(connection, subscription, sinceRev, requestId);
+  }
+
+  /**
+   * Brings a subscription to the current rev: the missed log entries, or one snapshot, then whatever was
+   * buffered meanwhile. Also used when a live event reveals a gap.
+   */
+  private async catchUp(
+    connection: Connection,
+    subscription: Subscription,
+    sinceRev: number | undefined,
+    requestId?: string,
+  ) {
+    const result = await this.options.dashboards.catchUp(subscription.key, sinceRev);
+    if (connection.closed || connection.subscriptions.get(keyString(subscription.key)) !== subscription)
+      return;
+    const dashboardId = subscription.alias;
+    if (result.kind === "snapshot") {
+      const { rev, state } = result.document;
+      subscription.lastRev = rev;
+      if (requestId) connection.send({ type: "subscribed", id: requestId, dashboardId, rev });
+      connection.send({ type: "snapshot", dashboardId, rev, state });
+    } else {
+      const from = sinceRev ?? subscription.lastRev;
+      const lastRev = result.entries.at(-1)?.rev ?? from;
+      if (requestId) connection.send({ type: "subscribed", id: requestId, dashboardId, rev: lastRev });
+      subscription.lastRev = from;
+      for (const entry of result.entries)
+        this.sendChange(connection, subscription, { key: subscription.key, ...entry });
+    }
+    const buffered = subscription.buffer;
+    subscription.buffer = [];
+    subscription.ready = true;
+    for (const event of buffered) this.deliver(connection, subscription, event);
+  }
+
+  private unsubscribe(connection: Connection, requestId: string, dashboardId: string): void {
+    for (const [k, subscription] of connection.subscriptions) {
+      if (subscription.alias !== dashboardId) continue;
+      connection.subscriptions.delete(k);
+      this.removeSubscriber(k, connection);
+    }
+    connection.send({ type: "unsubscribed", id: requestId, dashboardId });
+  }
+
+  private async patch(
+    connection: Connection,
+    message: Extract<ClientMessage, { type: "patch" }>,
+  ): Promise<void> {
+    const { id, dashboardId } = message;
+    const key = await this.resolveKey(connection, id, dashboardId, "write");
+    if (!key) return;
+    connection.unacked.add(id);
+    try {
+      const { rev } = await this.options.dashboards.patch(
+        key,
+        {
+          baseRev: message.baseRev,
+          ops: message.ops,
+          clientId: message.clientId,
+          mutationId: message.mutationId,
+        },
+        principalRef(connection.principal),
+        { connectionId: connection.id, requestId: id },
+      );
+      // Not acked in stream (not subscribed, a replay, or still catching up): ack now.
+      if (connection.unacked.delete(id)) connection.send({ type: "ack", id, dashboardId, rev });
+    } catch (error) {
+      connection.unacked.delete(id);
+      if (!AgentboardError.isInstance(error)) throw error;
+      const details = (error.details ?? {}) as { rev?: number; paths?: string[] };
+      connection.send({
+        type: "nack",
+        id,
+        dashboardId,
+        error: error.code,
+        message: error.message,
+        ...(error.code === "conflict" ? { rev: details.rev, paths: details.paths } : {}),
+      });
+    }
+  }
+
+  private onDashboardChange(event: DashboardChangeEvent): void {
+    const k = keyString(event.key);
+    const set = this.subscribers.get(k);
+    if (!set) return;
+    for (const connection of set) {
+      const subscription = connection.subscriptions.get(k);
+      if (subscription) this.deliver(connection, subscription, event);
+    }
+  }
+
+  private deliver(connection: Connection, subscription: Subscription, event: DashboardChangeEvent): void {
+    if (!subscription.ready) {
+      subscription.buffer.push(event);
+      if (subscription.buffer.length > MAX_BUFFERED_EVENTS) {
+        connection.close(CLOSE_CODES.resyncRequired, "too far behind: reconnect and resync");
+      }
+      return;
+    }
+    if (event.rev <= subscription.lastRev) return;
+    if (event.rev > subscription.lastRev + 1) {
+      // Missed revs (possible across nodes): fetch them from the log before going on.
+      subscription.ready = false;
+      subscription.buffer.push(event);
+      void this.catchUp(connection, subscription, subscription.lastRev).catch((error: unknown) => {
+        this.options.log.warn({ err: error }, "catch-up after a gap failed; asking the client to resync");
+        connection.close(CLOSE_CODES.resyncRequired, "resync");
+      });
+      return;
+    }
+    this.sendChange(connection, subscription, event);
+  }
+
+  /** Sends one change that is exactly lastRev + 1; the writing connection gets its ack here instead. */
+  private sendChange(connection: Connection, subscription: Subscription, event: DashboardChangeEvent): void {
+    if (event.rev !== subscription.lastRev + 1) return;
+    subscription.lastRev = event.rev;
+    const { origin } = event;
+    const dashboardId = subscription.alias;
+    if (origin.connectionId === connection.id && origin.requestId) {
+      if (connection.unacked.delete(origin.requestId)) {
+        connection.send({ type: "ack", id: origin.requestId, dashboardId, rev: event.rev });
+      }
+      return;
+    }
+    connection.send({
+      type: "patch",
+      dashboardId,
+      rev: event.rev,
+      ops: event.ops,
+      origin: {
+        ...(origin.clientId ? { clientId: origin.clientId } : {}),
+        ...(origin.mutationId ? { mutationId: origin.mutationId } : {}),
+      },
+    });
+  }
+
+  /** Users of the workspace see every approval event; an agent sees those of its own requests. */
+  private onApprovalEvent(event: ApprovalBusEvent): void {
+    for (const connection of this.connections) {
+      if (!connection.approvals || connection.principal.workspaceId !== event.workspaceId) continue;
+      const { principal } = connection;
+      if (principal.kind === "agent" && event.approval.requestedBy.id !== principal.id) continue;
+      connection.send({ type: "approval", event: event.event, approval: event.approval });
+    }
+  }
+
+  private onRefreshRequest(event: RefreshRequestEvent): void {
+    const k = keyString(event.key);
+    for (const connection of this.subscribers.get(k) ?? []) {
+      if (principalRef(connection.principal) !== event.principal) continue;
+      const subscription = connection.subscriptions.get(k);
+      if (subscription)
+        connection.send({ type: "refresh", dashboardId: subscription.alias, widgetId: event.widgetId });
+    }
+  }
+}

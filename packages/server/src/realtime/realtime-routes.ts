@@ -1,0 +1,115 @@
+import { AgentboardError, RealtimeTicketResponseSchema } from "@agentboard/protocol";
+import websocket from "@fastify/websocket";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { WebSocket } from "ws";
+import { principalOf, requireAuth } from "../auth/auth-plugin.js";
+import type { Principal } from "../auth/principal.js";
+import { forbidden, unauthorized } from "../http/errors.js";
+import type { RealtimeHub } from "./realtime-hub.js";
+import type { RealtimeSocket } from "./realtime-socket.js";
+import type { TicketStore } from "./ticket-store.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    realtimePrincipal?: Principal;
+  }
+}
+
+export interface RealtimeRouteOptions {
+  hub: RealtimeHub;
+  tickets: TicketStore;
+  production: boolean;
+  maxFrameBytes: number;
+  allowedOrigins: () => ReadonlySet<string>;
+}
+
+function adapt(socket: WebSocket): RealtimeSocket {
+  return {
+    send: (text) => socket.send(text),
+    close: (code, reason) => socket.close(code, reason),
+    terminate: () => socket.terminate(),
+    ping: () => socket.ping(),
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    onMessage: (listener) =>
+      socket.on("message", (data, isBinary) => {
+        if (!isBinary) listener(data.toString());
+      }),
+    onClose: (listener) => socket.on("close", listener),
+    onPong: (listener) => socket.on("pong", listener),
+  };
+}
+
+/**
+ * `POST /api/realtime/ticket` and the WebSocket endpoint `/api/realtime`. Authentication happens in
+ * preValidation, before the 101 is sent: a single-use ticket, or a bearer header (Node clients), or — outside
+ * production only — the session cookie. A browser's Origin must be ours, which stops other sites from opening
+ * sockets with the user's cookie.
+ */
+export async function registerRealtimeRoutes(
+  app: FastifyInstance,
+  options: RealtimeRouteOptions,
+): Promise<void> {
+  await app.register(websocket, {
+    options: { maxPayload: options.maxFrameBytes, perMessageDeflate: false },
+    errorHandler: (error, socket, request) => {
+      request.log.warn({ err: error }, "realtime connection error");
+      socket.terminate();
+    },
+  });
+
+  app.post(
+    "/api/realtime/ticket",
+    {
+      preHandler: requireAuth,
+      schema: { tags: ["realtime"], response: { 200: RealtimeTicketResponseSchema } },
+    },
+    async (request) => {
+      const issued = options.tickets.issue(principalOf(request));
+      if (!issued)
+        throw new AgentboardError("rate_limited", "too many unused realtime tickets; retry shortly");
+      return issued;
+    },
+  );
+
+  const authenticate = async (request: FastifyRequest) => {
+    const origin = request.headers.origin;
+    if (typeof origin === "string" && !options.allowedOrigins().has(origin)) {
+      throw forbidden("WebSocket connections from this origin are not allowed");
+    }
+    const ticket = (request.query as Record<string, unknown>)?.ticket;
+    if (typeof ticket === "string") {
+      const principal = options.tickets.consume(ticket);
+      if (!principal) throw unauthorized("the realtime ticket is unknown, expired or already used");
+      request.realtimePrincipal = principal;
+      return;
+    }
+    if (request.principal && request.authMethod === "bearer") {
+      request.realtimePrincipal = request.principal;
+      return;
+    }
+    if (request.principal && request.authMethod === "cookie" && !options.production) {
+      request.realtimePrincipal = request.principal;
+      return;
+    }
+    throw unauthorized(
+      options.production
+        ? "a WebSocket needs a ticket (POST /api/realtime/ticket) or a bearer token; a cookie alone is not accepted"
+        : "a WebSocket needs a ticket (POST /api/realtime/ticket), a bearer token or a session",
+    );
+  };
+
+  app.get(
+    "/api/realtime",
+    { websocket: true, preValidation: authenticate, schema: { hide: true } },
+    (socket: WebSocket, request: FastifyRequest) => {
+      const principal = request.realtimePrincipal;
+      if (!principal) {
+        socket.close(4401, "unauthorized");
+        return;
+      }
+      options.hub.accept(adapt(socket), principal);
+    },
+  );
+}
