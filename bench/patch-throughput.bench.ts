@@ -20,7 +20,12 @@ import os from "node:os";
 import { join } from "node:path";
 import type { DashboardState } from "../packages/protocol/src/dashboard/dashboard-state.js";
 import { makeDashboardState } from "./fixtures/dashboard-state.js";
-import { runConcurrentHttp, runSequentialHttp, spawnBenchServer } from "./lib/patch-http-clients.js";
+import {
+  type BenchServer,
+  runConcurrentHttp,
+  runSequentialHttp,
+  spawnBenchServer,
+} from "./lib/patch-http-clients.js";
 import { openServicePath } from "./lib/patch-service-path.js";
 import {
   type BaselineWriter,
@@ -67,12 +72,9 @@ async function timeWriter(writer: { write(i: number): unknown; close(): unknown 
   }
 }
 
-const baseline = (open: (dir: string) => BaselineWriter) => () =>
-  withTempDir(async (dir) => timeWriter(open(dir)));
+const baseline = (open: (dir: string) => BaselineWriter) => withTempDir(async (dir) => timeWriter(open(dir)));
 
-async function withServer<T>(
-  run: (server: Awaited<ReturnType<typeof spawnBenchServer>>) => Promise<T>,
-): Promise<T> {
+async function withServer<T>(run: (server: BenchServer) => Promise<T>): Promise<T> {
   const server = await spawnBenchServer(DOCUMENT_BYTES, CLIENTS);
   try {
     return await run(server);
@@ -90,12 +92,12 @@ const SCENARIOS: Scenario[] = [
   {
     id: "A",
     label: "A: SQLite upsert, 1 txn/write",
-    run: (state) => baseline((dir) => openUpsertBaseline(dir, state))(),
+    run: (state) => baseline((dir) => openUpsertBaseline(dir, state)),
   },
   {
     id: "B",
     label: "B: upsert + log insert + trim, 1 txn",
-    run: (state) => baseline((dir) => openUpsertWithLogBaseline(dir, state, PATCH_LOG_LIMIT))(),
+    run: (state) => baseline((dir) => openUpsertWithLogBaseline(dir, state, PATCH_LOG_LIMIT)),
   },
   {
     id: "service",

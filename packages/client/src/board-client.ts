@@ -1,5 +1,7 @@
 import type { DashboardDocument, JsonPatchOp, Widget, WidgetInput } from "@agentboard/protocol";
+import { type ApprovalsClient, createApprovalsClient } from "./approvals/approvals-client.js";
 import { ApiRequestError, ConnectionError } from "./errors.js";
+import { createSyncClient, type SyncClient, type SyncOptions } from "./sync/sync-client.js";
 
 export interface BoardClientOptions {
   /** Base URL of the agentboard server, e.g. http://127.0.0.1:7800 */
@@ -13,6 +15,8 @@ export interface BoardClientOptions {
 
 export interface RequestOptions {
   signal?: AbortSignal;
+  /** Overrides the client's per-request timeout (long-polls need longer than the default). */
+  timeoutMs?: number;
 }
 
 export interface PatchOptions extends RequestOptions {
@@ -20,7 +24,7 @@ export interface PatchOptions extends RequestOptions {
   mutationId?: string;
 }
 
-/** Typed REST client. Live sync (`board.sync(id)`) and approvals arrive with their capabilities. */
+/** Typed REST client plus live sync (`board.sync(id)`). Approvals arrive with their capability. */
 export interface BoardClient {
   request<T>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T>;
   dashboards: {
@@ -36,6 +40,10 @@ export interface BoardClient {
     ): Promise<{ rev: number; widget: Widget }>;
     removeWidget(id: string, widgetId: string, options?: RequestOptions): Promise<{ rev: number }>;
   };
+  /** A live replica of dashboard `id` over the realtime WebSocket; `close()` it when done. */
+  sync(id: string, options?: SyncOptions): SyncClient;
+  /** Human approvals: `await (await board.approvals.request({...})).wait()`. */
+  approvals: ApprovalsClient;
 }
 
 const enc = encodeURIComponent;
@@ -54,7 +62,7 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
     const headers: Record<string, string> = { accept: "application/json" };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(requestOptions.timeoutMs ?? timeoutMs);
     const signal = requestOptions.signal ? AbortSignal.any([requestOptions.signal, timeout]) : timeout;
     let response: Response;
     try {
@@ -101,5 +109,14 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
       upsertWidget: (id, widgetId, widget, o) => request("PUT", widgetPath(id, widgetId), widget, o),
       removeWidget: (id, widgetId, o) => request("DELETE", widgetPath(id, widgetId), undefined, o),
     },
+    sync: (id, syncOptions = {}) =>
+      createSyncClient({
+        ...syncOptions,
+        dashboardId: id,
+        baseUrl: base,
+        fetchTicket: async (signal) =>
+          (await request<{ ticket: string }>("POST", "/api/realtime/ticket", undefined, { signal })).ticket,
+      }),
+    approvals: createApprovalsClient(request),
   };
 }

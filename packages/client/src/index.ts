@@ -1,5 +1,20 @@
 // Every export is public API of @agentboard/client.
 export {
+  ApprovalCancelledError,
+  ApprovalExpiredError,
+  type ApprovalHandle,
+  ApprovalOutcomeError,
+  ApprovalRejectedError,
+  type ApprovalsClient,
+  type ApprovalWaitOptions,
+  type ApprovalWaitStrategy,
+  type ListApprovalsOptions,
+  longPollStrategy,
+  type WaitRequest,
+  WaitStrategyUnavailableError,
+  WaitTimeoutError,
+} from "./approvals/index.js";
+export {
   type BoardClient,
   type BoardClientOptions,
   createBoardClient,
@@ -7,3 +22,18 @@ export {
   type RequestOptions,
 } from "./board-client.js";
 export { ApiRequestError, ConnectionError } from "./errors.js";
+export {
+  type PendingMutation,
+  type SyncClient,
+  SyncClosedError,
+  type SyncConflict,
+  SyncError,
+  type SyncErrorCode,
+  type SyncEvents,
+  SyncNotReadyError,
+  type SyncOptions,
+  type SyncStatus,
+  SyncTimeoutError,
+  type WaitOptions,
+  type WebSocketConstructor,
+} from "./sync/index.js";

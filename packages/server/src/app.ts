@@ -4,6 +4,8 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
+import { registerApprovalRoutes } from "./approvals/approval-routes.js";
+import type { ApprovalService } from "./approvals/approval-service.js";
 import { registerAuth } from "./auth/auth-plugin.js";
 import type { IdentityStore } from "./auth/identity-store.js";
 import { registerSessionRoutes } from "./auth/session-routes.js";
@@ -18,7 +20,7 @@ import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { registerMetrics } from "./observability/metrics.js";
 import type { EventBus } from "./realtime/event-bus.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
-import { registerRealtimeRoutes } from "./realtime/realtime-routes.js";
+import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
 import { TicketStore } from "./realtime/ticket-store.js";
 import { registerPlaceholderPage } from "./web/placeholder-page.js";
 
@@ -31,6 +33,7 @@ declare module "fastify" {
 export interface AppServices {
   identity: IdentityStore;
   dashboards: DashboardService;
+  approvals: ApprovalService;
   bus: EventBus;
   healthChecks: readonly HealthCheck[];
 }
@@ -83,6 +86,7 @@ export async function buildApp(
   registerErrorHandler(app, production);
   registerMetrics(app, { keys: config.metricsKeys, production });
   await app.register(cookie);
+  await registerWebSocketSupport(app, config.bodyLimitBytes);
   registerAuth(app, { identity: services.identity, allowedOrigins: allowedOriginsOf(app, config) });
   await app.register(rateLimit, {
     global: true,
@@ -128,11 +132,11 @@ export async function buildApp(
     refresher.close();
   });
   registerDashboardRoutes(app, services.dashboards, services.identity, refresher);
-  await registerRealtimeRoutes(app, {
+  registerApprovalRoutes(app, services.approvals);
+  registerRealtimeRoutes(app, {
     hub,
     tickets: new TicketStore(),
     production,
-    maxFrameBytes: config.bodyLimitBytes,
     allowedOrigins: allowedOriginsOf(app, config),
   });
   registerPlaceholderPage(app);

@@ -1,12 +1,15 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { PrincipalKindSchema, UserRoleSchema, WorkspaceNameSchema } from "@agentboard/protocol";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { appOrigin } from "./app.js";
+import { runAuditVerify } from "./approvals/audit-verify-command.js";
 import { DEFAULT_AGENT_SCOPES } from "./auth/principal.js";
 import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { seedDemoDashboard } from "./demo/demo-dashboard.js";
 import { createLogger } from "./observability/logger.js";
-import { openEmbeddedRuntime } from "./runtime/embedded.js";
+import { DATABASE_FILE, openEmbeddedRuntime } from "./runtime/embedded.js";
 import { LOGIN_CODE_TTL_MS, startServer } from "./runtime/start-server.js";
 
 /** Exit codes: 1 runtime failure, 2 bad usage or configuration. */
@@ -40,6 +43,8 @@ async function withEmbeddedStore<T>(
     dataDir: config.dataDir,
     patchLogLimit: config.patchLogLimit,
     log: createLogger("silent"),
+    // Administrative commands never expire approvals behind a running server's back.
+    armApprovalTimers: false,
   });
   try {
     return await task(runtime);
@@ -189,6 +194,28 @@ export function buildCli(): Command {
         return;
       }
       process.stdout.write(`ready after ${result.attempts} attempt(s), ${Math.round(result.elapsedMs)} ms\n`);
+    });
+
+  program
+    .command("audit")
+    .description("approval audit trail")
+    .command("verify")
+    .description("check every workspace's approval audit hash chain; exit 1 naming the first bad row")
+    .option("--workspace <workspace>", "check only this workspace (slug)")
+    .addOption(dataDir())
+    .addOption(configFile())
+    .action(async (flags: { workspace?: string; dataDir?: string; config?: string }) => {
+      const config = configFrom({ dataDir: flags.dataDir, config: flags.config });
+      if (config.mode === "embedded" && !existsSync(join(config.dataDir, DATABASE_FILE))) {
+        throw new UsageError(`no embedded store in ${config.dataDir} (set --data-dir)`);
+      }
+      await withEmbeddedStore(config, async (runtime) => {
+        const outcome = await runAuditVerify(runtime.sqlite.db, flags.workspace);
+        if ("usageError" in outcome) throw new UsageError(outcome.usageError);
+        const out = outcome.exitCode === 0 ? process.stdout : process.stderr;
+        out.write(`${outcome.lines.join("\n")}\n`);
+        process.exitCode = outcome.exitCode;
+      });
     });
 
   return program;

@@ -135,6 +135,11 @@ export class ReplicaEngine {
     return this.queue.length;
   }
 
+  /** The request id of the patch awaiting its answer, if any. */
+  get inFlightRequestId(): string | undefined {
+    return this.inFlight?.requestId;
+  }
+
   /** Subscribed and caught up with the server: edits are being sent. */
   get isLive(): boolean {
     return this.live;
@@ -174,15 +179,11 @@ export class ReplicaEngine {
 
   onSubscribed(rev: number): EngineEffects {
     const effects = noEffects();
-    if (this.confirmed && !this.needsSnapshot && rev < this.confirmedRev) {
-      // The server's document is older than our base (restored backup, wiped data dir): S belongs to
-      // another history and cannot be caught up with patches.
-      this.needsSnapshot = true;
-      effects.resync = true;
-      return effects;
-    }
+    // The server's document is older than our base (restored backup, wiped data dir): S belongs to another
+    // history and cannot be patched up. The server answers such a sinceRev with a snapshot.
+    if (this.confirmed && rev < this.confirmedRev) this.needsSnapshot = true;
     this.subscribedRev = rev;
-    this.checkLive();
+    this.checkLive(effects);
     return effects;
   }
 
@@ -193,13 +194,18 @@ export class ReplicaEngine {
     this.needsSnapshot = false;
     this.recompute(effects);
     effects.changed = true;
-    this.checkLive();
+    this.checkLive(effects);
     return effects;
   }
 
   onRemotePatch(message: Pick<RemotePatchMessage, "rev" | "ops" | "origin">): EngineEffects {
     const effects = noEffects();
-    if (!this.confirmed || this.needsSnapshot) return effects;
+    if (!this.confirmed) return effects;
+    if (this.needsSnapshot) {
+      // A patch where the promised snapshot should be: ask again from scratch.
+      if (this.subscribedRev !== undefined) effects.resync = true;
+      return effects;
+    }
     if (message.rev <= this.confirmedRev) return effects;
     if (message.rev > this.confirmedRev + 1) {
       effects.resync = true;
@@ -222,7 +228,7 @@ export class ReplicaEngine {
     }
     this.recompute(effects);
     effects.changed = true;
-    this.checkLive();
+    this.checkLive(effects);
     return effects;
   }
 
@@ -376,7 +382,7 @@ export class ReplicaEngine {
 
   /**
    * Rebuilds the view as S + queue. An edit that no longer applies is dropped with a conflict, unless it is
-   * unanswered (it may be committed): then it only stays out of the view until the server settles it.
+   * unanswered (it may be committed) or a catch-up is under way: then it only stays out of the view.
    */
   private recompute(effects: EngineEffects): void {
     let view = this.confirmed;
@@ -388,7 +394,9 @@ export class ReplicaEngine {
         mutation.after = view;
         kept.push(mutation);
       } catch (error) {
-        if (mutation.unanswered) {
+        // During a catch-up S passes through intermediate states (a widget removed, then added again);
+        // edits are only judged against the state the server has now, once caught up.
+        if (mutation.unanswered || !this.live) {
           mutation.after = undefined;
           kept.push(mutation);
         } else {
@@ -404,7 +412,7 @@ export class ReplicaEngine {
     this.view = view;
   }
 
-  private checkLive(): void {
+  private checkLive(effects: EngineEffects): void {
     if (
       !this.live &&
       this.confirmed &&
@@ -413,6 +421,8 @@ export class ReplicaEngine {
       this.confirmedRev >= this.subscribedRev
     ) {
       this.live = true;
+      this.recompute(effects);
+      effects.changed = true;
     }
   }
 

@@ -84,8 +84,8 @@ export type CreateApprovalBody = z.infer<typeof CreateApprovalBodySchema>;
 /** `POST /api/approvals/:id/approve|reject` and `DELETE /api/approvals/:id` (cancel); the body is optional. */
 export const DecisionBodySchema = z.strictObject({ reason: ReasonSchema.optional() });
 export type DecisionBody = z.infer<typeof DecisionBodySchema>;
-/** Routes accept no body at all as `{}`. */
-export const OptionalDecisionBodySchema = DecisionBodySchema.optional();
+/** Routes accept no body at all (Fastify reports it as null or undefined) like `{}`. */
+export const OptionalDecisionBodySchema = DecisionBodySchema.nullish();
 
 export const BulkDecisionBodySchema = z.strictObject({
   ids: z.array(IdSchema).min(1).max(APPROVAL_LIMITS.maxBulkIds),

@@ -1,5 +1,16 @@
+import { ApprovalTypeSchema } from "@agentboard/protocol";
 import { z } from "zod";
-import { boolean, integer, metricsKeyList, type OptionKind, oneOf, originList, text, url } from "./kinds.js";
+import {
+  boolean,
+  integer,
+  list,
+  metricsKeyList,
+  type OptionKind,
+  oneOf,
+  originList,
+  text,
+  url,
+} from "./kinds.js";
 
 /** One row of the configuration table: what --help and the README show. */
 export interface ConfigOptionDoc {
@@ -125,6 +136,31 @@ export const OPTIONS = {
     env: "AGENTBOARD_REFRESH_TIMEOUT_MS",
     description: "a widget refresh nobody answers within this time ends as a retryable error",
     ...integer(1_000, 600_000, 30_000),
+  },
+  approvalAutoThreshold: {
+    env: "AGENTBOARD_APPROVAL_AUTO_THRESHOLD",
+    description: "approvals with confidence at or above this are auto-approved; 101 turns that off",
+    ...integer(1, 101, 85),
+  },
+  approvalQuickThreshold: {
+    env: "AGENTBOARD_APPROVAL_QUICK_THRESHOLD",
+    description: "confidence at or above this (below auto) routes to quick review; at most the auto one",
+    ...integer(0, 100, 60),
+  },
+  approvalAlwaysReview: {
+    env: "AGENTBOARD_APPROVAL_ALWAYS_REVIEW",
+    description: "approval types that always get a full review, whatever the confidence",
+    ...list(ApprovalTypeSchema, "a comma-separated list of approval types (lowercase slugs)"),
+  },
+  approvalDefaultExpirySec: {
+    env: "AGENTBOARD_APPROVAL_DEFAULT_EXPIRY_SEC",
+    description: "expiry of approval requests that set none; 0 = they wait until decided or cancelled",
+    ...integer(0, 2_592_000, 0),
+  },
+  approvalOnTimeout: {
+    env: "AGENTBOARD_APPROVAL_ON_TIMEOUT",
+    description: "what a timed-out request becomes unless it says: `expired`, or `rejected` (timed out)",
+    ...oneOf(["expire", "reject"], "expire"),
   },
   redisUrl: {
     env: "AGENTBOARD_REDIS_URL",

@@ -78,9 +78,13 @@ export class Connection {
     return this.refusedInWindow === 1;
   }
 
+  /** Set by the hub: forget the connection as soon as we decide to close it, not when the peer agrees. */
+  onClosed: () => void = () => {};
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.onClosed();
     try {
       this.socket.close(code, reason);
     } catch {

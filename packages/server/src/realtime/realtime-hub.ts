@@ -62,6 +62,7 @@ export class RealtimeHub {
   accept(socket: RealtimeSocket, principal: Principal): Connection {
     const connection = new Connection(randomUUID(), principal, socket, this.options);
     this.connections.add(connection);
+    connection.onClosed = () => this.drop(connection);
     socket.onPong(() => {
       connection.alive = true;
     });
@@ -122,30 +123,35 @@ export class RealtimeHub {
       }
       return;
     }
-    let message: ClientMessage;
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(text);
-      assertSafeJson(value, LIMITS.maxJsonDepth);
-      const parsed = ClientMessageSchema.safeParse(value);
-      if (!parsed.success) {
-        const id =
-          typeof (value as { id?: unknown })?.id === "string" ? (value as { id: string }).id : undefined;
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-        connection.send({
-          type: "error",
-          id: id?.slice(0, 64),
-          error: "invalid",
-          message: `invalid frame${where}: ${issue?.message}`,
-        });
-        return;
-      }
-      message = parsed.data;
-    } catch (error) {
-      const reason = AgentboardError.isInstance(error) ? error.message : "not JSON";
-      connection.send({ type: "error", error: "invalid", message: `invalid frame: ${reason}` });
+      value = JSON.parse(text);
+    } catch {
+      connection.send({ type: "error", error: "invalid", message: "invalid frame: not JSON" });
       return;
     }
+    const rawId = (value as { id?: unknown } | null)?.id;
+    const id = typeof rawId === "string" ? rawId.slice(0, 64) : undefined;
+    try {
+      assertSafeJson(value, LIMITS.maxJsonDepth);
+    } catch (error) {
+      const reason = AgentboardError.isInstance(error) ? error.message : "refused";
+      connection.send({ type: "error", id, error: "invalid", message: `invalid frame: ${reason}` });
+      return;
+    }
+    const parsed = ClientMessageSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+      connection.send({
+        type: "error",
+        id,
+        error: "invalid",
+        message: `invalid frame${where}: ${issue?.message}`,
+      });
+      return;
+    }
+    const message: ClientMessage = parsed.data;
     switch (message.type) {
       case "ping":
         connection.send({ type: "pong", id: message.id });
@@ -190,8 +196,8 @@ export class RealtimeHub {
     const subscription: Subscription = { key, alias: dashboardId, lastRev: -1, ready: false, buffer: [] };
     connection.subscriptions.set(k, subscription);
     if (!existing) {
-      let set = this.subscribers.get(k);
-      if (!set) this.subscribers.set(k, (set = new Set()));
+      const set = this.subscribers.get(k) ?? new Set<Connection>();
+      this.subscribers.set(k, set);
       set.add(connection);
     }
     await this.catchUp(connection, subscription, sinceRev, requestId);

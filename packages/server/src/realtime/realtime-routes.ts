@@ -19,7 +19,6 @@ export interface RealtimeRouteOptions {
   hub: RealtimeHub;
   tickets: TicketStore;
   production: boolean;
-  maxFrameBytes: number;
   allowedOrigins: () => ReadonlySet<string>;
 }
 
@@ -42,6 +41,21 @@ function adapt(socket: WebSocket): RealtimeSocket {
 }
 
 /**
+ * WebSocket support for the whole app. Registered before the auth hook on purpose: its onRequest hook marks
+ * upgrade requests, and its onResponse hook destroys the socket of an upgrade that was refused — if auth threw
+ * first, that mark would be missing and refused sockets would stay open.
+ */
+export async function registerWebSocketSupport(app: FastifyInstance, maxFrameBytes: number): Promise<void> {
+  await app.register(websocket, {
+    options: { maxPayload: maxFrameBytes, perMessageDeflate: false },
+    errorHandler: (error, socket, request) => {
+      request.log.warn({ err: error }, "realtime connection error");
+      socket.terminate();
+    },
+  });
+}
+
+/**
  * `POST /api/realtime/ticket` and the WebSocket endpoint `/api/realtime`. Authentication happens in
  * preValidation, before the 101 is sent: a single-use ticket, or a bearer header (Node clients), or — outside
  * production only — the session cookie. A browser's Origin must be ours, which stops other sites from opening
@@ -51,14 +65,6 @@ export async function registerRealtimeRoutes(
   app: FastifyInstance,
   options: RealtimeRouteOptions,
 ): Promise<void> {
-  await app.register(websocket, {
-    options: { maxPayload: options.maxFrameBytes, perMessageDeflate: false },
-    errorHandler: (error, socket, request) => {
-      request.log.warn({ err: error }, "realtime connection error");
-      socket.terminate();
-    },
-  });
-
   app.post(
     "/api/realtime/ticket",
     {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { appOrigin, buildApp } from "../app.js";
+import { approvalPolicyFromConfig } from "../approvals/approval-policy-config.js";
 import type { Principal } from "../auth/principal.js";
 import type { Config } from "../config.js";
 import { createLogger } from "../observability/logger.js";
@@ -37,6 +38,7 @@ export async function startServer(
     dataDir: config.dataDir,
     patchLogLimit: config.patchLogLimit,
     log: logger,
+    approvalPolicy: approvalPolicyFromConfig(config),
   });
   let app: FastifyInstance | undefined;
   let sweep: NodeJS.Timeout | undefined;

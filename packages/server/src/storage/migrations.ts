@@ -83,6 +83,74 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  "002_approvals": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("approvals")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("workspace_id", "text", (c) => c.notNull().references("workspaces.id").onDelete("cascade"))
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("title", "text", (c) => c.notNull())
+        .addColumn("description", "text")
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("args_hash", "text", (c) => c.notNull())
+        .addColumn("confidence", "double precision")
+        .addColumn("priority", "text", (c) => c.notNull())
+        .addColumn("route", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("requested_by_kind", "text", (c) => c.notNull())
+        .addColumn("requested_by_id", "text", (c) => c.notNull())
+        .addColumn("decided_by_kind", "text")
+        .addColumn("decided_by_id", "text")
+        .addColumn("reason", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("expires_at", "text")
+        .addColumn("on_timeout", "text", (c) => c.notNull())
+        .addColumn("decided_at", "text")
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("idempotency_key", "text")
+        // NULL keys never collide (SQL unique semantics), so requests without a key are unaffected.
+        .addUniqueConstraint("approvals_idempotency", ["workspace_id", "requested_by_id", "idempotency_key"])
+        .execute();
+      await db.schema
+        .createIndex("approvals_workspace_created")
+        .on("approvals")
+        .columns(["workspace_id", "created_at", "id"])
+        .execute();
+      await db.schema
+        .createIndex("approvals_status_expires")
+        .on("approvals")
+        .columns(["status", "expires_at"])
+        .execute();
+      await db.schema
+        .createTable("approval_audit")
+        .addColumn("workspace_id", "text", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("approval_id", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("actor", "text", (c) => c.notNull())
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("from_status", "text")
+        .addColumn("to_status", "text", (c) => c.notNull())
+        .addColumn("reason", "text")
+        .addColumn("details", "text")
+        .addColumn("prev_hash", "text", (c) => c.notNull())
+        .addColumn("hash", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("approval_audit_pk", ["workspace_id", "seq"])
+        .execute();
+      await db.schema
+        .createIndex("approval_audit_approval")
+        .on("approval_audit")
+        .columns(["workspace_id", "approval_id", "seq"])
+        .execute();
+      await db.schema
+        .createTable("audit_heads")
+        .addColumn("workspace_id", "text", (c) => c.primaryKey())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("hash", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 class InlineMigrationProvider implements MigrationProvider {

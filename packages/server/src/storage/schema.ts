@@ -62,6 +62,58 @@ export interface DashboardMutationsTable {
   created_at: string;
 }
 
+export interface ApprovalsTable {
+  id: string;
+  workspace_id: string;
+  type: string;
+  title: string;
+  description: string | null;
+  /** JSON of `{tool?, args?}` exactly as requested. */
+  action: string;
+  /** SHA-256 hex of canonicalJson(action). */
+  args_hash: string;
+  confidence: number | null;
+  priority: string;
+  route: string;
+  status: string;
+  requested_by_kind: string;
+  requested_by_id: string;
+  decided_by_kind: string | null;
+  decided_by_id: string | null;
+  reason: string | null;
+  created_at: string;
+  expires_at: string | null;
+  /** Resolved at creation (request, else config), so a later config change cannot alter it. */
+  on_timeout: string;
+  decided_at: string | null;
+  version: number;
+  idempotency_key: string | null;
+}
+
+/** One row per approval transition; `hash` chains the workspace's previous row (see approvals/audit-chain.ts). */
+export interface ApprovalAuditTable {
+  workspace_id: string;
+  seq: number;
+  approval_id: string;
+  at: string;
+  actor: string;
+  event: string;
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+  /** Canonical JSON of the policy inputs (creation) or null. */
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The tip of each workspace's audit chain; moved by compare-and-set so concurrent writers cannot fork it. */
+export interface AuditHeadsTable {
+  workspace_id: string;
+  seq: number;
+  hash: string;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: Generated<string>;
@@ -74,4 +126,7 @@ export interface Database {
   dashboards: DashboardsTable;
   dashboard_patches: DashboardPatchesTable;
   dashboard_mutations: DashboardMutationsTable;
+  approvals: ApprovalsTable;
+  approval_audit: ApprovalAuditTable;
+  audit_heads: AuditHeadsTable;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
+import { approvalPolicyFromConfig } from "../../src/approvals/approval-policy-config.js";
 import type { Principal } from "../../src/auth/principal.js";
 import { DEFAULT_AGENT_SCOPES } from "../../src/auth/principal.js";
 import { type Config, loadConfig } from "../../src/config.js";
@@ -44,17 +45,23 @@ export interface TestServer {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { dataDir?: string } = {},
+  /** `port` (default ephemeral) lets a test restart a server where its clients will look for it again. */
+  options: { dataDir?: string; port?: number } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "agentboard-test-"));
   const config = loadConfig({
     env: { AGENTBOARD_LOG_LEVEL: "silent", NODE_ENV: "test", ...env },
-    flags: { port: 0, dataDir },
+    flags: { port: options.port ?? 0, dataDir },
   });
   const logger = createLogger(config.logLevel);
-  const runtime = await openEmbeddedRuntime({ dataDir, patchLogLimit: config.patchLogLimit, log: logger });
+  const runtime = await openEmbeddedRuntime({
+    dataDir,
+    patchLogLimit: config.patchLogLimit,
+    log: logger,
+    approvalPolicy: approvalPolicyFromConfig(config),
+  });
   const app = await buildApp(config, runtime, logger);
-  await app.listen({ port: 0, host: "127.0.0.1" });
+  await app.listen({ port: options.port ?? 0, host: "127.0.0.1" });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
 

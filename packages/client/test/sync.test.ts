@@ -1,0 +1,520 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  AgentboardError,
+  type ClientMessage,
+  checkDashboardPatch,
+  type DashboardState,
+  getAtPointer,
+  type JsonPatchOp,
+  PatchApplyError,
+  pathsOverlap,
+  type ServerMessage,
+} from "@agentboard/protocol";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { WebSocket as NodeWebSocket } from "ws";
+import { startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
+import {
+  createBoardClient,
+  type SyncClient,
+  SyncClosedError,
+  type SyncConflict,
+  SyncNotReadyError,
+  type SyncStatus,
+  SyncTimeoutError,
+  type WebSocketConstructor,
+} from "../src/index.js";
+
+const AT = "2026-01-01T00:00:00.000Z";
+const note = (id: string, title: string, markdown = "") => ({
+  id,
+  type: "note",
+  title,
+  props: { markdown },
+  status: "ready",
+  updatedAt: AT,
+  updatedBy: "user:test",
+});
+
+/**
+ * A replica's view of the wire: a `ws` class that records every frame both ways and can be cut off like a
+ * network (existing sockets terminated, new ones sent to a closed port) — the SDK sees real failures.
+ */
+class Wire {
+  readonly received: ServerMessage[] = [];
+  readonly sent: ClientMessage[] = [];
+  readonly sockets = new Set<NodeWebSocket>();
+  online = true;
+
+  socketClass(): WebSocketConstructor {
+    const wire = this;
+    class RecordingWebSocket extends NodeWebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(wire.online ? url : "ws://127.0.0.1:9/offline", protocols);
+        wire.sockets.add(this);
+        this.on("close", () => wire.sockets.delete(this));
+        this.on("message", (data) => wire.received.push(JSON.parse(data.toString()) as ServerMessage));
+      }
+      override send(data: any, ...rest: any[]): void {
+        wire.sent.push(JSON.parse(String(data)) as ClientMessage);
+        (super.send as (...args: any[]) => void)(data, ...rest);
+      }
+    }
+    return RecordingWebSocket as unknown as WebSocketConstructor;
+  }
+
+  cut(): void {
+    this.online = false;
+    for (const socket of this.sockets) socket.terminate();
+  }
+
+  frames<T extends ServerMessage["type"]>(type: T): Extract<ServerMessage, { type: T }>[] {
+    return this.received.filter((frame): frame is Extract<ServerMessage, { type: T }> => frame.type === type);
+  }
+}
+
+const FAST = { minReconnectDelayMs: 20, maxReconnectDelayMs: 200 };
+
+/** Waits, event-driven with a deadline, until `check()` holds; reports `describe()` when it does not. */
+async function until(
+  what: string,
+  check: () => boolean,
+  replicas: SyncClient[],
+  describe: () => unknown = () =>
+    replicas.map((r) => ({ rev: r.rev, status: r.status, pending: r.pending.length })),
+  timeoutMs = 10_000,
+): Promise<void> {
+  if (check()) return;
+  await new Promise<void>((resolve, reject) => {
+    const offs = replicas.flatMap((r) => [r.on("change", evaluate), r.on("status", evaluate)]);
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(describe())}`));
+    }, timeoutMs);
+    function cleanup() {
+      clearTimeout(timer);
+      for (const off of offs) off();
+    }
+    function evaluate() {
+      if (!check()) return;
+      cleanup();
+      resolve();
+    }
+  });
+}
+
+let server: TestServer;
+const opened: SyncClient[] = [];
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((replica) => replica.close()));
+  await server.close();
+});
+
+async function replica(token: string, dashboardId: string, wire = new Wire(), url = server.url) {
+  const sync = createBoardClient({ url, token }).sync(dashboardId, {
+    WebSocket: wire.socketClass(),
+    ...FAST,
+  });
+  opened.push(sync);
+  return { sync, wire };
+}
+
+describe("board.sync against the real server", () => {
+  it("delivers A's edit to B once with the right rev; A gets its ack in place of an echo", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const bob = await server.caller({ name: "bob" });
+    const a = await replica(alice.token, "team");
+    const b = await replica(bob.token, "team");
+    await Promise.all([a.sync.ready(), b.sync.ready()]);
+    expect(a.sync.status).toBe("connected");
+    expect(a.sync.rev).toBe(0);
+    expect(a.sync.clientId).not.toBe(b.sync.clientId);
+
+    const changes: number[] = [];
+    b.sync.on("change", (_state, rev) => changes.push(rev));
+    const mutationId = a.sync.apply([{ op: "add", path: "/widgets/n1", value: note("n1", "Hello") }]);
+    expect(a.sync.state?.widgets.n1?.title).toBe("Hello"); // optimistic, before any answer
+    await a.sync.flushed();
+    await until("B at rev 1", () => b.sync.rev === 1, [b.sync]);
+
+    expect(a.sync.rev).toBe(1);
+    expect(b.sync.state).toEqual(a.sync.state);
+    expect(changes).toEqual([1]);
+    const patches = b.wire.frames("patch");
+    expect(patches).toHaveLength(1);
+    expect(patches[0]).toMatchObject({ rev: 1, origin: { clientId: a.sync.clientId, mutationId } });
+    expect(a.wire.frames("patch")).toHaveLength(0);
+    expect(a.wire.frames("ack")).toEqual([expect.objectContaining({ rev: 1 })]);
+    expect(a.wire.sent.filter((f) => f.type === "patch")).toEqual([
+      expect.objectContaining({ baseRev: 0, clientId: a.sync.clientId, mutationId }),
+    ]);
+    expect((await alice.request("GET", "/api/dashboards/team/state")).body.rev).toBe(1);
+  });
+
+  it("rebases a conflicting edit on the server's state, resends it, and reports edits that no longer apply", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const a = await replica(alice.token, "team");
+    await a.sync.ready();
+    a.sync.apply([{ op: "add", path: "/widgets/n1", value: note("n1", "v0") }]);
+    await a.sync.flushed();
+    const conflicts: SyncConflict[] = [];
+    a.sync.on("conflict", (conflict) => conflicts.push(conflict));
+
+    // Cut A off, change the same path behind its back, edit offline, reconnect: the stale base conflicts.
+    a.wire.cut();
+    await until("A offline", () => a.sync.status === "reconnecting", [a.sync]);
+    const rest = createBoardClient({ url: server.url, token: alice.token });
+    await rest.dashboards.patch("team", 1, [{ op: "replace", path: "/widgets/n1/title", value: "server" }]);
+    await rest.dashboards.patch("team", 2, [{ op: "add", path: "/widgets/gone", value: note("gone", "g") }]);
+    a.sync.apply([{ op: "replace", path: "/widgets/n1/title", value: "mine" }]);
+    const lost = a.sync.apply([{ op: "replace", path: "/widgets/n1/props/markdown", value: "*" }]);
+    await rest.dashboards.patch("team", 3, [{ op: "remove", path: "/widgets/n1" }]);
+    await rest.dashboards.patch("team", 4, [{ op: "add", path: "/widgets/n1", value: note("n1", "again") }]);
+    a.wire.online = true;
+    await a.sync.flushed();
+
+    const doc = await rest.dashboards.get("team");
+    await until("A at the server's rev", () => a.sync.rev === doc.rev, [a.sync]);
+    expect(a.sync.state).toEqual(doc.state);
+    // Both edits still apply on the new state, so both were resent on top of it and won.
+    expect(doc.state.widgets.n1).toMatchObject({ title: "mine", props: { markdown: "*" } });
+    expect(conflicts).toEqual([]);
+
+    // An edit whose target another writer removes meanwhile is reported, not silently lost.
+    a.wire.cut();
+    await until("A offline", () => a.sync.status === "reconnecting", [a.sync]);
+    const dropped = a.sync.apply([{ op: "replace", path: "/widgets/gone/title", value: "x" }]);
+    await rest.dashboards.removeWidget("team", "gone");
+    a.wire.online = true;
+    await a.sync.flushed();
+    expect(conflicts.map((c) => c.mutationId)).toEqual([dropped]);
+    expect(conflicts[0]?.error.code).toMatch(/conflict|invalid/);
+    expect(lost).not.toBe(dropped);
+    const final = await rest.dashboards.get("team");
+    await until("A at the final rev", () => a.sync.rev === final.rev, [a.sync]);
+    expect(a.sync.state).toEqual(final.state);
+  });
+
+  it("catches up a replica that was away with exactly the missed patches, and past the log with one snapshot", async () => {
+    await server.close();
+    server = await startTestServer({ AGENTBOARD_PATCH_LOG_LIMIT: "10" });
+    const alice = await server.caller({ name: "alice" });
+    const rest = createBoardClient({ url: server.url, token: alice.token });
+    const b = await replica(alice.token, "team");
+    await b.sync.ready();
+
+    b.wire.cut();
+    await until("B offline", () => b.sync.status === "reconnecting", [b.sync]);
+    for (let i = 0; i < 8; i++)
+      await rest.dashboards.patch("team", i, [
+        { op: "add", path: "/preferences/theme", value: i % 2 ? "dark" : "light" },
+      ]);
+    const before = b.wire.received.length;
+    b.wire.online = true;
+    await until("B at rev 8", () => b.sync.rev === 8, [b.sync]);
+    const caughtUp = b.wire.received.slice(before);
+    expect(caughtUp.filter((f) => f.type === "snapshot")).toHaveLength(0);
+    expect(caughtUp.filter((f) => f.type === "patch").map((f) => (f as { rev: number }).rev)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
+    expect(b.wire.sent.filter((f) => f.type === "subscribe").at(-1)).toMatchObject({ sinceRev: 0 });
+
+    b.wire.cut();
+    await until("B offline", () => b.sync.status === "reconnecting", [b.sync]);
+    for (let i = 8; i < 38; i++)
+      await rest.dashboards.patch("team", i, [
+        { op: "add", path: "/preferences/theme", value: i % 2 ? "dark" : "light" },
+      ]);
+    const mark = b.wire.received.length;
+    b.wire.online = true;
+    await until("B at rev 38", () => b.sync.rev === 38, [b.sync]);
+    const later = b.wire.received.slice(mark);
+    expect(later.filter((f) => f.type === "snapshot")).toHaveLength(1);
+    expect(later.filter((f) => f.type === "patch")).toHaveLength(0);
+    expect(b.sync.state).toEqual((await rest.dashboards.get("team")).state);
+  });
+
+  it("survives a server restart: edits made while it is down are applied exactly once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "agentboard-sync-restart-"));
+    await server.close();
+    server = await startTestServer({}, { dataDir });
+    const port = Number(new URL(server.url).port);
+    try {
+      const alice = await server.caller({ name: "alice" });
+      const a = await replica(alice.token, "team");
+      const b = await replica(alice.token, "team");
+      await Promise.all([a.sync.ready(), b.sync.ready()]);
+      a.sync.apply([{ op: "add", path: "/widgets/n1", value: note("n1", "before") }]);
+      await a.sync.flushed();
+      const statuses: SyncStatus[] = [];
+      a.sync.on("status", (status) => statuses.push(status));
+
+      await server.close();
+      await until(
+        "both reconnecting",
+        () => a.sync.status === "reconnecting" && b.sync.status === "reconnecting",
+        [a.sync, b.sync],
+      );
+      // Not idempotent on purpose: applied twice, the layout would hold the widget twice.
+      const placed = a.sync.apply([
+        { op: "add", path: "/layout/items/-", value: { widgetId: "n1", x: 0, y: 0, w: 4, h: 2 } },
+      ]);
+      a.sync.apply([{ op: "replace", path: "/widgets/n1/title", value: "offline" }]);
+      expect(a.sync.pending.map((p) => p.mutationId)[0]).toBe(placed);
+      await expect(a.sync.flushed({ timeoutMs: 50 })).rejects.toBeInstanceOf(SyncTimeoutError);
+
+      server = await startTestServer({}, { dataDir, port });
+      await a.sync.flushed({ timeoutMs: 15_000 });
+      const doc = await createBoardClient({ url: server.url, token: alice.token }).dashboards.get("team");
+      expect(doc.rev).toBe(3);
+      expect(doc.state.layout.items).toEqual([{ widgetId: "n1", x: 0, y: 0, w: 4, h: 2 }]);
+      expect(doc.state.widgets.n1?.title).toBe("offline");
+      await until("both at rev 3", () => a.sync.rev === 3 && b.sync.rev === 3, [a.sync, b.sync]);
+      expect(a.sync.state).toEqual(doc.state);
+      expect(b.sync.state).toEqual(doc.state);
+      expect(statuses).toEqual(["reconnecting", "connected"]);
+    } finally {
+      await Promise.all(opened.splice(0).map((r) => r.close()));
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      server = await startTestServer(); // afterEach closes one
+    }
+  });
+
+  it("delivers refresh requests to the widget's writer", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const agent = await server.caller({ kind: "agent", name: "planner" });
+    const id = `user:${alice.principal.id}`;
+    await createBoardClient({ url: server.url, token: agent.token }).dashboards.upsertWidget(id, "kpi", {
+      type: "note",
+      title: "KPIs",
+      props: { markdown: "1" },
+    });
+    const a = await replica(agent.token, id);
+    await a.sync.ready();
+    const refreshed: string[] = [];
+    a.sync.on("refresh", (widgetId) => refreshed.push(widgetId));
+    expect((await alice.request("POST", `/api/dashboards/me/widgets/kpi/refresh`)).status).toBe(202);
+    await until(
+      "the loading status and the refresh",
+      () => refreshed.length === 1,
+      [a.sync],
+      () => refreshed,
+    );
+    expect(refreshed).toEqual(["kpi"]);
+    await until("loading", () => a.sync.state?.widgets.kpi?.status === "loading", [a.sync]);
+  });
+});
+
+describe("board.sync API guarantees", () => {
+  it("validates apply() synchronously with typed errors and refuses it before the first snapshot", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const { sync } = await replica(alice.token, "team");
+    expect(() => sync.apply([{ op: "add", path: "/preferences/theme", value: "dark" }])).toThrow(
+      SyncNotReadyError,
+    );
+    await sync.ready();
+    expect(() => sync.apply([{ op: "replace", path: "/widgets/nope/title", value: "x" }])).toThrow(
+      PatchApplyError,
+    );
+    expect(() => sync.apply([{ op: "add", path: "/constructor", value: 1 }])).toThrow(AgentboardError);
+    expect(sync.pending).toEqual([]);
+  });
+
+  it("goes offline with an error when the credentials are refused, and rejects waits with it", async () => {
+    const board = createBoardClient({ url: server.url, token: "ab_not_a_token" });
+    const sync = board.sync("team", FAST);
+    opened.push(sync);
+    const errors: Error[] = [];
+    sync.on("error", (error) => errors.push(error));
+    await expect(sync.ready({ timeoutMs: 5_000 })).rejects.toMatchObject({ code: "unauthorized" });
+    expect(sync.status).toBe("offline");
+    expect(errors).toEqual([expect.objectContaining({ code: "unauthorized" })]);
+  });
+
+  it("goes offline when the subscription is forbidden", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const bob = await server.caller({ name: "bob" });
+    const { sync } = await replica(bob.token, `user:${alice.principal.id}`);
+    await expect(sync.ready({ timeoutMs: 5_000 })).rejects.toMatchObject({ code: "forbidden" });
+    expect(sync.status).toBe("offline");
+  });
+
+  it("rejects waits on timeout, abort and close, and leaves no listener behind", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const wire = new Wire();
+    wire.online = false;
+    const { sync } = await replica(alice.token, "team", wire);
+    await expect(sync.ready({ timeoutMs: 30 })).rejects.toBeInstanceOf(SyncTimeoutError);
+    const controller = new AbortController();
+    const aborted = sync.ready({ signal: controller.signal });
+    controller.abort(new Error("stop"));
+    await expect(aborted).rejects.toThrow("stop");
+    const pendingReady = sync.ready();
+    await sync.close();
+    await expect(pendingReady).rejects.toBeInstanceOf(SyncClosedError);
+    expect(sync.status).toBe("offline");
+    expect(() => sync.apply([])).toThrow(SyncClosedError);
+  });
+
+  it("closes without leaving sockets, timers or server connections behind", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const board = createBoardClient({ url: server.url, token: alice.token });
+    await board.dashboards.get("team"); // warm the HTTP keep-alive pool the ticket requests reuse
+    const count = () => process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap").length;
+    const baseline = count();
+    console.log("BASE", JSON.stringify(process.getActiveResourcesInfo()));
+    for (let round = 0; round < 5; round++) {
+      const sync = board.sync("team", FAST);
+      await sync.ready();
+      sync.apply([{ op: "add", path: "/preferences/theme", value: round % 2 ? "dark" : "light" }]);
+      await sync.flushed();
+      await sync.close();
+      // close() resolves only once the client's socket is closed, so its handle is gone already; the
+      // server's end of it may take a moment longer, hence the count allows one server socket here.
+      expect(count(), JSON.stringify(process.getActiveResourcesInfo())).toBeLessThanOrEqual(baseline + 1);
+      expect(sync.status).toBe("offline");
+      console.log("AFTER", JSON.stringify(process.getActiveResourcesInfo()));
+    }
+    const hub = server.app.realtimeHub;
+    for (let i = 0; i < 100 && hub.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.connectionCount).toBe(0);
+    expect(hub.subscriptionCount).toBe(0);
+    expect(count(), JSON.stringify(process.getActiveResourcesInfo())).toBeLessThanOrEqual(baseline);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Property: concurrent replicas through the real server converge, and acknowledged edits are never lost.
+
+type Edit =
+  | { kind: "upsert" | "title" | "markdown"; widget: number; text: string }
+  | { kind: "remove"; widget: number }
+  | { kind: "theme"; theme: "light" | "dark" | "system" };
+
+function opsFor(edit: Edit): JsonPatchOp[] {
+  if (edit.kind === "theme") return [{ op: "add", path: "/preferences/theme", value: edit.theme }];
+  const id = `w${edit.widget}`;
+  switch (edit.kind) {
+    case "upsert":
+      return [{ op: "add", path: `/widgets/${id}`, value: note(id, edit.text, edit.text) }];
+    case "title":
+      return [{ op: "replace", path: `/widgets/${id}/title`, value: edit.text }];
+    case "markdown":
+      return [{ op: "replace", path: `/widgets/${id}/props/markdown`, value: edit.text }];
+    case "remove":
+      return [{ op: "remove", path: `/widgets/${id}` }];
+  }
+}
+
+const text = fc.string({ maxLength: 4 });
+const widget = fc.integer({ min: 0, max: 2 });
+const editArb: fc.Arbitrary<Edit> = fc.oneof(
+  fc.record({
+    kind: fc.constantFrom("upsert" as const, "title" as const, "markdown" as const),
+    widget,
+    text,
+  }),
+  fc.record({ kind: fc.constant("remove" as const), widget }),
+  fc.record({
+    kind: fc.constant("theme" as const),
+    theme: fc.constantFrom("light" as const, "dark" as const, "system" as const),
+  }),
+);
+
+/** The commits of a run, rebuilt from the acks each writer got: rev → ops. */
+function commitsFrom(wires: Wire[]): Map<number, JsonPatchOp[]> {
+  const commits = new Map<number, JsonPatchOp[]>();
+  for (const wire of wires) {
+    const sent = new Map(wire.sent.filter((f) => f.type === "patch").map((f) => [f.id, f]));
+    for (const ack of wire.frames("ack")) {
+      const patch = sent.get(ack.id);
+      if (patch?.type === "patch") commits.set(ack.rev, patch.ops);
+    }
+  }
+  return commits;
+}
+
+function assertAcknowledgedEditsSurvive(commits: Map<number, JsonPatchOp[]>, state: DashboardState) {
+  for (const [rev, ops] of commits) {
+    for (const op of ops) {
+      const overwritten = [...commits].some(
+        ([later, laterOps]) =>
+          later > rev && checkDashboardPatch(laterOps).some((p) => pathsOverlap(p, op.path)),
+      );
+      if (overwritten) continue;
+      const value = getAtPointer(state, op.path);
+      if (op.op === "remove") expect(value, `rev ${rev} removed ${op.path}`).toBeUndefined();
+      else if ("value" in op) expect(value, `rev ${rev} wrote ${op.path}`).toEqual(op.value);
+    }
+  }
+}
+
+describe("property: replicas through the real server", () => {
+  it("2–6 replicas with random concurrent edits converge on the server's state; acknowledged edits survive unless overwritten later", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const board = createBoardClient({ url: server.url, token: alice.token });
+    let run = 0;
+    const totals = { commits: 0, conflicts: 0, nacks: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 6 }),
+        fc.array(fc.record({ replica: fc.nat(), edit: editArb, pause: fc.boolean() }), {
+          minLength: 10,
+          maxLength: 40,
+          size: "max",
+        }),
+        async (count, steps) => {
+          const slug = `prop-${++run}`;
+          const wires = Array.from({ length: count }, () => new Wire());
+          const replicas = wires.map((wire) => board.sync(slug, { WebSocket: wire.socketClass(), ...FAST }));
+          const conflicts: SyncConflict[] = [];
+          for (const r of replicas) r.on("conflict", (c) => conflicts.push(c));
+          try {
+            await Promise.all(replicas.map((r) => r.ready({ timeoutMs: 10_000 })));
+            for (const step of steps) {
+              const r = replicas[step.replica % count]!;
+              try {
+                r.apply(opsFor(step.edit));
+              } catch (error) {
+                if (!AgentboardError.isInstance(error)) throw error; // does not apply to what r sees
+              }
+              if (step.pause) await new Promise((resolve) => setTimeout(resolve, 1));
+            }
+            await Promise.all(replicas.map((r) => r.flushed({ timeoutMs: 20_000 })));
+            const doc = await board.dashboards.get(slug);
+            await until(
+              "every replica at the server's rev",
+              () => replicas.every((r) => r.rev === doc.rev),
+              replicas,
+            );
+            for (const r of replicas) {
+              expect(r.pending).toEqual([]);
+              expect(r.state).toEqual(doc.state);
+            }
+            const commits = commitsFrom(wires);
+            // Every rev was written by exactly one of the replicas, and each acked its own write.
+            expect([...commits.keys()].sort((x, y) => x - y)).toEqual(
+              Array.from({ length: doc.rev }, (_, i) => i + 1),
+            );
+            assertAcknowledgedEditsSurvive(commits, doc.state);
+            totals.commits += doc.rev;
+            totals.conflicts += conflicts.length;
+            totals.nacks += wires.reduce((n, w) => n + w.frames("nack").length, 0);
+          } finally {
+            await Promise.all(replicas.map((r) => r.close()));
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+    // Worth something only if the runs commit edits and race each other into server conflicts.
+    expect(totals.commits).toBeGreaterThan(50);
+    expect(totals.nacks).toBeGreaterThan(0);
+  }, 90_000);
+});

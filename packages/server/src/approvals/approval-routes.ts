@@ -1,0 +1,166 @@
+import {
+  ApiErrorSchema,
+  ApprovalListResponseSchema,
+  ApprovalParamsSchema,
+  ApprovalSchema,
+  AuditTrailSchema,
+  type BulkDecisionBody,
+  BulkDecisionBodySchema,
+  BulkDecisionResponseSchema,
+  type CreateApprovalBody,
+  CreateApprovalBodySchema,
+  type DecisionBody,
+  type ListApprovalsQuery,
+  ListApprovalsQuerySchema,
+  OptionalDecisionBodySchema,
+  WaitQuerySchema,
+} from "@agentboard/protocol";
+import type { FastifyInstance } from "fastify";
+import type { z } from "zod";
+import { principalOf, requireAuth } from "../auth/auth-plugin.js";
+import type { ApprovalService } from "./approval-service.js";
+
+type Params = z.infer<typeof ApprovalParamsSchema>;
+
+const errors = {
+  401: ApiErrorSchema,
+  403: ApiErrorSchema,
+  404: ApiErrorSchema,
+  409: ApiErrorSchema,
+  422: ApiErrorSchema,
+};
+
+/** REST surface of approvals (contract.md "Approvals"); everything goes through ApprovalService. */
+export function registerApprovalRoutes(app: FastifyInstance, approvals: ApprovalService): void {
+  const base = "/api/approvals";
+  const tags = ["approvals"];
+  const reasonOf = (body: unknown) => (body as DecisionBody | null | undefined)?.reason;
+
+  // Open long-polls would hold app.close() until their timeout; answer them (still pending) instead, so
+  // clients retry against the next server at once.
+  app.addHook("preClose", async () => {
+    approvals.waiters.releaseAll();
+  });
+
+  app.post(
+    base,
+    {
+      preHandler: requireAuth,
+      schema: { tags, body: CreateApprovalBodySchema, response: { 201: ApprovalSchema, ...errors } },
+    },
+    async (request, reply) => {
+      const { approval } = await approvals.create(principalOf(request), request.body as CreateApprovalBody);
+      return reply.status(201).send(approval);
+    },
+  );
+
+  app.get(
+    base,
+    {
+      preHandler: requireAuth,
+      schema: {
+        tags,
+        querystring: ListApprovalsQuerySchema,
+        response: { 200: ApprovalListResponseSchema, ...errors },
+      },
+    },
+    async (request) => approvals.list(principalOf(request), request.query as ListApprovalsQuery),
+  );
+
+  app.post(
+    `${base}/bulk`,
+    {
+      preHandler: requireAuth,
+      schema: {
+        tags,
+        body: BulkDecisionBodySchema,
+        response: { 200: BulkDecisionResponseSchema, ...errors },
+      },
+    },
+    async (request) => approvals.bulk(principalOf(request), request.body as BulkDecisionBody),
+  );
+
+  app.get(
+    `${base}/:id`,
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: ApprovalParamsSchema, response: { 200: ApprovalSchema, ...errors } },
+    },
+    async (request) => approvals.get(principalOf(request), (request.params as Params).id),
+  );
+
+  for (const decision of ["approve", "reject"] as const) {
+    app.post(
+      `${base}/:id/${decision}`,
+      {
+        preHandler: requireAuth,
+        schema: {
+          tags,
+          params: ApprovalParamsSchema,
+          body: OptionalDecisionBodySchema,
+          response: { 200: ApprovalSchema, ...errors },
+        },
+      },
+      async (request) =>
+        approvals[decision](principalOf(request), (request.params as Params).id, reasonOf(request.body)),
+    );
+  }
+
+  app.delete(
+    `${base}/:id`,
+    {
+      preHandler: requireAuth,
+      schema: {
+        tags,
+        params: ApprovalParamsSchema,
+        body: OptionalDecisionBodySchema,
+        response: { 200: ApprovalSchema, ...errors },
+      },
+    },
+    async (request) =>
+      approvals.cancel(principalOf(request), (request.params as Params).id, reasonOf(request.body)),
+  );
+
+  app.get(
+    `${base}/:id/wait`,
+    {
+      preHandler: requireAuth,
+      schema: {
+        tags,
+        params: ApprovalParamsSchema,
+        querystring: WaitQuerySchema,
+        response: { 200: ApprovalSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { timeoutMs } = request.query as z.infer<typeof WaitQuerySchema>;
+      // A client that goes away ends its wait at once: no waiter or timer outlives its connection.
+      const disconnected = new AbortController();
+      const onClose = () => disconnected.abort(new Error("the client closed the connection"));
+      reply.raw.once("close", onClose);
+      try {
+        return await approvals.wait(principalOf(request), (request.params as Params).id, {
+          timeoutMs,
+          signal: disconnected.signal,
+        });
+      } catch (error) {
+        if (!disconnected.signal.aborted) throw error;
+        // Nobody is listening any more: end quietly rather than log an error for an answer nobody reads.
+        reply.hijack();
+        reply.raw.end();
+        return reply;
+      } finally {
+        reply.raw.off("close", onClose);
+      }
+    },
+  );
+
+  app.get(
+    `${base}/:id/events`,
+    {
+      preHandler: requireAuth,
+      schema: { tags, params: ApprovalParamsSchema, response: { 200: AuditTrailSchema, ...errors } },
+    },
+    async (request) => approvals.auditTrail(principalOf(request), (request.params as Params).id),
+  );
+}

@@ -1,0 +1,186 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
+import { connect, type WsClient } from "./helpers/ws-client.js";
+
+let server: TestServer;
+let alice: Caller;
+const clients: WsClient[] = [];
+
+async function client(caller: Caller = alice): Promise<WsClient> {
+  const c = await connect(server, caller);
+  clients.push(c);
+  return c;
+}
+
+async function subscribed(c: WsClient, dashboardId: string, sinceRev?: number) {
+  const id = c.send({ type: "subscribe", dashboardId, ...(sinceRev === undefined ? {} : { sinceRev }) });
+  return c.next("subscribed", (f) => f.id === id);
+}
+
+const titleOp = (id: string, title: string) => ({
+  op: "replace",
+  path: `/widgets/${id}/title`,
+  value: title,
+});
+
+beforeEach(async () => {
+  server = await startTestServer();
+  alice = await server.caller({ name: "alice" });
+  await alice.request("PUT", "/api/dashboards/me/widgets/a", noteWidget("a"));
+  await alice.request("PUT", "/api/dashboards/me/widgets/b", noteWidget("b"));
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await server.close();
+});
+
+describe("realtime sync between two clients", () => {
+  it("delivers A's patch to B once, in order, with the right rev; A gets the ack and no echo", async () => {
+    const a = await client();
+    const b = await client();
+    expect((await subscribed(a, "me")).rev).toBe(2);
+    await a.next("snapshot");
+    await subscribed(b, "me");
+    const snapshot = await b.next("snapshot");
+    expect(snapshot.rev).toBe(2);
+    expect(Object.keys(snapshot.state.widgets).sort()).toEqual(["a", "b"]);
+
+    const ids = [1, 2, 3].map((n) =>
+      a.send({
+        type: "patch",
+        dashboardId: "me",
+        baseRev: 2,
+        ops: [titleOp(n % 2 ? "a" : "b", `t${n}`)],
+        clientId: "A",
+        mutationId: `m${n}`,
+      }),
+    );
+    // First patch wins at rev 3; the third touches `a` again from base 2 → conflict; the second rebases (b).
+    const answers = await Promise.all(ids.map((id) => a.answer(id)));
+    expect(answers.map((f) => f.type)).toEqual(["ack", "ack", "nack"]);
+    expect(answers.slice(0, 2).map((f) => (f as { rev: number }).rev)).toEqual([3, 4]);
+    expect(answers[2]).toMatchObject({ error: "conflict", rev: 4, paths: ["/widgets/a/title"] });
+
+    const p3 = await b.next("patch");
+    const p4 = await b.next("patch");
+    expect([p3.rev, p4.rev]).toEqual([3, 4]);
+    expect(p3.origin).toEqual({ clientId: "A", mutationId: "m1" });
+    expect(p4.ops).toEqual([titleOp("b", "t2")]);
+    // No echo to A, nothing more to B.
+    a.send({ type: "ping" });
+    await a.next("pong");
+    expect(a.rest().filter((f) => f.type === "patch")).toEqual([]);
+    b.send({ type: "ping" });
+    await b.next("pong");
+    expect(b.frames.filter((f) => f.type === "patch")).toHaveLength(2);
+  });
+
+  it("fans REST writes out to socket subscribers, strictly in rev order", async () => {
+    const b = await client();
+    await subscribed(b, "me");
+    await b.next("snapshot");
+    for (let i = 0; i < 30; i++)
+      await alice.request("PATCH", "/api/dashboards/me/state", {
+        baseRev: 2 + i,
+        ops: [titleOp("a", `x${i}`)],
+      });
+    const revs: number[] = [];
+    for (let i = 0; i < 30; i++) revs.push((await b.next("patch")).rev);
+    expect(revs).toEqual(Array.from({ length: 30 }, (_, i) => 3 + i));
+  });
+});
+
+describe("catch-up after a disconnect", () => {
+  it("sends exactly the missed patches when sinceRev is within the log", async () => {
+    const b = await client();
+    await subscribed(b, "me");
+    const { rev } = await b.next("snapshot");
+    await b.close();
+    for (let i = 0; i < 50; i++)
+      await alice.request("PATCH", "/api/dashboards/me/state", {
+        baseRev: rev + i,
+        ops: [titleOp("b", `y${i}`)],
+      });
+
+    const again = await client();
+    expect((await subscribed(again, "me", rev)).rev).toBe(rev + 50);
+    const patches = [];
+    for (let i = 0; i < 50; i++) patches.push(await again.next("patch"));
+    expect(patches.map((p) => p.rev)).toEqual(Array.from({ length: 50 }, (_, i) => rev + 1 + i));
+    again.send({ type: "ping" });
+    await again.next("pong");
+    expect(again.frames.filter((f) => f.type === "snapshot" || f.type === "patch")).toHaveLength(50);
+  });
+
+  it("sends one snapshot equal to the server when sinceRev is older than the log (5000 changes)", async () => {
+    const key = { workspaceId: alice.principal.workspaceId, dashboardId: `user:${alice.principal.id}` };
+    for (let i = 0; i < 5000; i++) {
+      await server.runtime.dashboards.patch(key, { baseRev: 2 + i, ops: [titleOp("a", `z${i}`)] }, "test");
+    }
+    const b = await client();
+    expect((await subscribed(b, "me", 2)).rev).toBe(5002);
+    const snapshot = await b.next("snapshot");
+    b.send({ type: "ping" });
+    await b.next("pong");
+    expect(b.frames.filter((f) => f.type === "snapshot" || f.type === "patch")).toHaveLength(1);
+    const document = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    expect(snapshot.rev).toBe(document.rev);
+    expect(snapshot.state).toEqual(document.state);
+  });
+});
+
+describe("widget refresh", () => {
+  it("asks the owning agent over its socket, which republishes: loading → ready", async () => {
+    const agent = await server.caller({ kind: "agent", name: "planner" });
+    const dashboardId = `user:${alice.principal.id}`;
+    await agent.request("PUT", `/api/dashboards/${dashboardId}/widgets/kpi`, {
+      type: "metrics",
+      title: "KPI",
+      status: "error",
+      error: { message: "upstream down", retryable: true },
+      props: { items: [] },
+    });
+    const agentSocket = await client(agent);
+    await subscribed(agentSocket, dashboardId);
+    const userSocket = await client();
+    await subscribed(userSocket, "me");
+
+    const refresh = await alice.request("POST", "/api/dashboards/me/widgets/kpi/refresh");
+    expect(refresh.status).toBe(202);
+    expect(await agentSocket.next("refresh")).toEqual({ type: "refresh", dashboardId, widgetId: "kpi" });
+    const loading = await userSocket.next("patch");
+    expect(loading.ops).toContainEqual({ op: "replace", path: "/widgets/kpi/status", value: "loading" });
+    expect(userSocket.rest().some((f) => f.type === "refresh")).toBe(false);
+
+    await agent.request("PUT", `/api/dashboards/${dashboardId}/widgets/kpi`, {
+      type: "metrics",
+      title: "KPI",
+      props: { items: [{ label: "x", value: 1 }] },
+    });
+    const widget = (await alice.request("GET", "/api/dashboards/me/state")).body.state.widgets.kpi;
+    expect(widget.status).toBe("ready");
+    expect(widget.error).toBeUndefined();
+  });
+
+  it("turns an unanswered refresh into a retryable error after the timeout", async () => {
+    await server.close();
+    server = await startTestServer({ AGENTBOARD_REFRESH_TIMEOUT_MS: "1000" });
+    alice = await server.caller({ name: "alice" });
+    await alice.request("PUT", "/api/dashboards/me/widgets/a", noteWidget("a"));
+    const watcher = await client();
+    await subscribed(watcher, "me");
+    expect((await alice.request("POST", "/api/dashboards/me/widgets/a/refresh")).status).toBe(202);
+    await watcher.next("patch", (p) => p.ops.some((op) => "value" in op && op.value === "loading"));
+    const failed = await watcher.next(
+      "patch",
+      (p) => p.ops.some((op) => "value" in op && op.value === "error"),
+      10_000,
+    );
+    expect(failed.ops).toContainEqual({
+      op: "add",
+      path: "/widgets/a/error",
+      value: expect.objectContaining({ code: "refresh_timeout", retryable: true }),
+    });
+    expect((await alice.request("POST", "/api/dashboards/me/widgets/nope/refresh")).status).toBe(404);
+  });
+});
