@@ -420,26 +420,31 @@ class ModelServer {
       }
       return;
     }
-    if (message.type === "patch") this.patch(client, clients, message);
+    if (message.type === "patch") {
+      const answer = this.patch(client, clients, message);
+      if (answer) client.toClient.push(answer);
+    }
   }
 
-  private patch(client: ModelClient, clients: ModelClient[], message: PatchFrame): void {
-    const answer = (frame: ServerMessage) => client.toClient.push(frame);
+  /** Commits or refuses a patch; returns the answer unless the fan-out already placed it in the stream. */
+  private patch(client: ModelClient, clients: ModelClient[], message: PatchFrame): ServerMessage | undefined {
     const base = { id: message.id, dashboardId: "team" };
     if (client.throttleNext) {
       client.throttleNext = false;
-      answer({ type: "nack", ...base, error: "rate_limited", message: "slow down" });
-      return;
+      return { type: "nack", ...base, error: "rate_limited", message: "slow down" };
     }
     const key = `${message.clientId}\u0000${message.mutationId}`;
     const replayed = this.committed.get(key);
-    if (replayed !== undefined) {
-      answer({ type: "ack", ...base, rev: replayed });
-      return;
-    }
+    if (replayed !== undefined) return { type: "ack", ...base, rev: replayed };
     const paths = checkDashboardPatch(message.ops);
-    const conflict = (why: string, overlap: string[]) =>
-      answer({ type: "nack", ...base, error: "conflict", message: why, rev: this.rev, paths: overlap });
+    const conflict = (why: string, overlap: string[]): ServerMessage => ({
+      type: "nack",
+      ...base,
+      error: "conflict",
+      message: why,
+      rev: this.rev,
+      paths: overlap,
+    });
     if (message.baseRev > this.rev) return conflict("ahead", paths);
     const stale = message.baseRev < this.rev;
     if (stale) {
@@ -454,8 +459,7 @@ class ModelServer {
     } catch (error) {
       if (stale && error instanceof PatchApplyError) return conflict(error.message, paths);
       const code = AgentboardError.isInstance(error) ? error.code : "internal";
-      answer({ type: "nack", ...base, error: code, message: String(error) });
-      return;
+      return { type: "nack", ...base, error: code, message: String(error) };
     }
     this.state = next;
     this.rev += 1;
@@ -466,10 +470,13 @@ class ModelServer {
     // Fan-out in commit order; the writer gets its ack where the echo would have been.
     for (const other of clients) {
       if (!other.open || !other.subscribed) continue;
-      if (other === client) answer({ type: "ack", ...base, rev: this.rev });
-      else
-        other.toClient.push({ type: "patch", dashboardId: "team", rev: this.rev, ops: message.ops, origin });
+      other.toClient.push(
+        other === client
+          ? { type: "ack", ...base, rev: this.rev }
+          : { type: "patch", dashboardId: "team", rev: this.rev, ops: message.ops, origin },
+      );
     }
+    return undefined;
   }
 }
 

@@ -34,7 +34,8 @@ export const deployRequest = (extra: Record<string, unknown> = {}) => ({
 /** Creates an approval through HTTP and returns its body; fails the test on anything but 201. */
 export async function createApproval(caller: Caller, body: Record<string, unknown> = deployRequest()) {
   const result = await caller.request("POST", "/api/approvals", body);
-  if (result.status !== 201) throw new Error(`create answered ${result.status}: ${JSON.stringify(result.body)}`);
+  if (result.status !== 201)
+    throw new Error(`create answered ${result.status}: ${JSON.stringify(result.body)}`);
   return result.body;
 }
 
@@ -52,7 +53,8 @@ export async function eventually<T>(
   for (;;) {
     last = await probe();
     if (accept(last)) return last;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -54,6 +54,11 @@ const DEFAULT_WIDTH: Record<WidgetType, number> = {
   note: 4,
 };
 
+/** Documents kept parsed and validated in memory (each at most 256 KiB serialised). */
+const RECENT_DOCUMENTS = 200;
+
+const cacheKey = (key: DashboardKey) => `${key.workspaceId}\u0000${key.dashboardId}`;
+
 const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
 
 /**
@@ -62,6 +67,8 @@ const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
  */
 export class DashboardService {
   private readonly queue = new KeyedQueue();
+  /** Recently loaded or written documents, least recently used first. */
+  private readonly recent = new Map<string, DashboardDocument>();
   private readonly listeners = new Set<(change: DashboardChange) => void>();
   private readonly store: DashboardStore;
   private readonly patchLogLimit: number;
@@ -81,17 +88,45 @@ export class DashboardService {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * The current document. Loading means parse + migrate + validate (most of a write's CPU for a large
+   * document), so recently used documents are kept and reused while the store still reports the same
+   * (rev, updatedAt). States are never mutated (patches copy on write), so sharing them is safe.
+   */
   async get(key: DashboardKey): Promise<DashboardDocument> {
-    const stored = await this.store.read(key);
-    if (!stored)
+    const k = cacheKey(key);
+    const version = await this.store.readVersion(key);
+    if (!version) {
+      this.recent.delete(k);
       return {
         rev: 0,
         schemaVersion: CURRENT_SCHEMA_VERSION,
         updatedAt: null,
         state: defaultDashboardState(),
       };
+    }
+    const cached = this.recent.get(k);
+    if (cached && cached.rev === version.rev && cached.updatedAt === version.updatedAt) {
+      this.remember(k, cached);
+      return cached;
+    }
+    const stored = await this.store.read(key);
+    if (!stored) return this.get(key);
     const { state } = loadDashboardState(stored.state);
-    return { rev: stored.rev, schemaVersion: state.schemaVersion, updatedAt: stored.updatedAt, state };
+    const document = {
+      rev: stored.rev,
+      schemaVersion: state.schemaVersion,
+      updatedAt: stored.updatedAt,
+      state,
+    };
+    this.remember(k, document);
+    return document;
+  }
+
+  private remember(k: string, document: DashboardDocument): void {
+    this.recent.delete(k);
+    this.recent.set(k, document);
+    if (this.recent.size > RECENT_DOCUMENTS) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** JSON Patch against `baseRev`; a stale base is rebased when no path changed since overlaps. */
@@ -257,6 +292,8 @@ export class DashboardService {
 
   /** Expired documents (AGENTBOARD_STATE_TTL_DAYS) are dropped; returns how many. */
   dropExpired(ttlDays: number): Promise<number> {
+    // Dropped documents restart at rev 0; never reuse what was cached for them.
+    this.recent.clear();
     return this.store.dropExpired(new Date(this.now().getTime() - ttlDays * 86_400_000));
   }
 
@@ -272,7 +309,7 @@ export class DashboardService {
       doc: DashboardDocument,
     ) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState } | null>,
   ): Promise<WriteResult> {
-    return this.queue.run(`${key.workspaceId}\u0000${key.dashboardId}`, async () => {
+    return this.queue.run(cacheKey(key), async () => {
       for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
         if (origin.clientId && origin.mutationId) {
           const rev = await this.store.findMutation(key, origin.clientId, origin.mutationId);
@@ -282,14 +319,21 @@ export class DashboardService {
         const next = await compute(doc);
         // Nothing to write (a conditional write whose condition no longer holds).
         if (next === null) return { rev: doc.rev };
+        const at = this.now().toISOString();
         const result = await this.store.commit({
           key,
           expectedRev: doc.rev,
           state: next.state,
-          entry: { ops: next.ops, paths: next.paths, origin, at: this.now().toISOString() },
+          entry: { ops: next.ops, paths: next.paths, origin, at },
           logLimit: this.patchLogLimit,
         });
         if (result.ok) {
+          this.remember(cacheKey(key), {
+            rev: result.rev,
+            schemaVersion: next.state.schemaVersion,
+            updatedAt: at,
+            state: next.state,
+          });
           this.emit({ key, rev: result.rev, ops: next.ops, origin });
           return { rev: result.rev };
         }

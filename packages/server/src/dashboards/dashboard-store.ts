@@ -52,6 +52,8 @@ export type CommitResult = { ok: true; rev: number } | { ok: false; currentRev: 
  */
 export interface DashboardStore {
   read(key: DashboardKey): Promise<StoredDashboard | null>;
+  /** Just the version of a document (cheap): lets the service reuse a state it validated before. */
+  readVersion(key: DashboardKey): Promise<{ rev: number; updatedAt: string } | null>;
   commit(input: CommitInput): Promise<CommitResult>;
   /**
    * Log entries with rev > sinceRev in order, or null when the log no longer reaches back that far (the

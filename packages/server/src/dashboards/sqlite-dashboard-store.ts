@@ -29,6 +29,16 @@ export class SqliteDashboardStore implements DashboardStore {
     };
   }
 
+  async readVersion(key: DashboardKey): Promise<{ rev: number; updatedAt: string } | null> {
+    const row = await this.db
+      .selectFrom("dashboards")
+      .select(["rev", "updated_at"])
+      .where("workspace_id", "=", key.workspaceId)
+      .where("dashboard_id", "=", key.dashboardId)
+      .executeTakeFirst();
+    return row ? { rev: row.rev, updatedAt: row.updated_at } : null;
+  }
+
   async commit(input: CommitInput): Promise<CommitResult> {
     const { key, expectedRev, state, entry, logLimit } = input;
     return this.db.transaction().execute(async (trx) => {
