@@ -120,7 +120,8 @@ export class SqliteApprovalStore implements ApprovalStore {
           }))
           .where("workspace_id", "=", input.workspaceId)
           .where("id", "=", input.id)
-
+          .where("status", "=", "pending")
+          .where("version", "=", input.expectedVersion)
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return null;
         await appendAudit(trx, input.workspaceId, input.id, "pending", input.to, input.audit);
