@@ -20,29 +20,34 @@ export const PATCH_PATH = `/widgets/${WIDGET_ID}/props/markdown`;
 export const VALUE_CHARS = 1_000;
 
 const TS_MARK = "@ts=";
+const DUE_MARK = "@due=";
 const SEQ_MARK = "@seq=";
 const FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. ".repeat(20);
 
-/** The ~1 KB markdown value: the writer's send time (ms, timeOrigin-based) and sequence number, then filler. */
-export function makeValue(seq: number, sentAtMs: number): string {
-  const head = `${TS_MARK}${sentAtMs.toFixed(4)}${SEQ_MARK}${seq}@ `;
-  return head + FILLER.slice(0, VALUE_CHARS - head.length);
-}
-
+/** When message `seq` left the writer, and when its 100/s schedule said it should (both wall-clock ms). */
 export interface Stamp {
   seq: number;
   sentAtMs: number;
+  dueAtMs: number;
+}
+
+/** The ~1 KB markdown value: the stamp, then filler. */
+export function makeValue(stamp: Stamp): string {
+  const head = `${TS_MARK}${stamp.sentAtMs.toFixed(4)}${DUE_MARK}${stamp.dueAtMs.toFixed(4)}${SEQ_MARK}${stamp.seq}@ `;
+  return head + FILLER.slice(0, VALUE_CHARS - head.length);
 }
 
 /** Finds the stamp in a frame's text without parsing the JSON, so every server's frames cost the same. */
 export function readStamp(text: string): Stamp | null {
   const at = text.indexOf(TS_MARK);
   if (at < 0) return null;
-  const seqAt = text.indexOf(SEQ_MARK, at);
+  const dueAt = text.indexOf(DUE_MARK, at);
+  const seqAt = text.indexOf(SEQ_MARK, dueAt);
   const end = text.indexOf("@", seqAt + SEQ_MARK.length);
-  if (seqAt < 0 || end < 0) return null;
+  if (dueAt < 0 || seqAt < 0 || end < 0) return null;
   return {
-    sentAtMs: Number(text.slice(at + TS_MARK.length, seqAt)),
+    sentAtMs: Number(text.slice(at + TS_MARK.length, dueAt)),
+    dueAtMs: Number(text.slice(dueAt + DUE_MARK.length, seqAt)),
     seq: Number(text.slice(seqAt + SEQ_MARK.length, end)),
   };
 }
@@ -53,12 +58,14 @@ export function nowMs(): number {
 }
 
 /** The frame every server delivers, in agentboard's wire shape (raw ws forwards it byte for byte). */
-export function patchFrame(seq: number, sentAtMs: number) {
+export function patchFrame(seq: number, dueAtMs: number) {
   return {
     type: "patch" as const,
     dashboardId: DASHBOARD_ID,
     rev: seq + 1,
-    ops: [{ op: "replace" as const, path: PATCH_PATH, value: makeValue(seq, sentAtMs) }],
+    ops: [
+      { op: "replace" as const, path: PATCH_PATH, value: makeValue({ seq, sentAtMs: nowMs(), dueAtMs }) },
+    ],
     origin: { clientId: "bench-writer", mutationId: `m${seq}` },
   };
 }
@@ -87,10 +94,14 @@ export interface SubscriberConfig {
 export interface SubscriberStats {
   expected: number;
   received: number;
+  /** Send → receive. */
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
   minMs: number;
+  /** Schedule → receive: also counts the time the writer was held back (it waits for agentboard's acks). */
+  p50FromDueMs: number;
+  p99FromDueMs: number;
   /** Frames that arrived with a seq at or below the subscriber's previous one (must stay 0). */
   outOfOrder: number;
   /** Sockets that closed during the run (e.g. agentboard dropping a slow subscriber). */

@@ -135,7 +135,7 @@ describe("bad frames", () => {
       clientId: "c",
       mutationId: "m2",
     });
-    expect(await c.answer(bad)).toMatchObject({ type: "error", error: "invalid" });
+    expect(await c.answer(bad)).toMatchObject({ type: "nack", error: "invalid" });
     const viewer = await s.caller({ name: "vera", role: "viewer" });
     await alice.request("PUT", "/api/dashboards/shared/widgets/a", noteWidget("a"));
     const v = await track(connect(s, viewer));
@@ -147,7 +147,7 @@ describe("bad frames", () => {
       clientId: "v",
       mutationId: "m",
     });
-    expect(await v.answer(vid)).toMatchObject({ type: "error", error: "forbidden" });
+    expect(await v.answer(vid)).toMatchObject({ type: "nack", error: "forbidden" });
     const document = (await alice.request("GET", "/api/dashboards/me/state")).body;
     expect(document.rev).toBe(1);
     c.send({ type: "nonsense" });

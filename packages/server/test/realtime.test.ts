@@ -18,7 +18,7 @@ async function subscribed(c: WsClient, dashboardId: string, sinceRev?: number) {
 }
 
 const titleOp = (id: string, title: string) => ({
-  op: "replace",
+  op: "replace" as const,
   path: `/widgets/${id}/title`,
   value: title,
 });

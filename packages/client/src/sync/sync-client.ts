@@ -70,7 +70,8 @@ export interface SyncClient {
   /**
    * Applies ops optimistically and queues them for the server; returns the mutationId. Validates first and
    * throws the protocol's typed error (PatchPathError, PatchApplyError, StateValidationError, …) with
-   * nothing queued; SyncNotReadyError before the first snapshot.
+   * nothing queued; SyncNotReadyError before the first snapshot, SyncClosedError after `close()`, and the
+   * refusal (unauthorized/forbidden) once the server refused this replica.
    */
   apply(ops: readonly JsonPatchOp[]): string;
   /** Resolves once the first snapshot or catch-up is in. */
@@ -87,6 +88,8 @@ export interface CreateSyncClientOptions extends SyncOptions {
   fetchTicket(signal: AbortSignal): Promise<string>;
 }
 
+const MAX_CLIENT_ID_LENGTH = 100;
+
 function randomClientId(): string {
   // getRandomValues works in insecure browser contexts too, unlike randomUUID.
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
@@ -98,10 +101,11 @@ export function createSyncClient(options: CreateSyncClientOptions): SyncClient {
   if (!dashboardId.success)
     throw new AgentboardError("invalid", `"${options.dashboardId}" is not a dashboard id`);
   const clientId = options.clientId ?? randomClientId();
-  if (!ClientIdSchema.safeParse(clientId).success) {
+  // Mutation ids are `${clientId}:${counter}` and must stay within the protocol's 128 characters.
+  if (!ClientIdSchema.safeParse(clientId).success || clientId.length > MAX_CLIENT_ID_LENGTH) {
     throw new AgentboardError(
       "invalid",
-      `"${clientId}" is not a valid clientId (A-Z a-z 0-9 _ . : -, ≤ 128)`,
+      `"${clientId}" is not a valid clientId (A-Z a-z 0-9 _ . : -, at most ${MAX_CLIENT_ID_LENGTH})`,
     );
   }
   return new LiveSyncClient({ ...options, dashboardId: dashboardId.data, clientId });
@@ -117,7 +121,7 @@ class LiveSyncClient implements SyncClient {
   private readonly events: TypedEmitter<SyncEvents>;
   /** Internal wake-ups of ready()/flushed() waits; separate from the public listeners. */
   private readonly waiters = new Set<() => void>();
-  /** Dashboard ids this subscription's frames may carry (`me` is answered with the resolved id). */
+  /** Dashboard ids the frames of this subscription carry: ours, and whatever `subscribed` names. */
   private readonly servedIds = new Set<string>();
   private currentStatus: SyncStatus = "connecting";
   private subscribeId: string | undefined;

@@ -118,8 +118,11 @@ export class RealtimeHub {
     const admitted = connection.admit();
     if (admitted === "closed") return;
     if (admitted === "refused") {
-      if (connection.firstRefusalInWindow) {
-        connection.send({ type: "error", error: "rate_limited", message: "too many frames; slow down" });
+      // No parsing of refused frames (that is the work the limit saves); a cheap look at the head of the
+      // frame recovers the request id so a refused patch still gets an answer the client can match.
+      const id = /"id"\s*:\s*"([^"\\]{1,64})"/.exec(text.slice(0, 256))?.[1];
+      if (id || connection.firstRefusalInWindow) {
+        connection.send({ type: "error", id, error: "rate_limited", message: "too many frames; slow down" });
       }
       return;
     }
@@ -130,13 +133,26 @@ export class RealtimeHub {
       connection.send({ type: "error", error: "invalid", message: "invalid frame: not JSON" });
       return;
     }
-    const rawId = (value as { id?: unknown } | null)?.id;
-    const id = typeof rawId === "string" ? rawId.slice(0, 64) : undefined;
+    const raw = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+    const id = typeof raw.id === "string" ? raw.id.slice(0, 64) : undefined;
+    // A refused patch is answered with `nack` (contract: a patch gets ack or nack); anything else with `error`.
+    const refuse = (message: string) => {
+      if (raw.type === "patch" && id && typeof raw.dashboardId === "string") {
+        connection.send({
+          type: "nack",
+          id,
+          dashboardId: raw.dashboardId.slice(0, 128),
+          error: "invalid",
+          message,
+        });
+      } else {
+        connection.send({ type: "error", id, error: "invalid", message });
+      }
+    };
     try {
       assertSafeJson(value, LIMITS.maxJsonDepth);
     } catch (error) {
-      const reason = AgentboardError.isInstance(error) ? error.message : "refused";
-      connection.send({ type: "error", id, error: "invalid", message: `invalid frame: ${reason}` });
+      refuse(`invalid frame: ${AgentboardError.isInstance(error) ? error.message : "refused"}`);
       return;
     }
     const parsed = ClientMessageSchema.safeParse(value);
@@ -174,6 +190,7 @@ export class RealtimeHub {
     requestId: string,
     dashboardId: string,
     access: "read" | "write",
+    answerAs: "error" | "nack" = "error",
   ) {
     try {
       return await resolveDashboard(this.options.identity, connection.principal, dashboardId, access);
@@ -182,7 +199,9 @@ export class RealtimeHub {
       // Over the socket, "no such user here" and "not yours" are both `forbidden`: a subscription never
       // reveals whether another workspace's dashboard exists.
       const code = error.code === "not_found" ? "forbidden" : error.code;
-      connection.send({ type: "error", id: requestId, error: code, message: error.message });
+      if (answerAs === "nack")
+        connection.send({ type: "nack", id: requestId, dashboardId, error: code, message: error.message });
+      else connection.send({ type: "error", id: requestId, error: code, message: error.message });
       return null;
     }
   }
@@ -250,11 +269,11 @@ export class RealtimeHub {
     message: Extract<ClientMessage, { type: "patch" }>,
   ): Promise<void> {
     const { id, dashboardId } = message;
-    const key = await this.resolveKey(connection, id, dashboardId, "write");
+    const key = await this.resolveKey(connection, id, dashboardId, "write", "nack");
     if (!key) return;
     connection.unacked.add(id);
     try {
-      const { rev } = await this.options.dashboards.patch(
+      const { rev, replayed } = await this.options.dashboards.patch(
         key,
         {
           baseRev: message.baseRev,
@@ -265,8 +284,12 @@ export class RealtimeHub {
         principalRef(connection.principal),
         { connectionId: connection.id, requestId: id },
       );
-      // Not acked in stream (not subscribed, a replay, or still catching up): ack now.
-      if (connection.unacked.delete(id)) connection.send({ type: "ack", id, dashboardId, rev });
+      // The ack normally went out in stream position during the commit. Otherwise: a replay (nothing was
+      // committed) or no subscription → ack now. A subscription still catching up acks when it flushes.
+      const subscription = connection.subscriptions.get(keyString(key));
+      if (replayed || !subscription || subscription.ready) {
+        if (connection.unacked.delete(id)) connection.send({ type: "ack", id, dashboardId, rev });
+      }
     } catch (error) {
       connection.unacked.delete(id);
       if (!AgentboardError.isInstance(error)) throw error;

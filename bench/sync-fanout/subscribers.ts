@@ -1,0 +1,195 @@
+/**
+ * Subscriber child of the sync fan-out benchmark: N sockets to one server, in a process of their own (not the
+ * server's, not the writer's). Each frame's delivery latency is its receive time minus the send time the
+ * writer put in the payload; both are `performance.timeOrigin + performance.now()`, which processes on one
+ * machine share (the parent also measures the offset over IPC and reports it).
+ *
+ *   tsx bench/sync-fanout/subscribers.ts      (config arrives over IPC as a "start" message)
+ */
+import { io, type Socket } from "socket.io-client";
+import WebSocket from "ws";
+import { childChannel } from "./child.js";
+import { DASHBOARD_ID, nowMs, readStamp, type SubscriberConfig, type SubscriberStats } from "./shared.js";
+
+const ROOM = "bench";
+
+interface Subscriber {
+  close(): void;
+}
+
+let config: SubscriberConfig | undefined;
+let latencies = new Float64Array(0);
+let fromDue = new Float64Array(0);
+let lastSeq = new Int32Array(0);
+let recorded = 0;
+let expected = 0;
+let outOfOrder = 0;
+let closed = 0;
+let stopping = false;
+let doneSent = false;
+const subscribers: Subscriber[] = [];
+
+const reply = childChannel((message) => {
+  switch (message.type) {
+    case "start":
+      config = message.config;
+      void connectAll(message.config).catch((error: unknown) => {
+        reply({ type: "fatal", message: error instanceof Error ? error.message : String(error) });
+      });
+      return;
+    case "clock":
+      reply({ type: "clock", t0: message.t0, t: nowMs() });
+      return;
+    case "report":
+      reply({ type: "report", stats: stats() });
+      return;
+    case "stop":
+      stopping = true;
+      for (const subscriber of subscribers) subscriber.close();
+      setTimeout(() => process.exit(0), 200);
+      return;
+  }
+});
+
+/** Called first thing for every frame a subscriber receives, with the time it was handed to us. */
+function onFrame(index: number, receivedAtMs: number, text: string): void {
+  const stamp = readStamp(text);
+  if (!stamp || !config) return;
+  if (stamp.seq <= lastSeq[index]!) outOfOrder++;
+  lastSeq[index] = stamp.seq;
+  if (stamp.seq < config.warmup || stamp.seq >= config.warmup + config.measured) return;
+  if (recorded < latencies.length) {
+    latencies[recorded] = receivedAtMs - stamp.sentAtMs;
+    fromDue[recorded++] = receivedAtMs - stamp.dueAtMs;
+  }
+  if (recorded === expected && !doneSent) {
+    doneSent = true;
+    reply({ type: "done" });
+  }
+}
+
+function onClose(): void {
+  if (!stopping) closed++;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`${what}: no answer within ${ms} ms`));
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Raw ws and agentboard: a `ws` client; agentboard's also authenticates and waits for its snapshot. */
+function connectWs(index: number, cfg: SubscriberConfig): Promise<Subscriber> {
+  const agentboard = cfg.kind === "agentboard";
+  const socket = new WebSocket(cfg.url, {
+    perMessageDeflate: false,
+    headers: agentboard ? { authorization: `Bearer ${cfg.token}` } : undefined,
+  });
+  const subscriber: Subscriber = { close: () => socket.terminate() };
+  const ready = new Promise<Subscriber>((resolve, reject) => {
+    let subscribed = !agentboard;
+    socket.on("message", (data) => {
+      const receivedAtMs = nowMs();
+      const text = data.toString();
+      if (subscribed) return onFrame(index, receivedAtMs, text);
+      if (text.includes('"type":"snapshot"')) {
+        subscribed = true;
+        resolve(subscriber);
+      } else if (text.includes('"type":"error"')) {
+        reject(new Error(`subscribe refused: ${text.slice(0, 200)}`));
+      }
+    });
+    socket.once("open", () => {
+      if (!agentboard) return resolve(subscriber);
+      socket.send(JSON.stringify({ type: "subscribe", id: `s${index}`, dashboardId: DASHBOARD_ID }));
+    });
+    socket.once("error", reject);
+    socket.once("close", (code) => {
+      onClose();
+      reject(new Error(`closed with ${code} before it was ready`));
+    });
+  });
+  return withTimeout(ready, cfg.connectTimeoutMs, `subscriber ${index}`, () => socket.terminate());
+}
+
+function connectSocketIo(index: number, cfg: SubscriberConfig): Promise<Subscriber> {
+  const socket: Socket = io(cfg.url, {
+    transports: ["websocket"],
+    reconnection: false,
+    forceNew: true,
+    timeout: cfg.connectTimeoutMs,
+  });
+  const subscriber: Subscriber = { close: () => socket.disconnect() };
+  socket.on("patch", (frame: { ops: Array<{ value: string }> }) => {
+    onFrame(index, nowMs(), frame.ops[0]!.value);
+  });
+  const ready = new Promise<Subscriber>((resolve, reject) => {
+    socket.once("connect", () => {
+      socket.on("disconnect", onClose);
+      socket
+        .timeout(cfg.connectTimeoutMs)
+        .emitWithAck("join", ROOM)
+        .then(() => resolve(subscriber), reject);
+    });
+    socket.once("connect_error", reject);
+  });
+  return withTimeout(ready, cfg.connectTimeoutMs, `subscriber ${index}`, () => socket.disconnect());
+}
+
+/** Connects in batches (connectBatch at a time) so 1000 sockets do not arrive as one SYN burst. */
+async function connectAll(cfg: SubscriberConfig): Promise<void> {
+  expected = cfg.subscribers * cfg.measured;
+  latencies = new Float64Array(expected);
+  fromDue = new Float64Array(expected);
+  lastSeq = new Int32Array(cfg.subscribers).fill(-1);
+  const connect = cfg.kind === "socketio" ? connectSocketIo : connectWs;
+  const started = performance.now();
+  for (let first = 0; first < cfg.subscribers; first += cfg.connectBatch) {
+    const batch: Array<Promise<Subscriber>> = [];
+    for (let i = first; i < Math.min(cfg.subscribers, first + cfg.connectBatch); i++) {
+      batch.push(connect(i, cfg));
+    }
+    const settled = await Promise.allSettled(batch);
+    for (const result of settled) if (result.status === "fulfilled") subscribers.push(result.value);
+    const failed = settled.find((result) => result.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+  reply({ type: "ready", connectMs: performance.now() - started });
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+function stats(): SubscriberStats {
+  const sorted = latencies.slice(0, recorded).sort();
+  const sortedFromDue = fromDue.slice(0, recorded).sort();
+  return {
+    expected,
+    received: recorded,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+    minMs: sorted.length ? sorted[0]! : Number.NaN,
+    p50FromDueMs: percentile(sortedFromDue, 50),
+    p99FromDueMs: percentile(sortedFromDue, 99),
+    outOfOrder,
+    closed,
+  };
+}
