@@ -66,7 +66,7 @@ describe("live replicas across a server crash", () => {
     await Promise.all([a.flushed({ timeoutMs: 30_000 }), b.flushed({ timeoutMs: 30_000 })]);
     const document = await converged(second.url, token, [a, b]);
 
-    const ids = (document.state.widgets.tasks?.props as { tasks: Array<{ id: string }> }).tasks.map(
+    const ids = (document.state.widgets.tasks!.props as { tasks: Array<{ id: string }> }).tasks.map(
       (t) => t.id,
     );
     expect(ids.filter((id) => id === "offline-a")).toHaveLength(1);
