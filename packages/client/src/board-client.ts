@@ -1,7 +1,11 @@
 import type { DashboardDocument, JsonPatchOp, Widget, WidgetInput } from "@agentboard/protocol";
+import { ApprovalFeed } from "./approvals/approval-feed.js";
 import { type ApprovalsClient, createApprovalsClient } from "./approvals/approvals-client.js";
+import { longPollStrategy } from "./approvals/long-poll-strategy.js";
+import { realtimeWaitStrategy } from "./approvals/realtime-wait-strategy.js";
 import { ApiRequestError, ConnectionError } from "./errors.js";
 import { createSyncClient, type SyncClient, type SyncOptions } from "./sync/sync-client.js";
+import type { WebSocketConstructor } from "./sync/sync-connection.js";
 
 export interface BoardClientOptions {
   /** Base URL of the agentboard server, e.g. http://127.0.0.1:7800 */
@@ -11,6 +15,13 @@ export interface BoardClientOptions {
   /** Per-request timeout; default 30 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** WebSocket class for approval waits; default the global one, else (Node 20) the `ws` package. */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * How `approvals…wait()` learns of decisions: "realtime" (default) listens on the WebSocket and falls back
+   * to the long-poll when no socket can be had; "long-poll" uses only `GET /api/approvals/:id/wait`.
+   */
+  approvalWaits?: "realtime" | "long-poll";
 }
 
 export interface RequestOptions {
@@ -44,6 +55,8 @@ export interface BoardClient {
   sync(id: string, options?: SyncOptions): SyncClient;
   /** Human approvals: `await (await board.approvals.request({...})).wait()`. */
   approvals: ApprovalsClient;
+  /** Closes the shared realtime connection used by approval waits (live replicas close themselves). */
+  close(): Promise<void>;
 }
 
 const enc = encodeURIComponent;
@@ -93,6 +106,11 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
     return parsed as T;
   }
 
+  const fetchTicket = async (signal: AbortSignal) =>
+    (await request<{ ticket: string }>("POST", "/api/realtime/ticket", undefined, { signal })).ticket;
+  // Approval waits share one realtime connection, opened only while something waits.
+  const approvalFeed = new ApprovalFeed({ baseUrl: base, fetchTicket, WebSocket: options.WebSocket });
+
   const statePath = (id: string) => `/api/dashboards/${enc(id)}/state`;
   const widgetPath = (id: string, widgetId: string) => `/api/dashboards/${enc(id)}/widgets/${enc(widgetId)}`;
 
@@ -110,13 +128,13 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
       removeWidget: (id, widgetId, o) => request("DELETE", widgetPath(id, widgetId), undefined, o),
     },
     sync: (id, syncOptions = {}) =>
-      createSyncClient({
-        ...syncOptions,
-        dashboardId: id,
-        baseUrl: base,
-        fetchTicket: async (signal) =>
-          (await request<{ ticket: string }>("POST", "/api/realtime/ticket", undefined, { signal })).ticket,
-      }),
-    approvals: createApprovalsClient(request),
+      createSyncClient({ ...syncOptions, dashboardId: id, baseUrl: base, fetchTicket }),
+    approvals: createApprovalsClient(request, {
+      waitStrategies:
+        options.approvalWaits === "long-poll"
+          ? [longPollStrategy(request)]
+          : [realtimeWaitStrategy(approvalFeed, request), longPollStrategy(request)],
+    }),
+    close: () => approvalFeed.close(),
   };
 }

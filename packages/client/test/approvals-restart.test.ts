@@ -48,7 +48,7 @@ describe("wait() across server restarts (long-poll)", () => {
     const port = Number(new URL(first.url).port);
     const agent = await first.caller({ kind: "agent", name: "deployer" });
     const human = await first.caller({ name: "alice" });
-    const board = createBoardClient({ url: first.url, token: agent.token });
+    const board = createBoardClient({ url: first.url, token: agent.token, approvalWaits: "long-poll" });
 
     const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
     const waiting = handle.wait({ timeoutMs: 60_000 });
@@ -67,7 +67,7 @@ describe("wait() across server restarts (long-poll)", () => {
     const port = Number(new URL(first.url).port);
     const agent = await first.caller({ kind: "agent", name: "deployer" });
     const human = await first.caller({ name: "alice" });
-    const board = createBoardClient({ url: first.url, token: agent.token });
+    const board = createBoardClient({ url: first.url, token: agent.token, approvalWaits: "long-poll" });
 
     const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
     const waiting = handle.wait({ timeoutMs: 60_000 });
@@ -87,5 +87,37 @@ describe("wait() across server restarts (long-poll)", () => {
 
     await start(port);
     await expect(waiting).resolves.toMatchObject({ id: handle.id, status: "approved" });
+  });
+});
+
+describe("wait() across server restarts (realtime WebSocket)", () => {
+  it("re-reads the approval after the socket reconnects, so a decision made while it was down is seen", async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "agentboard-sdk-ws-restart-"));
+    const first = await start();
+    const port = Number(new URL(first.url).port);
+    const agent = await first.caller({ kind: "agent", name: "deployer" });
+    const human = await first.caller({ name: "alice" });
+    const board = createBoardClient({ url: first.url, token: agent.token });
+    try {
+      const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
+      const waiting = handle.wait({ timeoutMs: 60_000 });
+      await until(
+        () => first.app.realtimeHub.approvalSubscriberCount === 1,
+        "the SDK to follow approval events",
+      );
+      expect(first.runtime.approvals.waiters.size).toBe(0); // event-driven: no long-poll held
+      await stop(first);
+
+      // Decided where the SDK cannot see it; only the re-read after the reconnect can tell it.
+      const otherNode = await start();
+      await approveOver(otherNode.url, human.token, handle.id);
+      await stop(otherNode);
+
+      const second = await start(port);
+      await expect(waiting).resolves.toMatchObject({ id: handle.id, status: "approved" });
+      expect(second.runtime.approvals.waiters.size).toBe(0);
+    } finally {
+      await board.close();
+    }
   });
 });

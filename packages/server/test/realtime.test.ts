@@ -184,3 +184,43 @@ describe("widget refresh", () => {
     expect((await alice.request("POST", "/api/dashboards/me/widgets/nope/refresh")).status).toBe(404);
   });
 });
+
+describe("approval events over the socket", () => {
+  it("users see every approval event of their workspace; agents only those of their own requests", async () => {
+    const agent = await server.caller({ kind: "agent", name: "deployer" });
+    const otherAgent = await server.caller({ kind: "agent", name: "reporter" });
+    const mallory = await server.caller({ name: "mallory", workspace: "elsewhere" });
+    const sockets = await Promise.all([client(alice), client(agent), client(otherAgent), client(mallory)]);
+    for (const socket of sockets) {
+      const id = socket.send({ type: "subscribe_approvals" });
+      await socket.next("subscribed_approvals", (f) => f.id === id);
+    }
+    const [userSocket, agentSocket, otherAgentSocket, outsider] = sockets as [
+      WsClient,
+      WsClient,
+      WsClient,
+      WsClient,
+    ];
+    const created = await agent.request("POST", "/api/approvals", {
+      type: "deploy",
+      title: "Deploy",
+      confidence: 10,
+    });
+    expect(created.status).toBe(201);
+    await alice.request("POST", `/api/approvals/${created.body.id}/approve`, { reason: "ok" });
+
+    for (const socket of [userSocket, agentSocket]) {
+      expect(await socket.next("approval", (f) => f.event === "created")).toMatchObject({
+        approval: { id: created.body.id },
+      });
+      expect(await socket.next("approval", (f) => f.event === "decided")).toMatchObject({
+        approval: { id: created.body.id, status: "approved", reason: "ok" },
+      });
+    }
+    for (const socket of [otherAgentSocket, outsider]) {
+      socket.send({ type: "ping", id: "p" });
+      await socket.next("pong");
+      expect(socket.frames.some((f) => f.type === "approval")).toBe(false);
+    }
+  });
+});

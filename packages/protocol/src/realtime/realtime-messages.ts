@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClientIdSchema, DashboardIdSchema, MutationIdSchema, RevSchema } from "../api/dashboards-api.js";
+import { ApprovalEventNameSchema, ApprovalSchema } from "../approvals/approval.js";
 import { DashboardStateSchema } from "../dashboard/dashboard-state.js";
 import { IdSchema } from "../dashboard/primitives.js";
 import { ErrorCodeSchema } from "../errors/error-codes.js";
@@ -94,8 +95,8 @@ export const SubscribedApprovalsMessageSchema = z.object({
 });
 export const ApprovalEventMessageSchema = z.object({
   type: z.literal("approval"),
-  event: z.enum(["created", "decided", "cancelled", "expired"]),
-  approval: z.record(z.string(), z.unknown()),
+  event: ApprovalEventNameSchema,
+  approval: ApprovalSchema,
 });
 export const RefreshMessageSchema = z.object({
   type: z.literal("refresh"),

@@ -1,4 +1,4 @@
-import type { JsonPatchOp } from "@agentboard/protocol";
+import type { Approval, ApprovalEventName, JsonPatchOp } from "@agentboard/protocol";
 import type { ChangeOrigin, DashboardKey } from "../dashboards/dashboard-store.js";
 
 /** A committed dashboard change, as fanned out to subscribers (on this node and, in cluster mode, others). */
@@ -12,8 +12,8 @@ export interface DashboardChangeEvent {
 /** An approval lifecycle event (created | decided | cancelled | expired) with the full approval. */
 export interface ApprovalBusEvent {
   workspaceId: string;
-  event: "created" | "decided" | "cancelled" | "expired";
-  approval: { id: string; requestedBy: { kind: string; id: string } } & Record<string, unknown>;
+  event: ApprovalEventName;
+  approval: Approval;
 }
 
 /** Ask the principal that wrote a widget (`<kind>:<id>`) to republish it. */
@@ -40,6 +40,12 @@ export interface EventBus {
   subscribe<T extends BusTopic>(topic: T, listener: (event: BusTopics[T]) => void): () => void;
   /** Listener count per topic, for leak checks. */
   listenerCount(topic: BusTopic): number;
+  /**
+   * Cluster buses only: called when events may have been lost (the pub/sub connection was re-established,
+   * or a commit's outcome was unknown), so consumers re-read what they follow from the stores. Returns the
+   * unsubscribe function. The in-process bus never loses events and does not implement it.
+   */
+  onResync?(listener: () => void): () => void;
 }
 
 export class InProcessEventBus implements EventBus {

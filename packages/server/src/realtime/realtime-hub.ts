@@ -12,6 +12,8 @@ import { type Principal, principalRef } from "../auth/principal.js";
 import { resolveDashboard } from "../dashboards/dashboard-access.js";
 import type { DashboardService } from "../dashboards/dashboard-service.js";
 import type { DashboardKey } from "../dashboards/dashboard-store.js";
+import { unavailable } from "../http/errors.js";
+import { isStoreUnavailable } from "../http/store-errors.js";
 import { Connection, MAX_BUFFERED_EVENTS, type Subscription } from "./connection.js";
 import type { ApprovalBusEvent, DashboardChangeEvent, EventBus, RefreshRequestEvent } from "./event-bus.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
@@ -45,12 +47,21 @@ export class RealtimeHub {
       options.bus.subscribe("approval", (event) => this.onApprovalEvent(event)),
       options.bus.subscribe("refresh", (event) => this.onRefreshRequest(event)),
     ];
+    const offResync = options.bus.onResync?.(() => this.resyncAll());
+    if (offResync) this.unsubscribeBus.push(offResync);
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
   }
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Connections following approval events (tests and the health page). */
+  get approvalSubscriberCount(): number {
+    let n = 0;
+    for (const connection of this.connections) if (connection.approvals) n++;
+    return n;
   }
 
   get subscriptionCount(): number {
@@ -74,6 +85,25 @@ export class RealtimeHub {
       });
     });
     return connection;
+  }
+
+  /**
+   * Cluster mode: events may have been lost (the bus reconnected to Redis, or a commit's outcome was
+   * unknown), so every caught-up subscription catches up again from its rev, as after a gap: the missed
+   * log entries or a snapshot, with live events buffered meanwhile. The log is the truth; the bus is only
+   * the fast path.
+   */
+  resyncAll(): void {
+    for (const connection of this.connections) {
+      for (const subscription of connection.subscriptions.values()) {
+        if (!subscription.ready) continue; // already catching up
+        subscription.ready = false;
+        void this.catchUp(connection, subscription, subscription.lastRev).catch((error: unknown) => {
+          this.options.log.warn({ err: error }, "resync failed; asking the client to resync");
+          connection.close(CLOSE_CODES.resyncRequired, "resync");
+        });
+      }
+    }
   }
 
   /** Closes every connection with "going away" (the SDK reconnects, possibly to another node). */
@@ -195,13 +225,14 @@ export class RealtimeHub {
     try {
       return await resolveDashboard(this.options.identity, connection.principal, dashboardId, access);
     } catch (error) {
-      if (!AgentboardError.isInstance(error)) throw error;
+      const known = knownError(error);
+      if (!known) throw error;
       // Over the socket, "no such user here" and "not yours" are both `forbidden`: a subscription never
       // reveals whether another workspace's dashboard exists.
-      const code = error.code === "not_found" ? "forbidden" : error.code;
+      const code = known.code === "not_found" ? "forbidden" : known.code;
       if (answerAs === "nack")
-        connection.send({ type: "nack", id: requestId, dashboardId, error: code, message: error.message });
-      else connection.send({ type: "error", id: requestId, error: code, message: error.message });
+        connection.send({ type: "nack", id: requestId, dashboardId, error: code, message: known.message });
+      else connection.send({ type: "error", id: requestId, error: code, message: known.message });
       return null;
     }
   }
@@ -246,8 +277,11 @@ export class RealtimeHub {
       const lastRev = result.entries.at(-1)?.rev ?? from;
       if (requestId) connection.send({ type: "subscribed", id: requestId, dashboardId, rev: lastRev });
       subscription.lastRev = from;
+      // A change also buffered live carries the connection that wrote it (the log does not): sending that
+      // one gives the writer its ack instead of an echo when a gap catch-up covers its own write.
+      const live = new Map(subscription.buffer.map((event) => [event.rev, event]));
       for (const entry of result.entries)
-        this.sendChange(connection, subscription, { key: subscription.key, ...entry });
+        this.sendChange(connection, subscription, live.get(entry.rev) ?? { key: subscription.key, ...entry });
     }
     const buffered = subscription.buffer;
     subscription.buffer = [];
@@ -292,15 +326,16 @@ export class RealtimeHub {
       }
     } catch (error) {
       connection.unacked.delete(id);
-      if (!AgentboardError.isInstance(error)) throw error;
-      const details = (error.details ?? {}) as { rev?: number; paths?: string[] };
+      const known = knownError(error);
+      if (!known) throw error;
+      const details = (known.details ?? {}) as { rev?: number; paths?: string[] };
       connection.send({
         type: "nack",
         id,
         dashboardId,
-        error: error.code,
-        message: error.message,
-        ...(error.code === "conflict" ? { rev: details.rev, paths: details.paths } : {}),
+        error: known.code,
+        message: known.message,
+        ...(known.code === "conflict" ? { rev: details.rev, paths: details.paths } : {}),
       });
     }
   }
@@ -323,7 +358,11 @@ export class RealtimeHub {
       }
       return;
     }
-    if (event.rev <= subscription.lastRev) return;
+    if (event.rev <= subscription.lastRev) {
+      // Already sent, inside a snapshot or the log: the writer still needs its ack, here in stream order.
+      this.ackOwnWrite(connection, subscription, event);
+      return;
+    }
     if (event.rev > subscription.lastRev + 1) {
       // Missed revs (possible across nodes): fetch them from the log before going on.
       subscription.ready = false;
@@ -335,6 +374,12 @@ export class RealtimeHub {
       return;
     }
     this.sendChange(connection, subscription, event);
+  }
+
+  private ackOwnWrite(connection: Connection, subscription: Subscription, event: DashboardChangeEvent): void {
+    const { connectionId, requestId } = event.origin;
+    if (connectionId !== connection.id || !requestId || !connection.unacked.delete(requestId)) return;
+    connection.send({ type: "ack", id: requestId, dashboardId: subscription.alias, rev: event.rev });
   }
 
   /** Sends one change that is exactly lastRev + 1; the writing connection gets its ack here instead. */
@@ -380,4 +425,11 @@ export class RealtimeHub {
         connection.send({ type: "refresh", dashboardId: subscription.alias, widgetId: event.widgetId });
     }
   }
+}
+
+/** Contract errors as they are; a store that cannot answer becomes `unavailable` (the SDK retries those). */
+function knownError(error: unknown): AgentboardError | undefined {
+  if (AgentboardError.isInstance(error)) return error;
+  if (isStoreUnavailable(error)) return unavailable("a backing store is not available; retry shortly");
+  return undefined;
 }
