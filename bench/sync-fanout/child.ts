@@ -5,20 +5,29 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { rmSync } from "node:fs";
+import { type EventLoopUtilization, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import type { ChildMessage, ParentMessage } from "./shared.js";
+import type { ChildMessage, CpuReport, ParentMessage } from "./shared.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_TIMEOUT_MS = 10_000;
 
 const live = new Set<ChildProcess>();
+/** Temp dirs of live children, removed here if a child had to be killed before it could remove them. */
+const dirs = new Map<ChildProcess, string>();
 
-/** SIGKILLs every child still alive, by its own PID. Safe to call from a process "exit" handler. */
+/**
+ * SIGKILLs every child still alive, by its own PID, and removes the temp dirs they left. Synchronous, so it
+ * is safe in a process "exit" handler.
+ */
 export function killAllChildren(): void {
   for (const child of live) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
   live.clear();
+  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+  dirs.clear();
 }
 
 type Reply<T extends ChildMessage["type"]> = Extract<ChildMessage, { type: T }>;
@@ -40,6 +49,10 @@ export class BenchChild {
     process.on("exit", () => {
       this.exited = true;
       live.delete(process);
+      // A clean stop removed it already; a crash or a kill did not.
+      const dir = dirs.get(process);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      dirs.delete(process);
       this.wake();
     });
     process.stderr?.on("data", (chunk: Buffer) => {
@@ -62,6 +75,11 @@ export class BenchChild {
 
   private wake(): void {
     for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** Removes `dir` once this child has exited, however it exited (and on the parent's own exit). */
+  ownsDir(dir: string): void {
+    dirs.set(this.process, dir);
   }
 
   send(message: ParentMessage): void {
@@ -121,11 +139,34 @@ export class BenchChild {
  * For the child side: runs `onMessage` for each parent message, and exits when the parent goes away (IPC
  * closed), so a killed parent never leaves a server or 1000 sockets behind.
  */
-export function childChannel(onMessage: (message: ParentMessage) => void): (message: ChildMessage) => void {
+export function childChannel(
+  onMessage: (message: ParentMessage) => void,
+  onParentGone: () => void = () => process.exit(0),
+): (message: ChildMessage) => void {
   if (!process.send) throw new Error("run me through bench/sync-fanout.bench.ts (needs an IPC channel)");
   process.on("message", (message) => onMessage(message as ParentMessage));
-  process.on("disconnect", () => process.exit(0));
+  process.on("disconnect", onParentGone);
   return (message) => {
     if (process.connected) process.send?.(message);
+  };
+}
+
+/** This process's CPU (user, system) and event-loop utilization between `start` and `stop`. */
+export function cpuWindow(): { start(): void; stop(): CpuReport } {
+  let cpu: NodeJS.CpuUsage | undefined;
+  let elu: EventLoopUtilization | undefined;
+  return {
+    start() {
+      cpu = process.cpuUsage();
+      elu = performance.eventLoopUtilization();
+    },
+    stop() {
+      const used = process.cpuUsage(cpu);
+      return {
+        userUs: used.user,
+        systemUs: used.system,
+        elu: performance.eventLoopUtilization(elu).utilization,
+      };
+    },
   };
 }

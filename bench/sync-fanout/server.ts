@@ -10,11 +10,10 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type EventLoopUtilization, performance } from "node:perf_hooks";
 import { Server as SocketIoServer } from "socket.io";
 import { type WebSocket, WebSocketServer } from "ws";
 import { startTestServer } from "../../packages/server/test/helpers/test-server.js";
-import { childChannel } from "./child.js";
+import { childChannel, cpuWindow } from "./child.js";
 import { DASHBOARD_ID, type ServerKind, type ServerReady, WIDGET_ID } from "./shared.js";
 
 const ROOM = "bench";
@@ -96,6 +95,7 @@ async function startAgentboard(): Promise<Running> {
         writerToken: writer.token,
         subscriberToken: subscriber.token,
         rev: created.body.rev as number,
+        dataDir: server.dataDir,
       },
       close: () => server.close(),
     };
@@ -115,15 +115,16 @@ async function main(): Promise<void> {
   const start = starters[kind];
   if (!start) throw new Error(`unknown server kind ${kind}`);
 
-  let running: Running | undefined;
-  let cpuBase: NodeJS.CpuUsage | undefined;
-  let eluBase: EventLoopUtilization | undefined;
+  /** Set before the server starts, so a stop during startup still closes it (and removes its data dir). */
+  let starting: Promise<Running> | undefined;
+  const window = cpuWindow();
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     const hardExit = setTimeout(() => process.exit(0), 5_000);
-    void (running?.close() ?? Promise.resolve())
+    void (starting ?? Promise.resolve(undefined))
+      .then((running) => running?.close())
       .catch(() => {})
       .finally(() => {
         clearTimeout(hardExit);
@@ -133,23 +134,20 @@ async function main(): Promise<void> {
   const reply = childChannel((message) => {
     switch (message.type) {
       case "cpu-start":
-        cpuBase = process.cpuUsage();
-        eluBase = performance.eventLoopUtilization();
+        window.start();
         reply({ type: "cpu-started" });
         return;
-      case "cpu-stop": {
-        const cpu = process.cpuUsage(cpuBase);
-        const elu = performance.eventLoopUtilization(eluBase).utilization;
-        reply({ type: "cpu", cpu: { userUs: cpu.user, systemUs: cpu.system, elu } });
+      case "cpu-stop":
+        reply({ type: "cpu", cpu: window.stop() });
         return;
-      }
       case "stop":
         stop();
         return;
     }
-  });
+  }, stop);
   process.on("SIGTERM", stop);
-  running = await start();
+  starting = start();
+  const running = await starting;
   reply({ type: "ready", ready: running.ready });
 }
 

@@ -77,6 +77,8 @@ export interface ServerReady {
   subscriberToken?: string;
   /** agentboard: the dashboard's rev after the widget was created (the writer's first baseRev). */
   rev?: number;
+  /** agentboard: its temp data dir, which the parent removes if it has to SIGKILL the server. */
+  dataDir?: string;
 }
 
 export interface SubscriberConfig {
@@ -102,6 +104,9 @@ export interface SubscriberStats {
   /** Schedule → receive: also counts the time the writer was held back (it waits for agentboard's acks). */
   p50FromDueMs: number;
   p99FromDueMs: number;
+  /** The subscriber process's own CPU per delivery and event-loop utilization over the measured window. */
+  cpuUsPerDelivery: number;
+  elu: number;
   /** Frames that arrived with a seq at or below the subscriber's previous one (must stay 0). */
   outOfOrder: number;
   /** Sockets that closed during the run (e.g. agentboard dropping a slow subscriber). */

@@ -6,9 +6,10 @@
  *
  *   tsx bench/sync-fanout/subscribers.ts      (config arrives over IPC as a "start" message)
  */
+import { type EventLoopUtilization, performance } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
-import { childChannel } from "./child.js";
+import { childChannel, cpuWindow } from "./child.js";
 import { DASHBOARD_ID, nowMs, readStamp, type SubscriberConfig, type SubscriberStats } from "./shared.js";
 
 const ROOM = "bench";
@@ -27,7 +28,12 @@ let outOfOrder = 0;
 let closed = 0;
 let stopping = false;
 let doneSent = false;
+/** Our own CPU and event-loop use from the first measured frame to the last (is the receiving side the limit?). */
+let windowStart: { cpu: NodeJS.CpuUsage; elu: EventLoopUtilization } | undefined;
+let windowEnd: { cpuUs: number; elu: number } | undefined;
 const subscribers: Subscriber[] = [];
+/** The same window as the server's, for the parent's account of who used the machine's CPU. */
+const window = cpuWindow();
 
 const reply = childChannel((message) => {
   switch (message.type) {
@@ -39,6 +45,13 @@ const reply = childChannel((message) => {
       return;
     case "clock":
       reply({ type: "clock", t0: message.t0, t: nowMs() });
+      return;
+    case "cpu-start":
+      window.start();
+      reply({ type: "cpu-started" });
+      return;
+    case "cpu-stop":
+      reply({ type: "cpu", cpu: window.stop() });
       return;
     case "report":
       reply({ type: "report", stats: stats() });
@@ -58,14 +71,25 @@ function onFrame(index: number, receivedAtMs: number, text: string): void {
   if (stamp.seq <= lastSeq[index]!) outOfOrder++;
   lastSeq[index] = stamp.seq;
   if (stamp.seq < config.warmup || stamp.seq >= config.warmup + config.measured) return;
+  if (!windowStart) windowStart = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
   if (recorded < latencies.length) {
     latencies[recorded] = receivedAtMs - stamp.sentAtMs;
     fromDue[recorded++] = receivedAtMs - stamp.dueAtMs;
   }
   if (recorded === expected && !doneSent) {
+    closeWindow();
     doneSent = true;
     reply({ type: "done" });
   }
+}
+
+function closeWindow(): void {
+  if (!windowStart || windowEnd) return;
+  const cpu = process.cpuUsage(windowStart.cpu);
+  windowEnd = {
+    cpuUs: cpu.user + cpu.system,
+    elu: performance.eventLoopUtilization(windowStart.elu).utilization,
+  };
 }
 
 function onClose(): void {
@@ -178,6 +202,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 function stats(): SubscriberStats {
+  closeWindow();
   const sorted = latencies.slice(0, recorded).sort();
   const sortedFromDue = fromDue.slice(0, recorded).sort();
   return {
@@ -189,6 +214,8 @@ function stats(): SubscriberStats {
     minMs: sorted.length ? sorted[0]! : Number.NaN,
     p50FromDueMs: percentile(sortedFromDue, 50),
     p99FromDueMs: percentile(sortedFromDue, 99),
+    cpuUsPerDelivery: windowEnd && recorded ? windowEnd.cpuUs / recorded : Number.NaN,
+    elu: windowEnd?.elu ?? Number.NaN,
     outOfOrder,
     closed,
   };

@@ -1,6 +1,6 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
-import { serviceWorkerPlugin } from "./vite-plugins/service-worker-plugin";
+import { serviceWorkerPlugin } from "./vite-plugins/service-worker-plugin.ts";
 
 /** Where `npm run dev -w @agentboard/web` sends API and WebSocket traffic. */
 const SERVER = process.env.AGENTBOARD_DEV_SERVER ?? "http://127.0.0.1:7800";

@@ -21,8 +21,9 @@ import { registerMetrics } from "./observability/metrics.js";
 import type { EventBus } from "./realtime/event-bus.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
 import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
-import { TicketStore } from "./realtime/ticket-store.js";
+import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";
 import { registerPlaceholderPage } from "./web/placeholder-page.js";
+import { registerWebApp } from "./web/web-app.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -36,6 +37,8 @@ export interface AppServices {
   approvals: ApprovalService;
   bus: EventBus;
   healthChecks: readonly HealthCheck[];
+  /** Where realtime tickets live; in-process unless given (cluster mode shares them through Redis). */
+  tickets?: RealtimeTickets;
 }
 
 /** The origin browsers use for this server: the configured public URL, else http://host:port. */
@@ -135,10 +138,13 @@ export async function buildApp(
   registerApprovalRoutes(app, services.approvals);
   registerRealtimeRoutes(app, {
     hub,
-    tickets: new TicketStore(),
+    tickets: services.tickets ?? new TicketStore(),
     production,
     allowedOrigins: allowedOriginsOf(app, config),
   });
-  registerPlaceholderPage(app);
+  if (!registerWebApp(app)) {
+    app.log.warn("the web app is not built (run npm run build); serving a minimal page at /");
+    registerPlaceholderPage(app);
+  }
   return app;
 }

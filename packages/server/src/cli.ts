@@ -7,7 +7,7 @@ import { runAuditVerify } from "./approvals/audit-verify-command.js";
 import { DEFAULT_AGENT_SCOPES } from "./auth/principal.js";
 import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
-import { seedDemoDashboard } from "./demo/demo-dashboard.js";
+import { type RunningDemo, startDemo } from "./demo/demo-agents.js";
 import { createLogger } from "./observability/logger.js";
 import { DATABASE_FILE, openEmbeddedRuntime } from "./runtime/embedded.js";
 import { LOGIN_CODE_TTL_MS, startServer } from "./runtime/start-server.js";
@@ -74,13 +74,29 @@ export function buildCli(): Command {
     .option("--host <host>", "interface to bind (default 127.0.0.1)")
     .addOption(dataDir())
     .addOption(configFile())
-    .option("--demo", "fill the owner's dashboard with sample widgets of every type")
+    .option("--demo", "run demo agents that fill the owner's dashboard and ask for approvals")
     .action(async (flags: Record<string, unknown>) => {
       const config = configFrom(flags);
       const server = await startServer(config);
-      if (config.demo) await seedDemoDashboard(server.runtime.dashboards, server.owner);
+      let demo: RunningDemo | undefined;
+      if (config.demo) {
+        try {
+          demo = await startDemo({
+            url: server.url,
+            owner: server.owner,
+            identity: server.runtime.identity,
+            dashboards: server.runtime.dashboards,
+            write: (line) => process.stdout.write(`${line}\n`),
+          });
+        } catch (error) {
+          await server.close();
+          throw error;
+        }
+      }
       const stop = async (signal: string) => {
         server.logger.info({ signal }, "shutting down");
+        // Agents first: they write to the server until they are told to stop.
+        await demo?.stop();
         await server.close();
         process.exit(0);
       };

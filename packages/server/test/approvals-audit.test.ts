@@ -124,30 +124,33 @@ describe("agentboard audit verify (the real CLI)", () => {
   });
 });
 
+/** Seq numbers restart in every workspace; tampering by seq must name the workspace. */
+const IN_DEFAULT = "WHERE workspace_id = (SELECT id FROM workspaces WHERE name = 'default')";
+
 describe("what audit verify detects", () => {
   type Seeded = Awaited<ReturnType<typeof seededDataDir>>;
   const cases: Array<[string, (s: Seeded) => [string, ...unknown[]], RegExp]> = [
     [
       "an edited audit row",
-      () => ["UPDATE approval_audit SET actor = 'user:usr_x' WHERE seq = 4"],
+      () => [`UPDATE approval_audit SET actor = 'user:usr_x' ${IN_DEFAULT} AND seq = 4`],
       /seq 4, .*hash mismatch/,
     ],
     [
       "edited policy details",
-      () => ["UPDATE approval_audit SET details = '{}' WHERE seq = 1"],
+      () => [`UPDATE approval_audit SET details = '{}' ${IN_DEFAULT} AND seq = 1`],
       /seq 1, .*hash mismatch/,
     ],
     [
       "a deleted middle row",
-      () => ["DELETE FROM approval_audit WHERE seq = 3"],
+      () => [`DELETE FROM approval_audit ${IN_DEFAULT} AND seq = 3`],
       /seq 4, .*gap in seq: expected 3, found 4/,
     ],
     [
       "a row re-linked to another predecessor",
-      () => ["UPDATE approval_audit SET prev_hash = hash WHERE seq = 5"],
+      () => [`UPDATE approval_audit SET prev_hash = hash ${IN_DEFAULT} AND seq = 5`],
       /seq 5, .*broken prev link/,
     ],
-    ["a deleted last row", () => ["DELETE FROM approval_audit WHERE seq = 6"], /head mismatch/],
+    ["a deleted last row", () => [`DELETE FROM approval_audit ${IN_DEFAULT} AND seq = 6`], /head mismatch/],
     [
       "a status flipped without an audit row",
       (s) => ["UPDATE approvals SET status = 'approved' WHERE id = ?", s.pending.id],

@@ -33,26 +33,51 @@ describe("who may decide", () => {
 
   it("viewers and agents decide nothing", async () => {
     const approval = await createApproval(cast.agent);
-    const otherAgent = await server.caller({ kind: "agent", name: "helper" });
-    for (const caller of [cast.viewer, otherAgent]) {
+    const byUser = await createApproval(cast.bob);
+    const attempts: Array<[typeof cast.agent, string, number]> = [
+      [cast.viewer, approval.id, 403],
+      [cast.viewer, byUser.id, 403],
+      [cast.agent, approval.id, 403], // the requester, which is also an agent
+      [cast.agent, byUser.id, 404], // an agent does not even see a human's request
+    ];
+    for (const [caller, id, status] of attempts) {
       for (const decision of ["approve", "reject"]) {
-        expectApiError(
-          await caller.request("POST", `/api/approvals/${approval.id}/${decision}`),
-          403,
-          "forbidden",
-        );
+        const answer = await caller.request("POST", `/api/approvals/${id}/${decision}`);
+        expectApiError(answer, status, status === 403 ? "forbidden" : "not_found");
       }
     }
     expectApiError(await cast.viewer.request("DELETE", `/api/approvals/${approval.id}`), 403, "forbidden");
     await expectUnchanged(approval.id);
-    // Reading is open to the whole workspace (the inbox).
+    await expectUnchanged(byUser.id);
+    // Reading is open to every user of the workspace (the inbox), viewers included.
     expect((await cast.viewer.request("GET", `/api/approvals/${approval.id}`)).status).toBe(200);
+  });
+
+  it("an agent sees only its own requests: others' are not_found on every route", async () => {
+    const mine = await createApproval(cast.agent);
+    const otherAgent = await server.caller({ kind: "agent", name: "helper" });
+    const theirs = await createApproval(otherAgent);
+    const human = await createApproval(cast.alice);
+    expect(
+      (await cast.agent.request("GET", "/api/approvals")).body.items.map((a: { id: string }) => a.id),
+    ).toEqual([mine.id]);
+    for (const id of [theirs.id, human.id]) {
+      for (const [method, path] of [
+        ["GET", `/api/approvals/${id}`],
+        ["GET", `/api/approvals/${id}/wait?timeoutMs=0`],
+        ["GET", `/api/approvals/${id}/events`],
+        ["DELETE", `/api/approvals/${id}`],
+      ] as const) {
+        expectApiError(await cast.agent.request(method, path), 404, "not_found");
+      }
+    }
+    await expectUnchanged(theirs.id);
+    expect((await cast.alice.request("GET", "/api/approvals")).body.items).toHaveLength(3);
   });
 
   it("only the requester or an admin/owner may cancel", async () => {
     const approval = await createApproval(cast.agent);
-    const otherAgent = await server.caller({ kind: "agent", name: "helper" });
-    for (const caller of [cast.alice, otherAgent]) {
+    for (const caller of [cast.alice, cast.bob]) {
       expectApiError(await caller.request("DELETE", `/api/approvals/${approval.id}`), 403, "forbidden");
     }
     await expectUnchanged(approval.id);

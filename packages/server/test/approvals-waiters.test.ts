@@ -195,7 +195,9 @@ describe("GET /api/approvals/:id/wait on a real server", () => {
     await eventually(activeTimeouts, (n) => n <= before);
   });
 
-  it("no leaks: 10,000 waits resolved by decisions, aborts and timeouts leave no waiter and no timer", async () => {
+  it("no leaks: 10,000 waits resolved by decisions, aborts and timeouts leave no waiter and no timer", {
+    timeout: 90_000,
+  }, async () => {
     const { approvals } = server.runtime;
     const principal = cast.agent.principal;
     const ids: string[] = [];
@@ -205,6 +207,7 @@ describe("GET /api/approvals/:id/wait on a real server", () => {
 
     const controllers: AbortController[] = [];
     const waits: Promise<unknown>[] = [];
+    let settled = 0;
     for (let i = 0; i < 10_000; i++) {
       const id = ids[i % 100]!;
       const kind = i % 3; // 0: decided, 1: aborted, 2: timed out
@@ -219,12 +222,16 @@ describe("GET /api/approvals/:id/wait on a real server", () => {
           .then(
             (approval) => ({ kind, status: approval.status }),
             (error: unknown) => ({ kind, error: String(error) }),
-          ),
+          )
+          .finally(() => settled++),
       );
     }
-    expect(approvals.waiters.size).toBe(10_000);
-    // Let every wait's first read finish, so decisions race only the registered waiters.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Every wait is registered (or already timed out) before the aborts and decisions start.
+    await eventually(
+      () => approvals.waiters.size + settled,
+      (n) => n === 10_000,
+      20_000,
+    );
     controllers.forEach((controller, i) => {
       if (i % 3 === 1) controller.abort(new Error("aborted by test"));
     });

@@ -214,28 +214,49 @@ describe("stored documents of other schema versions", () => {
   };
 
   it("migrates a v0 document on load and writes it back as v1 on the next change", async () => {
-    await storeRaw({ widgets: [{ id: "old", type: "note", title: "Old", props: { markdown: "v0" }, x: 2, y: 1, w: 5, h: 3 }], theme: "dark" });
+    await storeRaw({
+      widgets: [{ id: "old", type: "note", title: "Old", props: { markdown: "v0" }, x: 2, y: 1, w: 5, h: 3 }],
+      theme: "dark",
+    });
     const doc = (await alice.request("GET", "/api/dashboards/me/state")).body;
     expect(doc).toMatchObject({ rev: 7, schemaVersion: 1 });
     expect(doc.state.widgets.old).toMatchObject({ id: "old", type: "note", status: "ready" });
     expect(doc.state.layout.items).toEqual([{ widgetId: "old", x: 2, y: 1, w: 5, h: 3 }]);
     expect(doc.state.preferences).toEqual({ theme: "dark" });
-    const patched = await alice.request("PATCH", "/api/dashboards/me/state", { baseRev: 7, ops: [{ op: "replace", path: "/widgets/old/title", value: "New" }] });
+    const patched = await alice.request("PATCH", "/api/dashboards/me/state", {
+      baseRev: 7,
+      ops: [{ op: "replace", path: "/widgets/old/title", value: "New" }],
+    });
     expect(patched).toEqual({ status: 200, body: { rev: 8 } });
-    const row = await server.runtime.sqlite.db.selectFrom("dashboards").select(["schema_version", "state"]).executeTakeFirstOrThrow();
+    const row = await server.runtime.sqlite.db
+      .selectFrom("dashboards")
+      .select(["schema_version", "state"])
+      .executeTakeFirstOrThrow();
     expect(row.schema_version).toBe(1);
     expect(JSON.parse(row.state).schemaVersion).toBe(1);
   });
 
   it("refuses a document from a newer agentboard with the typed error and never resets it", async () => {
-    await storeRaw({ schemaVersion: 2, layout: { columns: 12, items: [] }, widgets: {}, preferences: {}, future: true });
+    await storeRaw({
+      schemaVersion: 2,
+      layout: { columns: 12, items: [] },
+      widgets: {},
+      preferences: {},
+      future: true,
+    });
     const read = await alice.request("GET", "/api/dashboards/me/state");
     expect(read.status).toBe(422);
     expect(read.body).toMatchObject({ error: "invalid", details: { found: 2, supported: 1 } });
     expect(read.body.message).toContain("newer");
-    const write = await alice.request("PATCH", "/api/dashboards/me/state", { baseRev: 7, ops: [{ op: "add", path: "/preferences/theme", value: "dark" }] });
+    const write = await alice.request("PATCH", "/api/dashboards/me/state", {
+      baseRev: 7,
+      ops: [{ op: "add", path: "/preferences/theme", value: "dark" }],
+    });
     expect(write.status).toBe(422);
-    const row = await server.runtime.sqlite.db.selectFrom("dashboards").select(["rev", "state"]).executeTakeFirstOrThrow();
+    const row = await server.runtime.sqlite.db
+      .selectFrom("dashboards")
+      .select(["rev", "state"])
+      .executeTakeFirstOrThrow();
     expect(row.rev).toBe(7);
     expect(JSON.parse(row.state).future).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { TicketStore } from "../src/realtime/ticket-store.js";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
+import { noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
 import { connect, openSocket, ticketFor, WsClient } from "./helpers/ws-client.js";
 
 let server: TestServer | undefined;
@@ -28,7 +28,7 @@ afterEach(async () => {
 describe("upgrade authentication", () => {
   it("refuses a replayed ticket, an unknown ticket and no credentials with 401 before the upgrade", async () => {
     const { server: s, alice } = await start();
-    const ticket = await ticketFor(s, alice);
+    const ticket = await ticketFor(alice);
     const first = new WsClient(await openSocket(wsUrl(s, `?ticket=${ticket}`)));
     clients.push(first);
     await expect(openSocket(wsUrl(s, `?ticket=${ticket}`))).rejects.toMatchObject({ status: 401 });
@@ -74,7 +74,7 @@ describe("upgrade authentication", () => {
     await expect(openSocket(wsUrl(prod.server), { cookie, origin: prod.server.url })).rejects.toMatchObject({
       status: 401,
     });
-    const ticket = await ticketFor(prod.server, prod.alice);
+    const ticket = await ticketFor(prod.alice);
     await expect(
       openSocket(wsUrl(prod.server, `?ticket=${ticket}`), { origin: "https://evil.example" }),
     ).rejects.toMatchObject({

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import type { Plugin } from "vite";
 
 const TEMPLATE = new URL("./service-worker.js", import.meta.url);
+/** Files of public/ the page loads (they are copied, not bundled, so the bundle does not list them). */
+const PUBLIC_FILES = ["favicon.svg"];
 
 /**
  * Emits `sw.js` next to the built app with the list of every emitted script, style and icon to precache,
@@ -13,7 +15,7 @@ export function serviceWorkerPlugin(): Plugin {
     name: "agentboard-service-worker",
     apply: "build",
     generateBundle(_options, bundle) {
-      const files = Object.keys(bundle)
+      const files = [...Object.keys(bundle), ...PUBLIC_FILES]
         .filter((name) => /\.(js|css|svg|woff2?)$/.test(name))
         .map((name) => `/${name}`)
         .sort();

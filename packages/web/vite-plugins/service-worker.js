@@ -48,8 +48,8 @@ sw.addEventListener("fetch", (event) => {
     );
     return;
   }
-  if (url.pathname.startsWith("/assets/")) {
-    // Hashed file names never change content: the cache answers first.
+  if (PRECACHE.includes(url.pathname)) {
+    // Hashed file names never change content (and the icon hardly): the cache answers first.
     event.respondWith(caches.match(request, { cacheName: CACHE }).then((hit) => hit ?? fetch(request)));
   }
 });

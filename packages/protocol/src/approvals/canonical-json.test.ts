@@ -12,8 +12,7 @@ function shuffleKeys(value: unknown, order: (keys: string[]) => string[]): unkno
   return out;
 }
 
-// -0 is JSON-equal to 0 and canonicalises to "0", so exclude it from the round-trip equality check.
-const json = fc.jsonValue({ noUnicodeString: false }).filter((v) => !Object.is(v, -0));
+const json = fc.jsonValue({ noUnicodeString: false });
 
 describe("canonicalJson", () => {
   it("does not depend on key order (property)", () => {
@@ -32,10 +31,11 @@ describe("canonicalJson", () => {
     );
   });
 
-  it("parses back to an equal value (property)", () => {
+  it("parses back to the value JSON.stringify would give (property)", () => {
     fc.assert(
       fc.property(json, (value) => {
-        expect(JSON.parse(canonicalJson(value))).toEqual(value);
+        // Compared through JSON.stringify, which like canonicalJson writes -0 as 0.
+        expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(JSON.stringify(value)));
       }),
       { numRuns: 300 },
     );

@@ -6,10 +6,19 @@ import { forbidden } from "../http/errors.js";
 export const REQUEST_SCOPE = "approvals:request";
 
 /**
- * Who may do what with approvals (contract.md "Approvals"). Reading is open to the whole workspace (the
- * inbox); each check below throws `forbidden`. The workspace itself is never checked here: every store
- * query is scoped by the caller's workspace, so another tenant's approval is simply `not_found`.
+ * Who may do what with approvals (contract.md "Approvals"). Each check below throws `forbidden`. The
+ * workspace itself is never checked here: every store query is scoped by the caller's workspace, so another
+ * tenant's approval is simply `not_found`.
  */
+
+/**
+ * Users see every approval of their workspace (the inbox); an agent sees only its own requests, as on the
+ * realtime `approval` feed: other agents' pending actions (and their arguments) are none of its business.
+ * What a caller cannot see is `not_found`, never `forbidden`, so it does not learn that it exists.
+ */
+export function canSee(principal: Principal, approval: Approval): boolean {
+  return principal.kind === "user" || isRequester(principal, approval);
+}
 
 /** Agents with the request scope, and users who may act (members and above). */
 export function assertCanRequest(principal: Principal): void {

@@ -18,6 +18,7 @@ import {
   assertCanDecide,
   assertCanRequest,
   assertMayDecide,
+  canSee,
 } from "./approval-permissions.js";
 import { type ApprovalPolicy, routeApproval } from "./approval-policy.js";
 import type { ApprovalStore, TransitionInput } from "./approval-store.js";
@@ -192,7 +193,7 @@ export class ApprovalService {
 
   async get(principal: Principal, id: string): Promise<Approval> {
     const approval = await this.store.get(principal.workspaceId, id);
-    if (!approval) throw notFound(`no approval "${id}" in this workspace`);
+    if (!approval || !canSee(principal, approval)) throw notFound(`no approval "${id}" in this workspace`);
     return approval;
   }
 
@@ -200,6 +201,7 @@ export class ApprovalService {
     const { items, next } = await this.store.list(principal.workspaceId, {
       status: query.status,
       type: query.type,
+      requestedById: principal.kind === "agent" ? principal.id : undefined,
       limit: query.limit,
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
     });
@@ -251,7 +253,9 @@ export class ApprovalService {
   }
 
   /** Long-poll: the approval once it is no longer pending, or the pending one after `timeoutMs`. */
-  wait(principal: Principal, id: string, options: WaitOptions): Promise<Approval> {
+  async wait(principal: Principal, id: string, options: WaitOptions): Promise<Approval> {
+    // Visibility first (agents wait only on their own requests); the registry then subscribes and reads.
+    await this.get(principal, id);
     return this.waiters.wait(principal.workspaceId, id, options);
   }
 
@@ -268,14 +272,12 @@ export class ApprovalService {
       return { done: false, expiresAt: current.expiresAt };
     const reject = current.onTimeout === "reject";
     const reason = reject ? "timed out" : undefined;
+    // If a decision wins the race, the re-read state is no longer pending and the expiry simply stops.
     await this.transition(current, (approval) =>
       approval.status !== "pending"
         ? { done: approval }
         : { to: reject ? "rejected" : "expired", reason, actor: EXPIRY_ACTOR, event: "expired" },
-    ).catch((error: unknown) => {
-      // A decision that won the race is the expected way for this to "fail".
-      if (!(AgentboardError.isInstance(error) && error.code === "conflict")) throw error;
-    });
+    );
     return { done: true };
   }
 

@@ -52,6 +52,8 @@ export interface ListPosition {
 export interface ListFilter {
   status?: ApprovalStatus;
   type?: string;
+  /** Only this requester's approvals (what an agent may see). */
+  requestedById?: string;
   limit: number;
   after?: ListPosition;
 }

@@ -84,6 +84,7 @@ export class SqliteApprovalStore implements ApprovalStore {
     let query = this.db.selectFrom("approvals").selectAll().where("workspace_id", "=", workspaceId);
     if (filter.status) query = query.where("status", "=", filter.status);
     if (filter.type) query = query.where("type", "=", filter.type);
+    if (filter.requestedById) query = query.where("requested_by_id", "=", filter.requestedById);
     const after = filter.after;
     if (after) {
       query = query.where((eb) =>

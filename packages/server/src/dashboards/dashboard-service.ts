@@ -40,8 +40,14 @@ export interface DashboardServiceOptions {
   log: { error(details: object, message: string): void };
 }
 
-/** A compare-and-set lost to another node is retried this many times before answering 503. */
-const MAX_COMMIT_ATTEMPTS = 5;
+/**
+ * A compare-and-set lost to another node is retried at least this many times, and then for as long as the
+ * contention budget lasts, before answering 503. A count alone starves a node: the node that just won a
+ * commit has the document cached and starts its next write first, so while it has a backlog for the
+ * document the other node keeps losing; the time budget lets it through once that burst ends.
+ */
+const MIN_COMMIT_ATTEMPTS = 5;
+const CONTENTION_BUDGET_MS = 2_000;
 
 const DEFAULT_WIDTH: Record<WidgetType, number> = {
   project_status: 4,
@@ -310,7 +316,12 @@ export class DashboardService {
     ) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState } | null>,
   ): Promise<WriteResult> {
     return this.queue.run(cacheKey(key), async () => {
-      for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+      const started = performance.now();
+      for (
+        let attempt = 0;
+        attempt < MIN_COMMIT_ATTEMPTS || performance.now() - started < CONTENTION_BUDGET_MS;
+        attempt++
+      ) {
         if (origin.clientId && origin.mutationId) {
           const rev = await this.store.findMutation(key, origin.clientId, origin.mutationId);
           if (rev !== null) return { rev, replayed: true };

@@ -7,7 +7,7 @@ import type { Principal } from "../auth/principal.js";
 import { forbidden, unauthorized } from "../http/errors.js";
 import type { RealtimeHub } from "./realtime-hub.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
-import type { TicketStore } from "./ticket-store.js";
+import type { RealtimeTickets } from "./ticket-store.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -17,7 +17,7 @@ declare module "fastify" {
 
 export interface RealtimeRouteOptions {
   hub: RealtimeHub;
-  tickets: TicketStore;
+  tickets: RealtimeTickets;
   production: boolean;
   allowedOrigins: () => ReadonlySet<string>;
 }
@@ -72,7 +72,7 @@ export async function registerRealtimeRoutes(
       schema: { tags: ["realtime"], response: { 200: RealtimeTicketResponseSchema } },
     },
     async (request) => {
-      const issued = options.tickets.issue(principalOf(request));
+      const issued = await options.tickets.issue(principalOf(request));
       if (!issued)
         throw new AgentboardError("rate_limited", "too many unused realtime tickets; retry shortly");
       return issued;
@@ -86,7 +86,7 @@ export async function registerRealtimeRoutes(
     }
     const ticket = (request.query as Record<string, unknown>)?.ticket;
     if (typeof ticket === "string") {
-      const principal = options.tickets.consume(ticket);
+      const principal = await options.tickets.consume(ticket);
       if (!principal) throw unauthorized("the realtime ticket is unknown, expired or already used");
       request.realtimePrincipal = principal;
       return;

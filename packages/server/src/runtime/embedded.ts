@@ -1,23 +1,13 @@
 import { join } from "node:path";
-import { type ApprovalPolicy, DEFAULT_APPROVAL_POLICY } from "../approvals/approval-policy.js";
-import { ApprovalService } from "../approvals/approval-service.js";
-import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
-import { IdentityStore } from "../auth/identity-store.js";
-import { DashboardService } from "../dashboards/dashboard-service.js";
+import type { ApprovalPolicy } from "../approvals/approval-policy.js";
 import { SqliteDashboardStore } from "../dashboards/sqlite-dashboard-store.js";
-import type { HealthCheck } from "../health/health-routes.js";
-import { type EventBus, InProcessEventBus } from "../realtime/event-bus.js";
+import { InProcessEventBus } from "../realtime/event-bus.js";
 import { openSqlite, type SqliteHandle } from "../storage/sqlite.js";
+import { createServices, type ServerRuntime } from "./services.js";
 
-export interface EmbeddedRuntime {
+export interface EmbeddedRuntime extends ServerRuntime {
+  mode: "embedded";
   sqlite: SqliteHandle;
-  identity: IdentityStore;
-  dashboards: DashboardService;
-  approvals: ApprovalService;
-  /** Carries committed changes and events to the realtime hub and waiters (in-process when embedded). */
-  bus: EventBus;
-  healthChecks: HealthCheck[];
-  close(): Promise<void>;
 }
 
 export const DATABASE_FILE = "agentboard.sqlite";
@@ -36,21 +26,18 @@ export async function openEmbeddedRuntime(options: {
   armApprovalTimers?: boolean;
 }): Promise<EmbeddedRuntime> {
   const sqlite = await openSqlite(join(options.dataDir, DATABASE_FILE));
-  const identity = new IdentityStore(sqlite.db);
   const store = new SqliteDashboardStore(sqlite.db);
-  const dashboards = new DashboardService({ store, patchLogLimit: options.patchLogLimit, log: options.log });
   const bus = new InProcessEventBus((error, topic) =>
     options.log.error({ err: error, topic }, "event listener failed"),
   );
-  dashboards.onChange((change) => bus.publish("dashboard", change));
-  const approvals = new ApprovalService({
-    store: new SqliteApprovalStore(sqlite.db),
-    policy: options.approvalPolicy ?? DEFAULT_APPROVAL_POLICY,
+  const { identity, dashboards, approvals } = createServices({
+    db: sqlite.db,
+    dashboardStore: store,
+    bus,
+    patchLogLimit: options.patchLogLimit,
+    approvalPolicy: options.approvalPolicy,
     log: options.log,
   });
-  approvals.onEvent(({ event, approval }) =>
-    bus.publish("approval", { workspaceId: approval.workspaceId, event, approval }),
-  );
   if (options.armApprovalTimers !== false) {
     try {
       await approvals.start();
@@ -61,7 +48,9 @@ export async function openEmbeddedRuntime(options: {
     }
   }
   return {
+    mode: "embedded",
     sqlite,
+    db: sqlite.db,
     identity,
     dashboards,
     approvals,

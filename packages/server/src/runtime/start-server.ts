@@ -1,11 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { appOrigin, buildApp } from "../app.js";
-import { approvalPolicyFromConfig } from "../approvals/approval-policy-config.js";
 import type { Principal } from "../auth/principal.js";
 import type { Config } from "../config.js";
 import { createLogger } from "../observability/logger.js";
-import { type EmbeddedRuntime, openEmbeddedRuntime } from "./embedded.js";
+import { openRuntime } from "./open-runtime.js";
+import type { ServerRuntime } from "./services.js";
 
 /** Login codes printed at start stay valid this long, and work once. */
 export const LOGIN_CODE_TTL_MS = 24 * 3_600_000;
@@ -13,7 +13,7 @@ const TTL_SWEEP_INTERVAL_MS = 3_600_000;
 
 export interface RunningServer {
   app: FastifyInstance;
-  runtime: EmbeddedRuntime;
+  runtime: ServerRuntime;
   url: string;
   owner: Principal;
   logger: Logger;
@@ -22,24 +22,15 @@ export interface RunningServer {
 }
 
 /**
- * Opens the stores, makes sure the `default` workspace has an owner (`admin`, created on first start), and
- * listens. Cluster mode arrives with its own stores; until then its settings are refused rather than ignored.
+ * Opens the stores (embedded SQLite, or Redis + PostgreSQL when both cluster URLs are set), makes sure the
+ * `default` workspace has an owner (`admin`, created on first start; several cluster nodes starting at once
+ * agree on one), and listens.
  */
 export async function startServer(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningServer> {
-  if (config.mode === "cluster") {
-    throw new Error(
-      "cluster mode (AGENTBOARD_REDIS_URL + AGENTBOARD_DATABASE_URL) is not available in this version; unset both to run embedded",
-    );
-  }
-  const runtime = await openEmbeddedRuntime({
-    dataDir: config.dataDir,
-    patchLogLimit: config.patchLogLimit,
-    log: logger,
-    approvalPolicy: approvalPolicyFromConfig(config),
-  });
+  const runtime = await openRuntime(config, { log: logger });
   let app: FastifyInstance | undefined;
   let sweep: NodeJS.Timeout | undefined;
   try {

@@ -159,8 +159,20 @@ class InlineMigrationProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InlineMigrationProvider() });
+/**
+ * Brings the schema up to date. On PostgreSQL pass `migrationTableSchema` (the schema the tables live in):
+ * Kysely looks for its bookkeeping tables in every schema unless told which one, so a second agentboard
+ * schema in the same database (another deployment, a test run) would make it skip creating its own.
+ */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  options: { migrationTableSchema?: string } = {},
+): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new InlineMigrationProvider(),
+    ...(options.migrationTableSchema ? { migrationTableSchema: options.migrationTableSchema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";

@@ -113,7 +113,7 @@ export class WsClient {
   }
 }
 
-export async function ticketFor(server: TestServer, caller: Caller): Promise<string> {
+export async function ticketFor(caller: Caller): Promise<string> {
   const { status, body } = await caller.request("POST", "/api/realtime/ticket");
   if (status !== 200) throw new Error(`ticket: ${status} ${JSON.stringify(body)}`);
   return body.ticket as string;
@@ -136,6 +136,6 @@ export function openSocket(url: string, headers: Record<string, string> = {}): P
 }
 
 export async function connect(server: TestServer, caller: Caller): Promise<WsClient> {
-  const ticket = await ticketFor(server, caller);
+  const ticket = await ticketFor(caller);
   return new WsClient(await openSocket(`${server.url.replace("http", "ws")}/api/realtime?ticket=${ticket}`));
 }

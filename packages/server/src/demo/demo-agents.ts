@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { IdentityStore } from "../auth/identity-store.js";
+import { DEFAULT_AGENT_SCOPES, type Principal } from "../auth/principal.js";
+import type { DashboardService } from "../dashboards/dashboard-service.js";
+import { seedDemoDashboard } from "./demo-dashboard.js";
+
+/** examples/demo in the repository (the agents are plain ESM scripts run with this Node). */
+export const DEMO_AGENTS_DIR = fileURLToPath(new URL("../../../../examples/demo/", import.meta.url));
+
+/** In start order: the board agent lays out the approval agent's widget too, so that one goes first. */
+const AGENTS = [
+  { name: "demo-approval-agent", script: "approval-agent.mjs", label: "approval-agent" },
+  { name: "demo-board-agent", script: "board-agent.mjs", label: "board-agent" },
+] as const;
+
+const READY_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 3_000;
+/** Agent tokens outlive a crash of the server by at most this long; a clean stop revokes them at once. */
+const TOKEN_TTL_MS = 7 * 86_400_000;
+
+export interface DemoOptions {
+  url: string;
+  owner: Principal;
+  identity: IdentityStore;
+  dashboards: DashboardService;
+  /** Where agent output goes, one line at a time, prefixed with the agent's name. */
+  write(line: string): void;
+  dir?: string;
+}
+
+export interface RunningDemo {
+  /** "agents" when the demo agents run, "seeded" when only sample widgets were written in-process. */
+  mode: "agents" | "seeded";
+  stop(): Promise<void>;
+}
+
+interface RunningAgent {
+  label: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+  token: string;
+}
+
+/**
+ * `agentboard start --demo`: runs the demo agents of examples/demo as child processes, each with its own
+ * agent token, writing to the owner's dashboard, and waits until each has published its widgets (so the
+ * printed login URL opens a full board). Without the examples (an installed server package) it writes the
+ * same kind of sample widgets in-process instead.
+ */
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  const dir = options.dir ?? DEMO_AGENTS_DIR;
+  if (!AGENTS.every((agent) => existsSync(join(dir, agent.script)))) {
+    await seedDemoDashboard(options.dashboards, options.owner);
+    return { mode: "seeded", stop: async () => {} };
+  }
+  const running: RunningAgent[] = [];
+  const stop = async () => {
+    await Promise.all(running.map((agent) => stopAgent(agent)));
+    await Promise.all(
+      running.map((agent) => options.identity.revokeSecret(agent.token).catch(() => undefined)),
+    );
+  };
+  try {
+    const workspace = { id: options.owner.workspaceId, name: options.owner.workspaceName };
+    for (const agent of AGENTS) {
+      const principal = await options.identity.ensurePrincipal({
+        workspace,
+        kind: "agent",
+        name: agent.name,
+        scopes: DEFAULT_AGENT_SCOPES,
+      });
+      const { secret } = await options.identity.issueSecret(principal, "api", TOKEN_TTL_MS);
+      const started = spawnAgent(join(dir, agent.script), agent.label, secret, options);
+      running.push(started);
+      await waitReady(started);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { mode: "agents", stop };
+}
+
+function spawnAgent(script: string, label: string, token: string, options: DemoOptions): RunningAgent {
+  // Only what the agent needs: no server secrets or unrelated settings reach it.
+  const env: NodeJS.ProcessEnv = {
+    AGENTBOARD_URL: options.url,
+    AGENTBOARD_TOKEN: token,
+    AGENTBOARD_DASHBOARD: `user:${options.owner.id}`,
+    PATH: process.env.PATH,
+  };
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith("AGENTBOARD_DEMO_")) env[name] = value;
+  }
+  const child = spawn(process.execPath, [script], { env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  const prefix = (stream: NodeJS.ReadableStream | null) => {
+    let buffered = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) options.write(`[demo] ${line}`);
+    });
+  };
+  prefix(child.stdout);
+  prefix(child.stderr);
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", (code, signal) => {
+      if (code !== 0 && signal !== "SIGTERM")
+        options.write(`[${label}] exited (code ${code}, signal ${signal})`);
+      resolve();
+    });
+  });
+  return { label, child, exited, token };
+}
+
+function waitReady(agent: RunningAgent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`demo ${agent.label} did not get ready within ${READY_TIMEOUT_MS / 1000} s`));
+    }, READY_TIMEOUT_MS);
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: unknown } | null)?.type !== "ready") return;
+      cleanup();
+      resolve();
+    };
+    const onExit = () => {
+      cleanup();
+      reject(new Error(`demo ${agent.label} exited before it was ready`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      agent.child.off("message", onMessage);
+      agent.child.off("exit", onExit);
+    };
+    agent.child.on("message", onMessage);
+    agent.child.once("exit", onExit);
+  });
+}
+
+async function stopAgent(agent: RunningAgent): Promise<void> {
+  if (agent.child.exitCode !== null || agent.child.signalCode !== null) return;
+  agent.child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), STOP_GRACE_MS);
+  });
+  if ((await Promise.race([agent.exited, late])) === "late") {
+    agent.child.kill("SIGKILL");
+    await agent.exited;
+  }
+  clearTimeout(timer);
+}
