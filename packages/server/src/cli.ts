@@ -9,7 +9,9 @@ import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type RunningDemo, startDemo } from "./demo/demo-agents.js";
 import { createLogger } from "./observability/logger.js";
-import { DATABASE_FILE, openEmbeddedRuntime } from "./runtime/embedded.js";
+import { DATABASE_FILE } from "./runtime/embedded.js";
+import { openRuntime } from "./runtime/open-runtime.js";
+import type { ServerRuntime } from "./runtime/services.js";
 import { LOGIN_CODE_TTL_MS, startServer } from "./runtime/start-server.js";
 
 /** Exit codes: 1 runtime failure, 2 bad usage or configuration. */
@@ -30,18 +32,12 @@ function configFrom(flags: Record<string, unknown>): Config {
   return config;
 }
 
-/** Commands that work on the embedded store directly (the server may be running: SQLite WAL allows it). */
-async function withEmbeddedStore<T>(
-  config: Config,
-  task: (runtime: Awaited<ReturnType<typeof openEmbeddedRuntime>>) => Promise<T>,
-) {
-  if (config.mode === "cluster")
-    throw new UsageError(
-      "cluster mode is not available in this version; unset AGENTBOARD_REDIS_URL and AGENTBOARD_DATABASE_URL",
-    );
-  const runtime = await openEmbeddedRuntime({
-    dataDir: config.dataDir,
-    patchLogLimit: config.patchLogLimit,
+/**
+ * Commands that work on the stores directly, in either mode: the SQLite file (a server may be running: WAL
+ * allows it) or, with the cluster settings, PostgreSQL + Redis — the same environment as `start`.
+ */
+async function withStores<T>(config: Config, task: (runtime: ServerRuntime) => Promise<T>) {
+  const runtime = await openRuntime(config, {
     log: createLogger("silent"),
     // Administrative commands never expire approvals behind a running server's back.
     armApprovalTimers: false,
@@ -106,7 +102,7 @@ export function buildCli(): Command {
       process.stdout.write(
         [
           "",
-          `agentboard is running at ${server.url} (embedded store in ${config.dataDir})`,
+          `agentboard is running at ${server.url} (${config.mode === "cluster" ? "cluster node on Redis + PostgreSQL" : `embedded store in ${config.dataDir}`})`,
           `Open this one-time login URL (valid ${LOGIN_CODE_TTL_MS / 3_600_000} h, works once):`,
           `  ${loginUrl}`,
           `API docs: ${server.url}/docs    health: ${server.url}/readyz`,
@@ -124,7 +120,7 @@ export function buildCli(): Command {
     .option("--host <host>", "host the running server listens on (for the printed URL)")
     .action(async (flags: Record<string, unknown>) => {
       const config = configFrom(flags);
-      await withEmbeddedStore(config, async (runtime) => {
+      await withStores(config, async (runtime) => {
         const workspace = await runtime.identity.ensureWorkspace("default");
         const owner = await runtime.identity.findFirstOwner(workspace);
         if (!owner)
@@ -166,7 +162,7 @@ export function buildCli(): Command {
         if (!/^[\w.@ -]{1,100}$/.test(name))
           throw new UsageError("--name must be 1–100 letters, digits, spaces or _ . @ -");
         const config = configFrom({ dataDir: flags.dataDir, config: flags.config });
-        await withEmbeddedStore(config, async (runtime) => {
+        await withStores(config, async (runtime) => {
           const workspace = await runtime.identity.ensureWorkspace(flags.workspace);
           const principal = await runtime.identity.ensurePrincipal({
             workspace,
@@ -225,8 +221,8 @@ export function buildCli(): Command {
       if (config.mode === "embedded" && !existsSync(join(config.dataDir, DATABASE_FILE))) {
         throw new UsageError(`no embedded store in ${config.dataDir} (set --data-dir)`);
       }
-      await withEmbeddedStore(config, async (runtime) => {
-        const outcome = await runAuditVerify(runtime.sqlite.db, flags.workspace);
+      await withStores(config, async (runtime) => {
+        const outcome = await runAuditVerify(runtime.db, flags.workspace);
         if ("usageError" in outcome) throw new UsageError(outcome.usageError);
         const out = outcome.exitCode === 0 ? process.stdout : process.stderr;
         out.write(`${outcome.lines.join("\n")}\n`);

@@ -193,6 +193,8 @@ describe("Redis faults", () => {
 
     expect(whileDown.status).toBe(503);
     expect(whileDown.body.components.redis).toMatchObject({ status: "down", error: expect.any(String) });
+    // /readyz is unauthenticated: it names the failure, never the host.
+    expect(whileDown.body.components.redis.error).not.toMatch(/127\.0\.0\.1|redis:\/\//);
     expect(refused).toMatchObject({ status: 503, body: { error: "unavailable" } });
     expect(refused.body.message).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|ioredis/);
     expect(

@@ -16,6 +16,9 @@ export interface Subscription {
   buffer: DashboardChangeEvent[];
 }
 
+/** How long a closing peer gets to answer the close frame before the socket is cut. */
+export const CLOSE_GRACE_MS = 2_000;
+
 /** A subscription buffering more than this during one catch-up is told to resync instead of growing memory. */
 export const MAX_BUFFERED_EVENTS = 10_000;
 
@@ -89,6 +92,12 @@ export class Connection {
       this.socket.close(code, reason);
     } catch {
       this.socket.terminate();
+      return;
     }
+    // A peer that never answers the close frame (busy, or too slow — the reason we may be closing) would
+    // hold the socket, and a server shutdown, for ws's 30 s close timeout; cut it after a short grace.
+    const cut = setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS);
+    cut.unref();
+    this.socket.onClose(() => clearTimeout(cut));
   }
 }

@@ -144,7 +144,9 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
         name: "redis",
         required: true,
         check: async () => {
-          await dashboardStore.ping();
+          await redis.ping().catch((error: unknown) => {
+            throw new Error(`Redis did not answer: ${describeFailure(error)}`);
+          });
           // Without its subscription a node serves writes but its subscribers miss other nodes' changes.
           if (subscriber.status !== "ready") throw new Error(`pub/sub connection is ${subscriber.status}`);
         },
@@ -153,7 +155,9 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
         name: "postgres",
         required: true,
         check: async () => {
-          await sql`select 1`.execute(postgres.db);
+          await sql`select 1`.execute(postgres.db).catch((error: unknown) => {
+            throw new Error(`PostgreSQL did not answer: ${describeFailure(error)}`);
+          });
         },
       },
     ],
@@ -164,4 +168,15 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
       await closeConnections();
     },
   };
+}
+
+/**
+ * What /readyz says about a failed store: the error code when there is one (ECONNREFUSED, 57P01…), else
+ * the driver's message. /readyz needs no credentials, so it never shows a host or a URL (messages of errors
+ * with codes often do).
+ */
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return code;
+  return error instanceof Error ? error.message : String(error);
 }

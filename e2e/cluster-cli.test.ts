@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  databaseUrlFor,
+  deletePrefix,
+  freshPostgres,
+  REDIS_URL,
+  randomPrefix,
+  testRedis,
+} from "../packages/server/test/cluster-helpers.js";
+import { cleanupCli, http, lastLine, makeTempDir, runCli, startCliServer } from "./helpers/cli.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  await cleanupCli();
+});
+
+describe("admin commands in cluster mode", () => {
+  it("token create, login-url and audit verify work on PostgreSQL + Redis with the same environment as start", async () => {
+    const postgres = await freshPostgres();
+    const prefix = randomPrefix();
+    const redis = testRedis();
+    cleanups.push(async () => {
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      await postgres.drop();
+    });
+    const env = {
+      AGENTBOARD_REDIS_URL: REDIS_URL,
+      AGENTBOARD_DATABASE_URL: databaseUrlFor(postgres.schema),
+      AGENTBOARD_REDIS_PREFIX: prefix,
+    };
+    const node = await startCliServer({ dataDir: makeTempDir(), env });
+    expect(node.output().stdout).toContain("cluster node on Redis + PostgreSQL");
+
+    const created = await runCli(["token", "create", "--kind", "agent", "--name", "ops"], { env });
+    expect(created.code).toBe(0);
+    const token = lastLine(created.stdout);
+    const me = await http(`${node.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ principal: { kind: "agent", name: "ops" } });
+
+    const request = await http(`${node.url}/api/approvals`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: { type: "deploy", title: "Deploy", confidence: 10 },
+    });
+    expect(request.status).toBe(201);
+
+    const login = await runCli(["login-url", "--port", String(node.port)], { env });
+    expect(login.code).toBe(0);
+    const code = new URL(lastLine(login.stdout)).searchParams.get("login");
+    const session = await http(`${node.url}/api/auth/session`, { method: "POST", body: { code } });
+    expect(session.status).toBe(200);
+
+    const verify = await runCli(["audit", "verify"], { env });
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/ok|verified/i);
+  }, 60_000);
+});
