@@ -163,10 +163,10 @@ async function runOne(kind: ServerKind, subscribers: number, round: number): Pro
       server.request({ type: "cpu-stop" }, "cpu", 5_000),
       subs.request({ type: "cpu-stop" }, "cpu", 5_000),
     ]);
-    const window = machine?.stop();
+    const machineWindow = machine?.stop();
     const { stats } = await subs.request({ type: "report" }, "report", 30_000);
     const serverCpuUs = cpu.userUs + cpu.systemUs;
-    const noise = window?.noise(serverCpuUs + subsCpu.userUs + subsCpu.systemUs);
+    const noise = machineWindow?.noise(serverCpuUs + subsCpu.userUs + subsCpu.systemUs);
     return {
       kind,
       subscribers,

@@ -187,8 +187,9 @@ export function summarize(allRuns: RunResult[], counts: number[], kinds: ServerK
     }
     if (kinds.includes("agentboard") && kinds.includes("ws") && kinds.includes("socketio")) {
       const { rounds, noisy } = usable.get(n)!;
+      const clean = cleanRounds(allRuns, n).length;
       const caveat = noisy
-        ? ` (UNRELIABLE: the machine was busy in all but ${cleanRounds(allRuns, n).length} of ${rounds.length} rounds; re-run on a quiet machine)`
+        ? ` (UNRELIABLE: ${clean} of ${rounds.length} rounds were clean, at least 2 are needed; re-run on a quiet machine)`
         : "";
       verdicts.push(verdict(runs, n) + caveat);
     }

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
 
   /** Set before the server starts, so a stop during startup still closes it (and removes its data dir). */
   let starting: Promise<Running> | undefined;
-  const window = cpuWindow();
+  const cpuMeter = cpuWindow();
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -134,11 +134,11 @@ async function main(): Promise<void> {
   const reply = childChannel((message) => {
     switch (message.type) {
       case "cpu-start":
-        window.start();
+        cpuMeter.start();
         reply({ type: "cpu-started" });
         return;
       case "cpu-stop":
-        reply({ type: "cpu", cpu: window.stop() });
+        reply({ type: "cpu", cpu: cpuMeter.stop() });
         return;
       case "stop":
         stop();

@@ -33,7 +33,7 @@ let windowStart: { cpu: NodeJS.CpuUsage; elu: EventLoopUtilization } | undefined
 let windowEnd: { cpuUs: number; elu: number } | undefined;
 const subscribers: Subscriber[] = [];
 /** The same window as the server's, for the parent's account of who used the machine's CPU. */
-const window = cpuWindow();
+const sharedWindow = cpuWindow();
 
 const reply = childChannel((message) => {
   switch (message.type) {
@@ -47,11 +47,11 @@ const reply = childChannel((message) => {
       reply({ type: "clock", t0: message.t0, t: nowMs() });
       return;
     case "cpu-start":
-      window.start();
+      sharedWindow.start();
       reply({ type: "cpu-started" });
       return;
     case "cpu-stop":
-      reply({ type: "cpu", cpu: window.stop() });
+      reply({ type: "cpu", cpu: sharedWindow.stop() });
       return;
     case "report":
       reply({ type: "report", stats: stats() });

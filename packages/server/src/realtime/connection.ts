@@ -52,12 +52,17 @@ export class Connection {
    * buffering without bound for a client that cannot keep up.
    */
   send(message: ServerMessage): void {
+    this.sendEncoded(JSON.stringify(message));
+  }
+
+  /** Sends a frame already serialised (fan-out encodes a change once for all its subscribers). */
+  sendEncoded(frame: string | Buffer): void {
     if (this.closed) return;
     if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
       this.close(CLOSE_CODES.resyncRequired, "too slow: reconnect and resync");
       return;
     }
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(frame);
   }
 
   /** Admits a frame under the rate limit; a sustained flood (a full window of refusals) closes the socket. */

@@ -6,6 +6,7 @@ import {
   type ClientMessage,
   ClientMessageSchema,
   LIMITS,
+  type ServerMessage,
 } from "@agentboard/protocol";
 import type { IdentityStore } from "../auth/identity-store.js";
 import { type Principal, principalRef } from "../auth/principal.js";
@@ -37,6 +38,8 @@ const keyString = (key: DashboardKey) => `${key.workspaceId}\u0000${key.dashboar
  */
 export class RealtimeHub {
   private readonly connections = new Set<Connection>();
+  /** Encoded patch frames per change (weak: gone with the change once fan-out and buffers let go of it). */
+  private readonly encodedFrames = new WeakMap<DashboardChangeEvent, Map<string, Buffer>>();
   private readonly subscribers = new Map<string, Set<Connection>>();
   private readonly unsubscribeBus: Array<() => void>;
   private readonly heartbeat: NodeJS.Timeout;
@@ -394,16 +397,37 @@ export class RealtimeHub {
       }
       return;
     }
-    connection.send({
-      type: "patch",
-      dashboardId,
-      rev: event.rev,
-      ops: event.ops,
-      origin: {
-        ...(origin.clientId ? { clientId: origin.clientId } : {}),
-        ...(origin.mutationId ? { mutationId: origin.mutationId } : {}),
-      },
-    });
+    connection.sendEncoded(this.encodedPatch(event, dashboardId));
+  }
+
+  /**
+   * The `patch` frame of a change, serialised and UTF-8 encoded once per dashboard alias and shared by every
+   * subscriber: with many subscribers, per-subscriber JSON.stringify and string encoding dominated fan-out.
+   */
+  private encodedPatch(event: DashboardChangeEvent, dashboardId: string): Buffer {
+    let frames = this.encodedFrames.get(event);
+    if (!frames) {
+      frames = new Map();
+      this.encodedFrames.set(event, frames);
+    }
+    let frame = frames.get(dashboardId);
+    if (!frame) {
+      const { origin } = event;
+      frame = Buffer.from(
+        JSON.stringify({
+          type: "patch",
+          dashboardId,
+          rev: event.rev,
+          ops: event.ops,
+          origin: {
+            ...(origin.clientId ? { clientId: origin.clientId } : {}),
+            ...(origin.mutationId ? { mutationId: origin.mutationId } : {}),
+          },
+        } satisfies ServerMessage),
+      );
+      frames.set(dashboardId, frame);
+    }
+    return frame;
   }
 
   /** Users of the workspace see every approval event; an agent sees those of its own requests. */

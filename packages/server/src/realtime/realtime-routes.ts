@@ -24,7 +24,7 @@ export interface RealtimeRouteOptions {
 
 function adapt(socket: WebSocket): RealtimeSocket {
   return {
-    send: (text) => socket.send(text),
+    send: (data) => socket.send(data, { binary: false }),
     close: (code, reason) => socket.close(code, reason),
     terminate: () => socket.terminate(),
     ping: () => socket.ping(),

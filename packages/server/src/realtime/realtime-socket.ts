@@ -3,7 +3,8 @@
  * Keeping `ws` out of the hub keeps the hub about subscriptions and ordering, not transport details.
  */
 export interface RealtimeSocket {
-  send(text: string): void;
+  /** Sends one text frame; a Buffer must hold UTF-8 JSON (lets one encoding serve many subscribers). */
+  send(data: string | Buffer): void;
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake (dead peers). */
   terminate(): void;
