@@ -8,7 +8,16 @@ function shuffleKeys(value: unknown, order: (keys: string[]) => string[]): unkno
   if (typeof value !== "object" || value === null) return value;
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const key of order(Object.keys(record))) out[key] = shuffleKeys(record[key], order);
+  // defineProperty, not assignment: fast-check generates "__proto__" keys, and `out["__proto__"] = v` would set
+  // the prototype instead of creating the own key that JSON.parse makes.
+  for (const key of order(Object.keys(record))) {
+    Object.defineProperty(out, key, {
+      value: shuffleKeys(record[key], order),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 
