@@ -35,7 +35,7 @@ export interface PatchOptions extends RequestOptions {
   mutationId?: string;
 }
 
-/** Typed REST client plus live sync (`board.sync(id)`). Approvals arrive with their capability. */
+/** Typed REST client, live sync (`board.sync(id)`) and human approvals (`board.approvals`). */
 export interface BoardClient {
   request<T>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T>;
   dashboards: {

@@ -22,7 +22,6 @@ import type { EventBus } from "./realtime/event-bus.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
 import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
 import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";
-import { registerPlaceholderPage } from "./web/placeholder-page.js";
 import { registerWebApp } from "./web/web-app.js";
 
 declare module "fastify" {
@@ -143,8 +142,14 @@ export async function buildApp(
     allowedOrigins: allowedOriginsOf(app, config),
   });
   if (!registerWebApp(app)) {
-    app.log.warn("the web app is not built (run npm run build); serving a minimal page at /");
-    registerPlaceholderPage(app);
+    // Only a server run from sources without a build gets here (npm start/test build first); the API works.
+    app.log.warn("the web app is not built (run npm run build); / answers with how to build it");
+    app.get("/", { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .status(503)
+        .type("text/plain")
+        .send("agentboard: the web app is not built. Run `npm run build` (or `npm start`), then reload.\n"),
+    );
   }
   return app;
 }

@@ -81,7 +81,6 @@ export function buildCli(): Command {
             url: server.url,
             owner: server.owner,
             identity: server.runtime.identity,
-            dashboards: server.runtime.dashboards,
             write: (line) => process.stdout.write(`${line}\n`),
           });
         } catch (error) {

@@ -2,7 +2,8 @@
  * The approvals lifecycle suite (approvals-lifecycle.test.ts) in cluster mode: every test runs unchanged against two nodes on Redis + PostgreSQL
  * behind a round-robin TCP balancer, so its REST calls and WebSockets land on either node.
  */
-import { describe, expect, it, vi } from "vitest";
+import { vi } from "vitest";
+import { describeClusterParametrisation } from "./cluster-parametrisation.js";
 import { startTestServer } from "./helpers/test-server.js";
 
 vi.mock("./helpers/test-server.js", async (importOriginal) => {
@@ -13,16 +14,4 @@ vi.mock("./helpers/test-server.js", async (importOriginal) => {
 
 await import("./approvals-lifecycle.test.js");
 
-describe("parametrisation", () => {
-  it("runs the suite on a two-node cluster", async () => {
-    const server = await startTestServer();
-    try {
-      expect(server.runtime.mode).toBe("cluster");
-      expect(server.url).not.toContain(
-        String(server.app.server.address() && (server.app.server.address() as { port: number }).port),
-      );
-    } finally {
-      await server.close();
-    }
-  });
-});
+describeClusterParametrisation(startTestServer);

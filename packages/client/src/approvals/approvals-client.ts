@@ -69,8 +69,8 @@ export interface ApprovalsClient {
 
 export interface ApprovalsClientOptions {
   /**
-   * How `wait()` learns of decisions, tried in order. Default: the long-poll endpoint. The realtime
-   * WebSocket strategy goes in front of it once the SDK's realtime connection carries approval events.
+   * How `wait()` learns of decisions, tried in order. Default: the long-poll endpoint alone;
+   * `createBoardClient` puts the realtime WebSocket strategy in front of it.
    */
   waitStrategies?: readonly ApprovalWaitStrategy[];
 }

@@ -12,7 +12,7 @@ export interface WaitRequest {
 /**
  * One way of learning that an approval was decided. Strategies are tried in order: the realtime WebSocket
  * (event-driven; it re-reads the approval after every (re)connect so nothing decided in a gap is missed)
- * goes first once the SDK has it, then the long-poll endpoint, which works through any HTTP proxy.
+ * goes first, then the long-poll endpoint, which works through any HTTP proxy.
  */
 export interface ApprovalWaitStrategy {
   readonly name: string;

@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { IdentityStore } from "../auth/identity-store.js";
 import { DEFAULT_AGENT_SCOPES, type Principal } from "../auth/principal.js";
-import type { DashboardService } from "../dashboards/dashboard-service.js";
-import { seedDemoDashboard } from "./demo-dashboard.js";
 
 /** examples/demo in the repository (the agents are plain ESM scripts run with this Node). */
 export const DEMO_AGENTS_DIR = fileURLToPath(new URL("../../../../examples/demo/", import.meta.url));
@@ -25,15 +23,12 @@ export interface DemoOptions {
   url: string;
   owner: Principal;
   identity: IdentityStore;
-  dashboards: DashboardService;
   /** Where agent output goes, one line at a time, prefixed with the agent's name. */
   write(line: string): void;
   dir?: string;
 }
 
 export interface RunningDemo {
-  /** "agents" when the demo agents run, "seeded" when only sample widgets were written in-process. */
-  mode: "agents" | "seeded";
   stop(): Promise<void>;
 }
 
@@ -47,14 +42,15 @@ interface RunningAgent {
 /**
  * `agentboard start --demo`: runs the demo agents of examples/demo as child processes, each with its own
  * agent token, writing to the owner's dashboard, and waits until each has published its widgets (so the
- * printed login URL opens a full board). Without the examples (an installed server package) it writes the
- * same kind of sample widgets in-process instead.
+ * printed login URL opens a full board). The sample data lives with the agents only; without them (an
+ * installed server package rather than a checkout) `--demo` fails with a clear message.
  */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const dir = options.dir ?? DEMO_AGENTS_DIR;
   if (!AGENTS.every((agent) => existsSync(join(dir, agent.script)))) {
-    await seedDemoDashboard(options.dashboards, options.owner);
-    return { mode: "seeded", stop: async () => {} };
+    throw new Error(
+      `--demo needs the demo agents in ${dir} (they ship with the repository, in examples/demo)`,
+    );
   }
   const running: RunningAgent[] = [];
   const stop = async () => {
@@ -81,7 +77,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await stop();
     throw error;
   }
-  return { mode: "agents", stop };
+  return { stop };
 }
 
 function spawnAgent(script: string, label: string, token: string, options: DemoOptions): RunningAgent {
