@@ -7,9 +7,10 @@
  * Paths, each with the same number of writes per round, each on a fresh database in os.tmpdir():
  *   A        raw better-sqlite3 upsert of the document row, WAL + synchronous=FULL, one transaction per write
  *   B        A + append to a patch log + trim it, in one transaction (what a minimal patch-log design must do)
- *   service  DashboardService.patch in process (validation, rebase check, Kysely, patch log), no HTTP
- *   nosync   the same with synchronous=OFF: a diagnostic row (not how the server runs) that splits the
- *            service path into CPU and fsync
+ *   service  DashboardService.patch in process (validation, rebase check, patch log), no HTTP, with
+ *            AGENTBOARD_DASHBOARD_SYNC=full (an fsync per commit, like A and B)
+ *   normal   the same with the default AGENTBOARD_DASHBOARD_SYNC=normal (no fsync per commit): the gap
+ *            splits the service path into CPU and fsync
  *   http     PATCH /api/dashboards/:id/state over loopback to a real server in a child process, one client
  *   http×16  16 clients at once on the same document, disjoint widgets, stale baseRevs (server rebases)
  * Paths run interleaved round after round (order rotated), so disk and CPU drift hit all of them alike;
@@ -19,6 +20,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import type { DashboardState } from "../packages/protocol/src/dashboard/dashboard-state.js";
+import type { DashboardSync } from "../packages/server/src/dashboards/sqlite-dashboard-store.js";
 import { makeDashboardState } from "./fixtures/dashboard-state.js";
 import {
   type BenchServer,
@@ -83,9 +85,9 @@ async function withServer<T>(run: (server: BenchServer) => Promise<T>): Promise<
   }
 }
 
-const servicePath = (state: DashboardState, durable: boolean) =>
+const servicePath = (state: DashboardState, sync: DashboardSync) =>
   withTempDir(async (dir) =>
-    timeWriter(await openServicePath(dir, state, { logLimit: PATCH_LOG_LIMIT, durable })),
+    timeWriter(await openServicePath(dir, state, { logLimit: PATCH_LOG_LIMIT, sync })),
   );
 
 const SCENARIOS: Scenario[] = [
@@ -101,13 +103,13 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: "service",
-    label: "DashboardService.patch (no HTTP)",
-    run: (state) => servicePath(state, true),
+    label: "DashboardService.patch (no HTTP), sync full",
+    run: (state) => servicePath(state, "full"),
   },
   {
-    id: "nosync",
-    label: "same, synchronous=OFF (diagnostic)",
-    run: (state) => servicePath(state, false),
+    id: "normal",
+    label: "same, sync normal (the default)",
+    run: (state) => servicePath(state, "normal"),
   },
   {
     id: "http",

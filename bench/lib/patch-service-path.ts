@@ -1,5 +1,5 @@
-import { sql } from "kysely";
 import type { DashboardState } from "../../packages/protocol/src/dashboard/dashboard-state.js";
+import type { DashboardSync } from "../../packages/server/src/dashboards/sqlite-dashboard-store.js";
 import { openEmbeddedRuntime } from "../../packages/server/src/runtime/embedded.js";
 import { cyclingEdit } from "./patch-workload.js";
 
@@ -11,21 +11,18 @@ export interface ServiceWriter {
 
 const PRINCIPAL = "user:bench";
 
-/**
- * `durable: false` switches the runtime's connection to synchronous=OFF (no fsync per commit): a diagnostic
- * only, never how the server runs; the gap to the durable run is what the fsync costs the service path.
- */
+/** `sync`: AGENTBOARD_DASHBOARD_SYNC; the gap between `full` and `normal` is what the fsync per commit costs. */
 export async function openServicePath(
   dataDir: string,
   state: DashboardState,
-  options: { logLimit: number; durable: boolean },
+  options: { logLimit: number; sync: DashboardSync },
 ): Promise<ServiceWriter> {
   const runtime = await openEmbeddedRuntime({
     dataDir,
     patchLogLimit: options.logLimit,
+    dashboardSync: options.sync,
     log: { error: (details, message) => console.error(message, details) },
   });
-  if (!options.durable) await sql`pragma synchronous = OFF`.execute(runtime.sqlite.db);
   const workspace = await runtime.identity.ensureWorkspace("bench");
   const key = { workspaceId: workspace.id, dashboardId: "bench" };
   let { rev } = await runtime.dashboards.put(key, { baseRev: 0, state }, PRINCIPAL);

@@ -92,7 +92,11 @@ export {
   type StateEncoding,
   serializeEncodedState,
 } from "./codec/index.js";
-export { applyDashboardPatch, checkDashboardPatch } from "./dashboard/dashboard-patch.js";
+export {
+  applyCheckedDashboardPatch,
+  applyDashboardPatch,
+  checkDashboardPatch,
+} from "./dashboard/dashboard-patch.js";
 export {
   CURRENT_SCHEMA_VERSION,
   type DashboardState,

@@ -46,7 +46,7 @@ async function seededDataDir() {
 }
 
 async function verifyInProcess(dataDir: string, workspace?: string) {
-  const sqlite = await openSqlite(join(dataDir, "agentboard.sqlite"));
+  const sqlite = await openSqlite(join(dataDir, "agentboard.sqlite"), { log: console });
   try {
     return await runAuditVerify(sqlite.db, workspace);
   } finally {

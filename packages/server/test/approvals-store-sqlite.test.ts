@@ -8,7 +8,7 @@ import { describeApprovalStore } from "./approvals-store-suite.js";
 
 describeApprovalStore("SQLite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "agentboard-approval-store-"));
-  const sqlite = await openSqlite(join(dir, "agentboard.sqlite"));
+  const sqlite = await openSqlite(join(dir, "agentboard.sqlite"), { log: console });
   const identity = new IdentityStore(sqlite.db);
   const a = await identity.ensureWorkspace("alpha");
   const b = await identity.ensureWorkspace("beta");

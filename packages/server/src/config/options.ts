@@ -70,6 +70,12 @@ export const OPTIONS = {
     description: "patches kept per dashboard for catch-up and rebase",
     ...integer(10, 100_000, 1000),
   },
+  dashboardSync: {
+    env: "AGENTBOARD_DASHBOARD_SYNC",
+    description:
+      "embedded mode: `normal` commits dashboard edits to the WAL without an fsync each (survives a crash of the process; an OS crash or power loss can lose the last moments of edits), `full` fsyncs every edit; approvals, audit and tokens always fsync",
+    ...oneOf(["normal", "full"], "normal"),
+  },
   metricsKeys: {
     env: "AGENTBOARD_METRICS_KEYS",
     description: "keys accepted by /metrics; two can overlap during rotation",

@@ -1,4 +1,5 @@
 import {
+  applyCheckedDashboardPatch,
   applyDashboardPatch,
   CURRENT_SCHEMA_VERSION,
   checkDashboardPatch,
@@ -171,7 +172,7 @@ export class DashboardService {
         }
       }
       try {
-        return { ops: input.ops, paths, state: applyDashboardPatch(doc.state, input.ops).state };
+        return { ops: input.ops, paths, state: applyCheckedDashboardPatch(doc.state, input.ops, paths) };
       } catch (error) {
         // Ops that no longer apply on top of newer changes are a conflict, not bad input.
         if (stale && error instanceof PatchApplyError) {

@@ -1,5 +1,7 @@
+import type SqliteDatabase from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Database } from "../storage/schema.js";
+import type { SqliteHandle } from "../storage/sqlite.js";
 import type {
   CommitInput,
   CommitResult,
@@ -9,9 +11,39 @@ import type {
   StoredDashboard,
 } from "./dashboard-store.js";
 
-/** Embedded DashboardStore: one SQLite transaction per commit (WAL, synchronous=FULL: durable on return). */
+/**
+ * How a dashboard commit reaches the disk. `full`: the WAL is fsynced before the commit returns (survives a
+ * power loss). `normal`: the commit is in the WAL (survives a crash or kill -9 of the process, never corrupts)
+ * and is fsynced at the next checkpoint, so a power loss or OS crash can lose the last moments of dashboard
+ * edits. Approvals, audit rows and tokens always commit with `full`.
+ */
+export type DashboardSync = "full" | "normal";
+
+/** The statements every write runs, prepared once (see the class comment). */
+interface WriteStatements {
+  version: SqliteDatabase.Statement<[string, string], { rev: number; updated_at: string }>;
+  mutation: SqliteDatabase.Statement<[string, string, string, string], { rev: number }>;
+  commit: (input: CommitInput) => CommitResult;
+  syncNormal: SqliteDatabase.Statement;
+  syncFull: SqliteDatabase.Statement;
+}
+
+/**
+ * Embedded DashboardStore: one SQLite transaction per commit (WAL). The statements of the write path (version
+ * check, idempotency lookup, the commit transaction) are prepared once and run synchronously under the
+ * connection lock: building each query with Kysely and preparing it anew cost more CPU than the writes
+ * themselves (docs/benchmarks.md, sync fan-out). The rest (reads, catch-up, expiry) uses Kysely.
+ */
 export class SqliteDashboardStore implements DashboardStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  private statements: WriteStatements | undefined;
+
+  constructor(
+    private readonly sqlite: Pick<SqliteHandle, "db" | "exclusive">,
+    private readonly sync: DashboardSync = "full",
+  ) {
+    this.db = sqlite.db;
+  }
 
   async read(key: DashboardKey): Promise<StoredDashboard | null> {
     const row = await this.db
@@ -29,83 +61,88 @@ export class SqliteDashboardStore implements DashboardStore {
     };
   }
 
-  async readVersion(key: DashboardKey): Promise<{ rev: number; updatedAt: string } | null> {
-    const row = await this.db
-      .selectFrom("dashboards")
-      .select(["rev", "updated_at"])
-      .where("workspace_id", "=", key.workspaceId)
-      .where("dashboard_id", "=", key.dashboardId)
-      .executeTakeFirst();
-    return row ? { rev: row.rev, updatedAt: row.updated_at } : null;
+  readVersion(key: DashboardKey): Promise<{ rev: number; updatedAt: string } | null> {
+    return this.sqlite.exclusive((connection) => {
+      const row = this.prepared(connection).version.get(key.workspaceId, key.dashboardId);
+      return row ? { rev: row.rev, updatedAt: row.updated_at } : null;
+    });
   }
 
-  async commit(input: CommitInput): Promise<CommitResult> {
-    const { key, expectedRev, state, entry, logLimit } = input;
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx
-        .selectFrom("dashboards")
-        .select("rev")
-        .where("workspace_id", "=", key.workspaceId)
-        .where("dashboard_id", "=", key.dashboardId)
-        .executeTakeFirst();
-      const currentRev = current?.rev ?? 0;
-      if (currentRev !== expectedRev) return { ok: false, currentRev } as const;
-      const rev = currentRev + 1;
-      const row = {
-        rev,
-        schema_version: state.schemaVersion,
-        state: JSON.stringify(state),
-        updated_at: entry.at,
-      };
-      if (current) {
-        await trx
-          .updateTable("dashboards")
-          .set(row)
-          .where("workspace_id", "=", key.workspaceId)
-          .where("dashboard_id", "=", key.dashboardId)
-          .execute();
-      } else {
-        await trx
-          .insertInto("dashboards")
-          .values({ workspace_id: key.workspaceId, dashboard_id: key.dashboardId, ...row })
-          .execute();
+  commit(input: CommitInput): Promise<CommitResult> {
+    return this.sqlite.exclusive((connection) => {
+      const statements = this.prepared(connection);
+      if (this.sync === "full") return statements.commit(input);
+      // The connection stays FULL for everything else; only this commit skips the fsync.
+      statements.syncNormal.run();
+      try {
+        return statements.commit(input);
+      } finally {
+        statements.syncFull.run();
       }
-      await trx
-        .insertInto("dashboard_patches")
-        .values({
-          workspace_id: key.workspaceId,
-          dashboard_id: key.dashboardId,
-          rev,
-          ops: JSON.stringify(entry.ops),
-          paths: JSON.stringify(entry.paths),
-          client_id: entry.origin.clientId ?? null,
-          mutation_id: entry.origin.mutationId ?? null,
-          origin: entry.origin.principal,
-          created_at: entry.at,
-        })
-        .execute();
-      // Bounded log: trimming by rev keeps exactly the newest `logLimit` entries without counting rows.
-      await trx
-        .deleteFrom("dashboard_patches")
-        .where("workspace_id", "=", key.workspaceId)
-        .where("dashboard_id", "=", key.dashboardId)
-        .where("rev", "<=", rev - logLimit)
-        .execute();
-      if (entry.origin.clientId && entry.origin.mutationId) {
-        await trx
-          .insertInto("dashboard_mutations")
-          .values({
-            workspace_id: key.workspaceId,
-            dashboard_id: key.dashboardId,
-            client_id: entry.origin.clientId,
-            mutation_id: entry.origin.mutationId,
-            rev,
-            created_at: entry.at,
-          })
-          .execute();
-      }
-      return { ok: true, rev } as const;
     });
+  }
+
+  private prepared(connection: SqliteDatabase.Database): WriteStatements {
+    if (this.statements) return this.statements;
+    const current = connection.prepare<[string, string], { rev: number }>(
+      "select rev from dashboards where workspace_id = ? and dashboard_id = ?",
+    );
+    const update = connection.prepare(
+      "update dashboards set rev = ?, schema_version = ?, state = ?, updated_at = ? where workspace_id = ? and dashboard_id = ?",
+    );
+    const insert = connection.prepare(
+      "insert into dashboards (workspace_id, dashboard_id, rev, schema_version, state, updated_at) values (?, ?, ?, ?, ?, ?)",
+    );
+    const logEntry = connection.prepare(
+      "insert into dashboard_patches (workspace_id, dashboard_id, rev, ops, paths, client_id, mutation_id, origin, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    // Bounded log: trimming by rev keeps exactly the newest `logLimit` entries without counting rows.
+    const trimLog = connection.prepare(
+      "delete from dashboard_patches where workspace_id = ? and dashboard_id = ? and rev <= ?",
+    );
+    const recordMutation = connection.prepare(
+      "insert into dashboard_mutations (workspace_id, dashboard_id, client_id, mutation_id, rev, created_at) values (?, ?, ?, ?, ?, ?)",
+    );
+    const commit = connection.transaction((input: CommitInput): CommitResult => {
+      const { key, expectedRev, state, entry, logLimit } = input;
+      const { workspaceId, dashboardId } = key;
+      const found = current.get(workspaceId, dashboardId);
+      const currentRev = found?.rev ?? 0;
+      if (currentRev !== expectedRev) return { ok: false, currentRev };
+      const rev = currentRev + 1;
+      const serialised = JSON.stringify(state);
+      if (found) update.run(rev, state.schemaVersion, serialised, entry.at, workspaceId, dashboardId);
+      else insert.run(workspaceId, dashboardId, rev, state.schemaVersion, serialised, entry.at);
+      const { clientId, mutationId, principal } = entry.origin;
+      logEntry.run(
+        workspaceId,
+        dashboardId,
+        rev,
+        JSON.stringify(entry.ops),
+        JSON.stringify(entry.paths),
+        clientId ?? null,
+        mutationId ?? null,
+        principal,
+        entry.at,
+      );
+      trimLog.run(workspaceId, dashboardId, rev - logLimit);
+      if (clientId && mutationId) {
+        recordMutation.run(workspaceId, dashboardId, clientId, mutationId, rev, entry.at);
+      }
+      return { ok: true, rev };
+    });
+    this.statements = {
+      version: connection.prepare(
+        "select rev, updated_at from dashboards where workspace_id = ? and dashboard_id = ?",
+      ),
+      mutation: connection.prepare(
+        "select rev from dashboard_mutations where workspace_id = ? and dashboard_id = ? and client_id = ? and mutation_id = ?",
+      ),
+      commit,
+      syncNormal: connection.prepare("pragma synchronous = NORMAL"),
+      syncFull: connection.prepare("pragma synchronous = FULL"),
+    };
+    return this.statements;
   }
 
   async changesSince(key: DashboardKey, sinceRev: number): Promise<PatchLogEntry[] | null> {
@@ -142,16 +179,12 @@ export class SqliteDashboardStore implements DashboardStore {
     }));
   }
 
-  async findMutation(key: DashboardKey, clientId: string, mutationId: string): Promise<number | null> {
-    const row = await this.db
-      .selectFrom("dashboard_mutations")
-      .select("rev")
-      .where("workspace_id", "=", key.workspaceId)
-      .where("dashboard_id", "=", key.dashboardId)
-      .where("client_id", "=", clientId)
-      .where("mutation_id", "=", mutationId)
-      .executeTakeFirst();
-    return row?.rev ?? null;
+  findMutation(key: DashboardKey, clientId: string, mutationId: string): Promise<number | null> {
+    return this.sqlite.exclusive(
+      (connection) =>
+        this.prepared(connection).mutation.get(key.workspaceId, key.dashboardId, clientId, mutationId)?.rev ??
+        null,
+    );
   }
 
   async dropExpired(before: Date): Promise<number> {

@@ -31,8 +31,11 @@ export class Connection {
   approvals = false;
   alive = true;
   closed = false;
-  /** Requests (patch ids) whose ack has not been sent yet; whoever sends it first removes the id. */
-  readonly unacked = new Set<string>();
+  /**
+   * Patch requests whose ack has not been sent yet (request id → the dashboard id the request named);
+   * whoever sends the ack first removes the entry.
+   */
+  readonly unacked = new Map<string, string>();
   private readonly bucket: TokenBucket;
   private refusedInWindow = 0;
   private windowStart = 0;

@@ -37,7 +37,8 @@ const keyString = (key: DashboardKey) => `${key.workspaceId}\u0000${key.dashboar
  * triggers a catch-up from the patch log), and the writing connection gets its `ack` in the place of the echo.
  */
 export class RealtimeHub {
-  private readonly connections = new Set<Connection>();
+  /** Open connections by id (a change's origin names the connection that wrote it). */
+  private readonly connections = new Map<string, Connection>();
   /** Encoded patch frames per change (weak: gone with the change once fan-out and buffers let go of it). */
   private readonly encodedFrames = new WeakMap<DashboardChangeEvent, Map<string, Buffer>>();
   private readonly subscribers = new Map<string, Set<Connection>>();
@@ -63,7 +64,7 @@ export class RealtimeHub {
   /** Connections following approval events (tests and the health page). */
   get approvalSubscriberCount(): number {
     let n = 0;
-    for (const connection of this.connections) if (connection.approvals) n++;
+    for (const connection of this.connections.values()) if (connection.approvals) n++;
     return n;
   }
 
@@ -75,7 +76,7 @@ export class RealtimeHub {
 
   accept(socket: RealtimeSocket, principal: Principal): Connection {
     const connection = new Connection(randomUUID(), principal, socket, this.options);
-    this.connections.add(connection);
+    this.connections.set(connection.id, connection);
     connection.onClosed = () => this.drop(connection);
     socket.onPong(() => {
       connection.alive = true;
@@ -97,7 +98,7 @@ export class RealtimeHub {
    * the fast path.
    */
   resyncAll(): void {
-    for (const connection of this.connections) {
+    for (const connection of this.connections.values()) {
       for (const subscription of connection.subscriptions.values()) {
         if (!subscription.ready) continue; // already catching up
         subscription.ready = false;
@@ -113,7 +114,7 @@ export class RealtimeHub {
   close(): void {
     clearInterval(this.heartbeat);
     for (const unsubscribe of this.unsubscribeBus) unsubscribe();
-    for (const connection of [...this.connections]) {
+    for (const connection of [...this.connections.values()]) {
       connection.close(CLOSE_CODES.goingAway, "server shutting down");
       this.drop(connection);
     }
@@ -121,7 +122,7 @@ export class RealtimeHub {
 
   private drop(connection: Connection): void {
     connection.closed = true;
-    this.connections.delete(connection);
+    this.connections.delete(connection.id);
     for (const [key] of connection.subscriptions) this.removeSubscriber(key, connection);
     connection.subscriptions.clear();
     connection.unacked.clear();
@@ -135,7 +136,7 @@ export class RealtimeHub {
 
   /** Dead peers (no pong since the last beat) are terminated; live ones get a ping. */
   private beat(): void {
-    for (const connection of this.connections) {
+    for (const connection of this.connections.values()) {
       if (!connection.alive) {
         connection.close(CLOSE_CODES.heartbeatTimeout, "no pong");
         connection.socket.terminate();
@@ -308,7 +309,7 @@ export class RealtimeHub {
     const { id, dashboardId } = message;
     const key = await this.resolveKey(connection, id, dashboardId, "write", "nack");
     if (!key) return;
-    connection.unacked.add(id);
+    connection.unacked.set(id, dashboardId);
     try {
       const { rev, replayed } = await this.options.dashboards.patch(
         key,
@@ -343,14 +344,36 @@ export class RealtimeHub {
     }
   }
 
+  /**
+   * The writing connection hears first: its ack goes out before the fan-out to everyone else, so a writer
+   * waiting for acks is not held up by the size of the audience (with 1000 subscribers the fan-out takes
+   * milliseconds). Every connection still gets its own stream in rev order.
+   */
   private onDashboardChange(event: DashboardChangeEvent): void {
     const k = keyString(event.key);
+    const { connectionId } = event.origin;
+    const writer = connectionId === undefined ? undefined : this.connections.get(connectionId);
+    if (writer) {
+      const subscription = writer.subscriptions.get(k);
+      if (subscription) this.deliver(writer, subscription, event);
+      else this.ackUnsubscribedWriter(writer, event);
+    }
     const set = this.subscribers.get(k);
     if (!set) return;
     for (const connection of set) {
+      if (connection === writer) continue;
       const subscription = connection.subscriptions.get(k);
       if (subscription) this.deliver(connection, subscription, event);
     }
+  }
+
+  /** A writer that does not follow the document has no stream position to keep: it gets the ack at once. */
+  private ackUnsubscribedWriter(connection: Connection, event: DashboardChangeEvent): void {
+    const { requestId } = event.origin;
+    const dashboardId = requestId === undefined ? undefined : connection.unacked.get(requestId);
+    if (!requestId || dashboardId === undefined) return;
+    connection.unacked.delete(requestId);
+    connection.send({ type: "ack", id: requestId, dashboardId, rev: event.rev });
   }
 
   private deliver(connection: Connection, subscription: Subscription, event: DashboardChangeEvent): void {
@@ -432,7 +455,7 @@ export class RealtimeHub {
 
   /** Users of the workspace see every approval event; an agent sees those of its own requests. */
   private onApprovalEvent(event: ApprovalBusEvent): void {
-    for (const connection of this.connections) {
+    for (const connection of this.connections.values()) {
       if (!connection.approvals || connection.principal.workspaceId !== event.workspaceId) continue;
       const { principal } = connection;
       if (principal.kind === "agent" && event.approval.requestedBy.id !== principal.id) continue;

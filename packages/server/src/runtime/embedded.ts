@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { ApprovalPolicy } from "../approvals/approval-policy.js";
-import { SqliteDashboardStore } from "../dashboards/sqlite-dashboard-store.js";
+import { type DashboardSync, SqliteDashboardStore } from "../dashboards/sqlite-dashboard-store.js";
 import { InProcessEventBus } from "../realtime/event-bus.js";
 import { openSqlite, type SqliteHandle } from "../storage/sqlite.js";
 import { createServices, type ServerRuntime } from "./services.js";
@@ -16,6 +16,8 @@ export const DATABASE_FILE = "agentboard.sqlite";
 export async function openEmbeddedRuntime(options: {
   dataDir: string;
   patchLogLimit: number;
+  /** AGENTBOARD_DASHBOARD_SYNC: whether each dashboard commit waits for an fsync. */
+  dashboardSync: DashboardSync;
   log: { error(details: object, message: string): void };
   /** Approval routing rules (AGENTBOARD_APPROVAL_*); defaults when omitted. */
   approvalPolicy?: ApprovalPolicy;
@@ -25,8 +27,8 @@ export async function openEmbeddedRuntime(options: {
    */
   armApprovalTimers?: boolean;
 }): Promise<EmbeddedRuntime> {
-  const sqlite = await openSqlite(join(options.dataDir, DATABASE_FILE));
-  const store = new SqliteDashboardStore(sqlite.db);
+  const sqlite = await openSqlite(join(options.dataDir, DATABASE_FILE), { log: options.log });
+  const store = new SqliteDashboardStore(sqlite, options.dashboardSync);
   const bus = new InProcessEventBus((error, topic) =>
     options.log.error({ err: error, topic }, "event listener failed"),
   );

@@ -34,5 +34,5 @@ export async function openRuntime(
       stateTtlDays: config.stateTtlDays,
     });
   }
-  return openEmbeddedRuntime({ ...common, dataDir: config.dataDir });
+  return openEmbeddedRuntime({ ...common, dataDir: config.dataDir, dashboardSync: config.dashboardSync });
 }

@@ -6,7 +6,7 @@ import { describeIdentityStore } from "./identity-store-suite.js";
 
 describeIdentityStore("SQLite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "agentboard-identity-store-"));
-  const sqlite = await openSqlite(join(dir, "agentboard.sqlite"));
+  const sqlite = await openSqlite(join(dir, "agentboard.sqlite"), { log: console });
   return {
     db: sqlite.db,
     async close() {

@@ -57,6 +57,7 @@ export async function startTestServer(
   const runtime = await openEmbeddedRuntime({
     dataDir,
     patchLogLimit: config.patchLogLimit,
+    dashboardSync: config.dashboardSync,
     log: logger,
     approvalPolicy: approvalPolicyFromConfig(config),
   });
