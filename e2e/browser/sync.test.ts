@@ -228,7 +228,7 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
     await context.close();
   });
 
-  it("reload with the server stopped shows the cached dashboard at once, offline; the server back → live again", async () => {
+  it("reload with the server stopped shows the cached dashboard at once, offline and editable; the server back → live again, with the edit made meanwhile", async () => {
     await resetDashboard();
     // Service workers allowed here: the app shell itself must load without the server.
     const context = await browser.newContext({ ...DETERMINISTIC });
@@ -239,6 +239,7 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
     });
     const key = `agentboard:cache:v1:${workspaceId}:${ownerId}:me`;
     await expect.poll(() => readCache(page, key)).toBeTypeOf("string");
+    const revBefore = (await owner.get("/api/dashboards/me/state")).body.rev;
 
     await server.stop();
     const started = Date.now();
@@ -248,6 +249,13 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
     await page.waitForSelector('[data-sync-status="offline"]');
     expect(shownAfterMs).toBeLessThan(5_000);
     expect(await page.locator("[data-widget-id]").count()).toBe(3);
+    // The replica started from the cached copy, so the dashboard takes edits while the server is down.
+    expect(await page.locator("[data-dashboard-source]").getAttribute("data-editable")).toBe("true");
+    await page.getByRole("button", { name: "Move Alpha" }).press("ArrowRight");
+    await eventually(() => layoutOf(page, "alpha"), "1,0,4,3");
+    // Alpha now overlaps beta, which was pushed below it; still the cached copy, with the edit on top.
+    expect(await layoutOf(page, "beta")).toBe("4,3,4,3");
+    expect(await page.locator('[data-dashboard-source="cache"]').count()).toBe(1);
 
     server = await start();
     owner = api(server, await createToken(server, "user", "admin"));
@@ -260,6 +268,32 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
     await page.waitForSelector('[data-sync-status="connected"]', { timeout: 25_000 });
     await page.waitForSelector('[data-dashboard-source="server"]');
     await page.getByRole("heading", { name: "Alpha (edited while you were away)" }).waitFor();
+    // The offline edit reached the server once, on top of the change made there meanwhile.
+    await eventually(() => serverLayout("alpha"), "1,0,4,3");
+    expect(await serverLayout("beta")).toBe("4,3,4,3");
+    expect((await owner.get("/api/dashboards/me/state")).body.rev).toBe(revBefore + 2);
+    expect(await layoutOf(page, "alpha")).toBe("1,0,4,3");
+    expect(await page.locator('[data-notice-kind="conflict"]').count()).toBe(0);
+    expect(problems()).toEqual([]);
+    await context.close();
+  });
+
+  it("the browser coming back online makes the replica connect again at once", async () => {
+    await resetDashboard();
+    const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
+    const { page, problems } = await openPage(context, NETWORK_FAILURES);
+    await signIn(page, await freshLoginUrl(server));
+    const sockets: string[] = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    // Chromium's offline emulation leaves the open socket alone, so only the app's `online` handler
+    // (sync.reconnect(): a socket may be dead after a network change) opens a new one.
+    await context.setOffline(true);
+    await context.setOffline(false);
+    await eventually(() => Promise.resolve(sockets.length), 1);
+    await page.waitForSelector('[data-sync-status="connected"]');
+    await page.getByRole("button", { name: "Move Gamma" }).press("ArrowDown");
+    await eventually(() => serverLayout("gamma"), "8,1,4,3");
+    expect(sockets).toHaveLength(1);
     expect(problems()).toEqual([]);
     await context.close();
   });

@@ -41,8 +41,14 @@ export function api(server: CliServer, token: string) {
 
 /** The `data-layout` of a widget's grid item: "x,y,w,h", or null when it is not on the grid. */
 export async function layoutOf(page: Page, widgetId: string): Promise<string | null> {
-  const item = page.locator(`[data-layout-widget-id="${widgetId}"]`);
-  return (await item.count()) === 0 ? null : item.getAttribute("data-layout");
+  // One read inside the page: a count followed by a separate getAttribute could see the item go in between
+  // (a dismissal landing while a poll runs), and the getAttribute would then wait 30 s for it to come back.
+  return page.evaluate(
+    (id) =>
+      document.querySelector(`[data-layout-widget-id="${CSS.escape(id)}"]`)?.getAttribute("data-layout") ??
+      null,
+    widgetId,
+  );
 }
 
 /** Polls `read` until it returns `expected` (bounded); fails with the last value seen. */

@@ -371,6 +371,92 @@ describe("ReplicaEngine: subscribe, snapshot and catch-up", () => {
   });
 });
 
+describe("ReplicaEngine: starting from a cached copy (initial)", () => {
+  const cachedEngine = (state: DashboardState, rev: number) =>
+    new ReplicaEngine({ dashboardId: "team", clientId: "c1", initial: { rev, state } });
+
+  it("is usable at once: state, rev and apply work before any frame; nothing is sent before the catch-up", () => {
+    const cached = stateWith(addWidget("a"));
+    const engine = cachedEngine(cached, 7);
+    expect(engine.state).toBe(cached);
+    expect(engine.confirmedState).toBe(cached);
+    expect(engine.rev).toBe(7);
+    expect(engine.isLive).toBe(false);
+    const mutationId = engine.apply(setTitle("a", "offline"));
+    expect(engine.state?.widgets.a?.title).toBe("offline");
+    expect(engine.confirmedState?.widgets.a?.title).toBe("a");
+    expect(engine.pending.map((p) => p.mutationId)).toEqual([mutationId]);
+    expect(engine.nextToSend()).toBeUndefined();
+    // The first subscribe asks only for what came after the cached rev.
+    expect(engine.subscribeMessage()).toMatchObject({ sinceRev: 7 });
+    const caughtUp = engine.onSubscribed(7);
+    expect(caughtUp.changed).toBe(true);
+    expect(engine.isLive).toBe(true);
+    expect(engine.nextToSend()).toMatchObject({ baseRev: 7, mutationId, ops: setTitle("a", "offline") });
+  });
+
+  it("behind the server: takes the missed patches, then sends the edits on the caught-up base; an edit of a removed widget is a conflict", () => {
+    const engine = cachedEngine(stateWith(addWidget("a"), addWidget("b")), 2);
+    const kept = engine.apply(setTheme("dark"));
+    const overwrites = engine.apply(setTitle("a", "mine"));
+    const lost = engine.apply(setTitle("b", "mine"));
+    engine.subscribeMessage();
+    engine.onSubscribed(5);
+    engine.onRemotePatch(remote(3, setTitle("a", "theirs")));
+    engine.onRemotePatch(remote(4, [{ op: "remove", path: "/widgets/b" }]));
+    const last = engine.onRemotePatch(remote(5, addWidget("c")));
+    expect(engine.isLive).toBe(true);
+    // Judged against the caught-up state: b is gone, so that edit is dropped; a's title still applies.
+    expect(last.conflicts.map((c) => c.mutationId)).toEqual([lost]);
+    expect(last.conflicts[0]?.error).toBeInstanceOf(PatchApplyError);
+    expect(engine.pending.map((p) => p.mutationId)).toEqual([kept, overwrites]);
+    expect(engine.state?.widgets.a?.title).toBe("mine");
+    expect(Object.keys(engine.state!.widgets).sort()).toEqual(["a", "c"]);
+    expect(engine.nextToSend()).toMatchObject({ baseRev: 5, mutationId: kept });
+  });
+
+  it("ahead of the server (its data was reset): asks for nothing but its snapshot, then rebases the edits on it", () => {
+    const engine = cachedEngine(stateWith(addWidget("a"), addWidget("gone")), 50);
+    const kept = engine.apply(setTitle("a", "mine"));
+    const lost = engine.apply(setTitle("gone", "mine"));
+    expect(engine.subscribeMessage()).toMatchObject({ sinceRev: 50 });
+    engine.onSubscribed(3);
+    expect(engine.isLive).toBe(false);
+    expect(engine.nextToSend()).toBeUndefined();
+    // A patch in the place of the promised snapshot cannot be applied to the other history: resync.
+    expect(engine.onRemotePatch(remote(51, setTheme("dark"))).resync).toBe(true);
+    engine.onDisconnect();
+    expect(engine.subscribeMessage()).not.toHaveProperty("sinceRev");
+    engine.onSubscribed(3);
+    const snapshot = engine.onSnapshot(3, stateWith(addWidget("a", "server"), addWidget("z")));
+    expect(engine.isLive).toBe(true);
+    expect(engine.rev).toBe(3);
+    expect(snapshot.conflicts.map((c) => c.mutationId)).toEqual([lost]);
+    expect(engine.pending.map((p) => p.mutationId)).toEqual([kept]);
+    expect(engine.confirmedState?.widgets.a?.title).toBe("server");
+    expect(engine.state?.widgets.a?.title).toBe("mine");
+    expect(engine.state?.widgets.gone).toBeUndefined();
+    const sent = engine.nextToSend()!;
+    expect(sent).toMatchObject({ baseRev: 3, mutationId: kept });
+    engine.onAck({ id: sent.id, rev: 4 });
+    expect(engine.rev).toBe(4);
+    expect(engine.confirmedState).toEqual(engine.state);
+  });
+
+  it("ahead of the server and answered with the snapshot straight away", () => {
+    const engine = cachedEngine(stateWith(addWidget("a")), 50);
+    engine.apply(setTheme("dark"));
+    engine.subscribeMessage();
+    engine.onSubscribed(3);
+    engine.onSnapshot(3, stateWith(addWidget("b")));
+    expect(engine.isLive).toBe(true);
+    expect(engine.rev).toBe(3);
+    expect(Object.keys(engine.state!.widgets)).toEqual(["b"]);
+    expect(engine.state?.preferences.theme).toBe("dark");
+    expect(engine.nextToSend()).toMatchObject({ baseRev: 3, ops: setTheme("dark") });
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Model test: several engines against an in-memory server with the hub's semantics.
 

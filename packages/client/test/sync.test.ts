@@ -6,11 +6,14 @@ import {
   type ClientMessage,
   checkDashboardPatch,
   type DashboardState,
+  defaultDashboardState,
   getAtPointer,
   type JsonPatchOp,
   PatchApplyError,
   pathsOverlap,
   type ServerMessage,
+  StateValidationError,
+  UnsupportedSchemaVersionError,
 } from "@agentboard/protocol";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -22,6 +25,7 @@ import {
   SyncClosedError,
   type SyncConflict,
   SyncNotReadyError,
+  type SyncOptions,
   type SyncStatus,
   SyncTimeoutError,
   type WebSocketConstructor,
@@ -46,6 +50,8 @@ class Wire {
   readonly received: ServerMessage[] = [];
   readonly sent: ClientMessage[] = [];
   readonly sockets = new Set<NodeWebSocket>();
+  /** Sockets constructed so far (each one is a connection attempt). */
+  created = 0;
   online = true;
   private holding = false;
   private readonly wakers = new Set<() => void>();
@@ -58,6 +64,7 @@ class Wire {
     class RecordingWebSocket extends NodeWebSocket {
       constructor(url: string | URL, protocols?: string | string[]) {
         super(wire.online ? url : "ws://127.0.0.1:9/offline", protocols);
+        wire.created++;
         wire.sockets.add(this);
         this.on("close", () => wire.sockets.delete(this));
         this.on("message", (data) => {
@@ -182,10 +189,17 @@ afterEach(async () => {
   await server.close();
 });
 
-async function replica(token: string, dashboardId: string, wire = new Wire(), url = server.url) {
+async function replica(
+  token: string,
+  dashboardId: string,
+  wire = new Wire(),
+  url = server.url,
+  options: SyncOptions = {},
+) {
   const sync = createBoardClient({ url, token }).sync(dashboardId, {
     WebSocket: wire.socketClass(),
     ...FAST,
+    ...options,
   });
   opened.push(sync);
   return { sync, wire };
@@ -485,6 +499,281 @@ describe("board.sync API guarantees", () => {
     for (let i = 0; i < 100 && hub.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(hub.connectionCount).toBe(0);
     expect(hub.subscriptionCount).toBe(0);
+    expect(count(), JSON.stringify(process.getActiveResourcesInfo())).toBeLessThanOrEqual(baseline);
+  });
+});
+
+const layoutItem = (widgetId: string, y = 0) => ({ widgetId, x: 0, y, w: 4, h: 2 });
+
+describe("board.sync from a cached copy (initial)", () => {
+  it("at the server's rev: usable before any network; the edit made before ready reaches the server once", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const rest = createBoardClient({ url: server.url, token: alice.token });
+    // Written as a patch, so the widget has no layout item yet (upsertWidget would place it).
+    await rest.dashboards.patch("team", 0, [{ op: "add", path: "/widgets/n1", value: note("n1", "One") }]);
+    const cached = await rest.dashboards.get("team");
+
+    const { sync, wire } = await replica(alice.token, "team", new Wire(), server.url, {
+      initial: { rev: cached.rev, state: cached.state },
+    });
+    // Synchronously after board.sync(): no socket can have opened yet.
+    expect(sync.state).toEqual(cached.state);
+    expect(sync.confirmedState).toEqual(cached.state);
+    expect(sync.rev).toBe(cached.rev);
+    expect(sync.status).toBe("connecting");
+    // Not idempotent on purpose: applied twice, the layout would hold the item twice.
+    const mutationId = sync.apply([{ op: "add", path: "/layout/items/-", value: layoutItem("n1") }]);
+    expect(sync.state?.layout.items).toEqual([layoutItem("n1")]);
+    expect(sync.pending.map((p) => p.mutationId)).toEqual([mutationId]);
+    expect(wire.sent).toEqual([]);
+
+    await sync.ready();
+    await sync.flushed();
+    const doc = await rest.dashboards.get("team");
+    expect(doc.rev).toBe(cached.rev + 1);
+    expect(doc.state.layout.items).toEqual([layoutItem("n1")]);
+    expect(sync.rev).toBe(doc.rev);
+    expect(sync.state).toEqual(doc.state);
+    expect(sync.confirmedState).toEqual(doc.state);
+    expect(wire.sent.find((f) => f.type === "subscribe")).toMatchObject({ sinceRev: cached.rev });
+    expect(wire.frames("snapshot")).toEqual([]);
+    expect(wire.sent.filter((f) => f.type === "patch")).toEqual([
+      expect.objectContaining({ baseRev: cached.rev, mutationId }),
+    ]);
+  });
+
+  it("behind the server: catches up with the missed patches, sends the local edits on top, and reports the ones that no longer apply", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const rest = createBoardClient({ url: server.url, token: alice.token });
+    await rest.dashboards.patch(
+      "team",
+      0,
+      ["n1", "n2", "n3"].map((id) => ({ op: "add", path: `/widgets/${id}`, value: note(id, id) })),
+    );
+    const cached = await rest.dashboards.get("team");
+    // Three changes the cached copy has not seen.
+    await rest.dashboards.patch("team", cached.rev, [
+      { op: "replace", path: "/widgets/n1/title", value: "server" },
+    ]);
+    await rest.dashboards.removeWidget("team", "n2");
+    const missed = await rest.dashboards.patch("team", cached.rev + 2, [
+      { op: "add", path: "/preferences/theme", value: "dark" },
+    ]);
+    expect(missed.rev).toBe(cached.rev + 3);
+
+    const { sync, wire } = await replica(alice.token, "team", new Wire(), server.url, {
+      initial: { rev: cached.rev, state: cached.state },
+    });
+    const conflicts: SyncConflict[] = [];
+    sync.on("conflict", (conflict) => conflicts.push(conflict));
+    // On a path nobody else touched.
+    sync.apply([{ op: "add", path: "/layout/items/-", value: layoutItem("n3") }]);
+    // Guarded by a `test` of the cached value of a path the server changed meanwhile: a conflict.
+    const guarded = sync.apply([
+      { op: "test", path: "/widgets/n1/title", value: "n1" },
+      { op: "replace", path: "/widgets/n1/props/markdown", value: "guarded" },
+    ]);
+    // The same path unguarded: judged against the caught-up state, where it still applies (last writer wins).
+    sync.apply([{ op: "replace", path: "/widgets/n1/title", value: "mine" }]);
+    // On a widget the server removed meanwhile: no longer applies, a conflict.
+    const removed = sync.apply([{ op: "replace", path: "/widgets/n2/title", value: "mine" }]);
+
+    await sync.ready();
+    await sync.flushed();
+    const doc = await rest.dashboards.get("team");
+    await until("the replica at the server's rev", () => sync.rev === doc.rev, [sync]);
+    expect(sync.state).toEqual(doc.state);
+    // The missed server changes and the local edits, each once.
+    expect(doc.rev).toBe(missed.rev + 2);
+    expect(doc.state.preferences.theme).toBe("dark");
+    expect(doc.state.widgets.n2).toBeUndefined();
+    expect(doc.state.layout.items).toEqual([layoutItem("n3")]);
+    expect(doc.state.widgets.n1).toMatchObject({ title: "mine", props: { markdown: "" } });
+    expect(conflicts.map((c) => c.mutationId)).toEqual([guarded, removed]);
+    for (const conflict of conflicts) expect(conflict.error).toBeInstanceOf(PatchApplyError);
+    // Exactly the missed patches, no snapshot.
+    expect(wire.sent.find((f) => f.type === "subscribe")).toMatchObject({ sinceRev: cached.rev });
+    expect(wire.frames("snapshot")).toEqual([]);
+    expect(wire.frames("patch").map((f) => f.rev)).toEqual([cached.rev + 1, cached.rev + 2, cached.rev + 3]);
+  });
+
+  it("ahead of the server (cached rev 50, server rev 3): the server's snapshot wins and the local edits are rebased on it", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const rest = createBoardClient({ url: server.url, token: alice.token });
+    await rest.dashboards.patch("team", 0, [{ op: "add", path: "/widgets/n1", value: note("n1", "n1") }]);
+    await rest.dashboards.patch("team", 1, [{ op: "add", path: "/widgets/n2", value: note("n2", "n2") }]);
+    await rest.dashboards.patch("team", 2, [{ op: "add", path: "/preferences/theme", value: "light" }]);
+    // A copy from a history the server no longer has (say, before its data was restored from a backup).
+    const cachedState: DashboardState = {
+      ...defaultDashboardState(),
+      widgets: { n1: note("n1", "cached") as never, old: note("old", "old") as never },
+      preferences: { theme: "dark" },
+    };
+    const { sync, wire } = await replica(alice.token, "team", new Wire(), server.url, {
+      initial: { rev: 50, state: cachedState },
+    });
+    const conflicts: SyncConflict[] = [];
+    sync.on("conflict", (conflict) => conflicts.push(conflict));
+    expect(sync.rev).toBe(50);
+    const retitle = sync.apply([{ op: "replace", path: "/widgets/n1/title", value: "mine" }]);
+    const added = sync.apply([{ op: "add", path: "/widgets/n9", value: note("n9", "new") }]);
+    const lost = sync.apply([{ op: "replace", path: "/widgets/old/title", value: "mine" }]);
+
+    await sync.ready();
+    await sync.flushed();
+    const doc = await rest.dashboards.get("team");
+    await until("the replica at the server's rev", () => sync.rev === doc.rev, [sync]);
+    expect(doc.rev).toBe(5);
+    expect(sync.state).toEqual(doc.state);
+    expect(sync.confirmedState).toEqual(doc.state);
+    // The server's snapshot is the base: its theme and n2 stay, the cached-only widget is gone.
+    expect(doc.state.preferences.theme).toBe("light");
+    expect(Object.keys(doc.state.widgets).sort()).toEqual(["n1", "n2", "n9"]);
+    expect(doc.state.widgets.n1?.title).toBe("mine");
+    expect(conflicts.map((c) => c.mutationId)).toEqual([lost]);
+    expect(conflicts[0]?.error).toBeInstanceOf(PatchApplyError);
+    expect(wire.sent.find((f) => f.type === "subscribe")).toMatchObject({ sinceRev: 50 });
+    expect(wire.frames("snapshot")).toEqual([expect.objectContaining({ rev: 3 })]);
+    expect(
+      wire.sent.filter((f) => f.type === "patch").map((f) => (f as { mutationId: string }).mutationId),
+    ).toEqual([retitle, added]);
+  });
+
+  it("validates initial synchronously with the protocol's typed errors, before anything connects", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const board = createBoardClient({ url: server.url, token: alice.token });
+    const wire = new Wire();
+    const open = (initial: unknown) =>
+      board.sync("team", {
+        WebSocket: wire.socketClass(),
+        ...FAST,
+        initial: initial as SyncOptions["initial"],
+      });
+    const state = defaultDashboardState();
+    for (const rev of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "3", undefined]) {
+      expect(() => open({ rev, state }), String(rev)).toThrow(
+        expect.objectContaining({ code: "invalid", message: expect.stringContaining("initial.rev") }),
+      );
+    }
+    expect(() => open(null)).toThrow(AgentboardError);
+    expect(() => open({ rev: 1, state: { ...state, widgets: [] } })).toThrow(StateValidationError);
+    expect(() => open({ rev: 1, state: { ...state, layout: { columns: 12, items: "x" } } })).toThrow(
+      StateValidationError,
+    );
+    expect(() => open({ rev: 1, state: { ...state, schemaVersion: 99 } })).toThrow(
+      UnsupportedSchemaVersionError,
+    );
+    expect(() => open({ rev: 1 })).toThrow(StateValidationError);
+
+    // An older schemaVersion is migrated like any stored copy; the replica keeps its own copy of it.
+    const v0 = {
+      theme: "dark",
+      widgets: [{ id: "legacy", type: "note", title: "L", props: { markdown: "" } }],
+    };
+    const migrated = open({ rev: 0, state: v0 });
+    opened.push(migrated);
+    expect(migrated.state?.schemaVersion).toBe(1);
+    expect(migrated.state?.widgets.legacy?.title).toBe("L");
+    expect(migrated.state?.preferences.theme).toBe("dark");
+    const mine: DashboardState = { ...state, preferences: { theme: "dark" } };
+    const copy = open({ rev: 0, state: mine });
+    opened.push(copy);
+    mine.preferences.theme = "light";
+    expect(copy.state?.preferences.theme).toBe("dark");
+    await Promise.all([migrated.ready(), copy.ready()]);
+    // Only the two valid replicas connected.
+    expect(wire.created).toBe(2);
+  });
+});
+
+describe("board.sync reconnect()", () => {
+  const SLOW = { minReconnectDelayMs: 30_000, maxReconnectDelayMs: 60_000 };
+
+  it("cuts a long backoff short after the server went away, and opens one socket however often it is called", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "agentboard-sync-reconnect-"));
+    await server.close();
+    server = await startTestServer({}, { dataDir });
+    const port = Number(new URL(server.url).port);
+    try {
+      const alice = await server.caller({ name: "alice" });
+      const { sync, wire } = await replica(alice.token, "team", new Wire(), server.url, SLOW);
+      await sync.ready();
+      await server.close();
+      await until("reconnecting", () => sync.status === "reconnecting", [sync]);
+      server = await startTestServer({}, { dataDir, port });
+      // The backoff after the drop is at least 15 s (half of a 30 s step): nothing tried meanwhile.
+      const before = wire.created;
+      expect(before).toBe(1);
+
+      sync.reconnect();
+      sync.reconnect();
+      // Well before the backoff would end: the test fails on this wait's 10 s deadline otherwise.
+      await until("connected again", () => sync.status === "connected", [sync], undefined, 10_000);
+      sync.apply([{ op: "add", path: "/preferences/theme", value: "dark" }]);
+      await sync.flushed({ timeoutMs: 10_000 });
+      expect(wire.created - before).toBe(1);
+      expect(server.app.realtimeHub.connectionCount).toBe(1);
+    } finally {
+      await Promise.all(opened.splice(0).map((r) => r.close()));
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      server = await startTestServer(); // afterEach closes one
+    }
+  }, 20_000);
+
+  it("replaces an open socket once for several quick calls; does nothing after close() and leaves nothing behind", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const board = createBoardClient({ url: server.url, token: alice.token });
+    await board.dashboards.get("team"); // warm the HTTP keep-alive pool the ticket requests reuse
+    const count = () =>
+      process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "Immediate").length;
+    const baseline = count();
+    const wire = new Wire();
+    const sync = board.sync("team", { WebSocket: wire.socketClass(), ...SLOW });
+    await sync.ready();
+    const statuses: SyncStatus[] = [];
+    sync.on("status", (status) => statuses.push(status));
+
+    sync.reconnect();
+    sync.reconnect();
+    sync.reconnect();
+    await until("connected again", () => sync.status === "connected" && statuses.length > 0, [sync]);
+    sync.apply([{ op: "add", path: "/preferences/theme", value: "dark" }]);
+    await sync.flushed({ timeoutMs: 10_000 });
+    expect(statuses).toEqual(["reconnecting", "connected"]);
+    expect(wire.created).toBe(2);
+    const hub = server.app.realtimeHub;
+    for (let i = 0; i < 100 && hub.connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.connectionCount).toBe(1);
+    expect(wire.frames("subscribed")).toHaveLength(2);
+
+    await sync.close();
+    sync.reconnect();
+    expect(sync.status).toBe("offline");
+    expect(() => sync.apply([])).toThrow(SyncClosedError);
+    for (let i = 0; i < 100 && hub.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.connectionCount).toBe(0);
+    expect(wire.created).toBe(2);
+    expect(count(), JSON.stringify(process.getActiveResourcesInfo())).toBeLessThanOrEqual(baseline);
+  });
+
+  it("ends a backoff wait on close() without leaving its timer behind", async () => {
+    const alice = await server.caller({ name: "alice" });
+    const board = createBoardClient({ url: server.url, token: alice.token });
+    await board.dashboards.get("team");
+    const count = () =>
+      process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "Immediate").length;
+    const baseline = count();
+    const wire = new Wire();
+    const sync = board.sync("team", { WebSocket: wire.socketClass(), ...SLOW });
+    await sync.ready();
+    wire.cut(); // the drop starts a backoff wait of at least 15 s
+    await until("reconnecting", () => sync.status === "reconnecting", [sync]);
+    await sync.close();
+    sync.reconnect();
+    const hub = server.app.realtimeHub;
+    for (let i = 0; i < 100 && hub.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(wire.created).toBe(1);
     expect(count(), JSON.stringify(process.getActiveResourcesInfo())).toBeLessThanOrEqual(baseline);
   });
 });

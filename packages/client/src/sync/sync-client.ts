@@ -4,6 +4,7 @@ import {
   DashboardIdSchema,
   type DashboardState,
   type JsonPatchOp,
+  loadDashboardState,
   type ServerMessage,
 } from "@agentboard/protocol";
 import { backoffDelay } from "./backoff.js";
@@ -52,15 +53,30 @@ export interface SyncOptions {
    * per-connection frame rate, leaving room for pings).
    */
   maxPatchesPerSecond?: number;
+  /**
+   * Start from a copy saved earlier (e.g. in IndexedDB): `state` is what the server had at `rev` — save
+   * `confirmedState` and `rev`, never the optimistic `state`, or the replica starts from edits the server
+   * may never have seen. The replica is usable at once: `state` and `rev` return the copy, `apply()` queues
+   * edits like edits made offline, and the first subscribe asks only for what came after `rev`. `ready()`
+   * still waits for the server. If the server is behind `rev` (its data was reset or restored), its snapshot
+   * wins and the pending edits are re-applied on top of it. Migrated and validated with the protocol's
+   * `loadDashboardState`; an invalid copy throws its typed error from `board.sync()`.
+   */
+  initial?: { rev: number; state: DashboardState };
 }
 
 /** A live replica of one dashboard (contract.md "SDK"). */
 export interface SyncClient {
   readonly dashboardId: string;
   readonly clientId: string;
-  /** The optimistic state: the server's state at `rev` plus pending local edits. Undefined before ready. */
+  /**
+   * The optimistic state: the server's state at `rev` plus pending local edits. Undefined before the first
+   * snapshot, unless started from `initial`.
+   */
   readonly state: DashboardState | undefined;
-  /** The rev of the server state this replica has confirmed. */
+  /** The server's state at `rev`, without pending edits: what to save for a later `initial`. */
+  readonly confirmedState: DashboardState | undefined;
+  /** The rev of the server state this replica has confirmed (before ready: the rev of `initial`, or 0). */
   readonly rev: number;
   readonly status: SyncStatus;
   /** Local edits not yet confirmed, oldest first. */
@@ -70,14 +86,21 @@ export interface SyncClient {
   /**
    * Applies ops optimistically and queues them for the server; returns the mutationId. Validates first and
    * throws the protocol's typed error (PatchPathError, PatchApplyError, StateValidationError, …) with
-   * nothing queued; SyncNotReadyError before the first snapshot, SyncClosedError after `close()`, and the
-   * refusal (unauthorized/forbidden) once the server refused this replica.
+   * nothing queued; SyncNotReadyError before the first snapshot (never with `initial`), SyncClosedError
+   * after `close()`, and the refusal (unauthorized/forbidden) once the server refused this replica.
    */
   apply(ops: readonly JsonPatchOp[]): string;
-  /** Resolves once the first snapshot or catch-up is in. */
+  /** Resolves once the first snapshot or catch-up from the server is in (also when started from `initial`). */
   ready(options?: WaitOptions): Promise<void>;
   /** Resolves when no local edit is pending any more (each was confirmed or dropped with a conflict). */
   flushed(options?: WaitOptions): Promise<void>;
+  /**
+   * Connects now instead of waiting out the reconnect backoff (the browser came back online, a user pressed
+   * "retry"). An open socket is replaced, since after a network change it may be dead without knowing it;
+   * an attempt already under way is kept, so there is never more than one socket. No-op after `close()` or
+   * once the server refused this replica.
+   */
+  reconnect(): void;
   /** Stops syncing and resolves once no listener, timer or socket of this client is left. */
   close(): Promise<void>;
 }
@@ -108,7 +131,24 @@ export function createSyncClient(options: CreateSyncClientOptions): SyncClient {
       `"${clientId}" is not a valid clientId (A-Z a-z 0-9 _ . : -, at most ${MAX_CLIENT_ID_LENGTH})`,
     );
   }
-  return new LiveSyncClient({ ...options, dashboardId: dashboardId.data, clientId });
+  const initial = options.initial === undefined ? undefined : checkInitial(options.initial);
+  return new LiveSyncClient({ ...options, dashboardId: dashboardId.data, clientId, initial });
+}
+
+/**
+ * Validates a saved copy before anything connects. `loadDashboardState` migrates an older schemaVersion and
+ * validates (StateValidationError, UnsupportedSchemaVersionError, DocumentTooLargeError); its result is a
+ * fresh object, so a caller changing its copy later cannot change the replica's base.
+ */
+function checkInitial(initial: unknown): { rev: number; state: DashboardState } {
+  if (typeof initial !== "object" || initial === null) {
+    throw new AgentboardError("invalid", "initial must be an object { rev, state }");
+  }
+  const { rev, state } = initial as { rev?: unknown; state?: unknown };
+  if (typeof rev !== "number" || !Number.isSafeInteger(rev) || rev < 0) {
+    throw new AgentboardError("invalid", `initial.rev must be a non-negative integer; got ${String(rev)}`);
+  }
+  return { rev, state: loadDashboardState(state).state };
 }
 
 const HOLD_BACKOFF = { minDelayMs: 250, maxDelayMs: 10_000 };
@@ -153,6 +193,7 @@ class LiveSyncClient implements SyncClient {
       dashboardId: options.dashboardId,
       clientId: options.clientId,
       maxRebases: options.maxRebases,
+      initial: options.initial,
     });
     this.connection = new RealtimeConnection({
       baseUrl: options.baseUrl,
@@ -175,6 +216,10 @@ class LiveSyncClient implements SyncClient {
 
   get state(): DashboardState | undefined {
     return this.engine.state;
+  }
+
+  get confirmedState(): DashboardState | undefined {
+    return this.engine.confirmedState;
   }
 
   get rev(): number {
@@ -227,6 +272,11 @@ class LiveSyncClient implements SyncClient {
       (wake) => this.onWake(wake),
       options,
     );
+  }
+
+  reconnect(): void {
+    if (this.closed || this.fatalError) return;
+    this.connection.reconnectNow();
   }
 
   async close(): Promise<void> {

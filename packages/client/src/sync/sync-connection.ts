@@ -42,6 +42,9 @@ export interface RealtimeConnectionOptions {
 /** How long `close()` waits for the socket's closing handshake before cutting it. */
 const CLOSE_GRACE_MS = 2_000;
 
+/** The abort reason of a backoff wait that `reconnectNow()` ended. */
+const WOKEN = Symbol("woken");
+
 async function defaultWebSocket(): Promise<WebSocketConstructor> {
   if (typeof globalThis.WebSocket === "function") return globalThis.WebSocket;
   // Node 20 has no global WebSocket. The import runs only there; bundlers resolve `ws` to its browser stub.
@@ -79,6 +82,8 @@ export class RealtimeConnection {
   private pingCounter = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Ends the backoff wait in progress, if any (set only while `nextUrl` sleeps). */
+  private wakeBackoff: (() => void) | undefined;
 
   constructor(options: RealtimeConnectionOptions) {
     this.options = options;
@@ -130,6 +135,24 @@ export class RealtimeConnection {
     this.socket.reconnect(1000, reason);
   }
 
+  /**
+   * Connects now instead of after the backoff: a backoff wait in progress ends at once, an open socket is
+   * replaced (after a network change it may be dead without knowing it yet), and an attempt already under
+   * way (ticket request, handshake) is left alone, so there is never a second socket. The backoff starts
+   * over: past failures say little about the network the caller just saw come back. No-op once closed.
+   */
+  reconnectNow(): void {
+    if (this.closed || !this.socket) return;
+    if (this.wakeBackoff) {
+      // The woken attempt is the free first try of the new series; a failure then waits one short step.
+      this.attempt = 1;
+      this.wakeBackoff();
+      return;
+    }
+    this.attempt = 0;
+    if (this.isOpen) this.socket.reconnect(1000, "reconnect requested");
+  }
+
   /** The connection is healthy (subscribed and caught up): the next drop starts the backoff afresh. */
   markHealthy(): void {
     this.attempt = 1;
@@ -162,7 +185,7 @@ export class RealtimeConnection {
       { minDelayMs: this.options.minReconnectDelayMs, maxDelayMs: this.options.maxReconnectDelayMs },
       this.options.random,
     );
-    if (delay > 0) await sleep(delay, signal);
+    if (delay > 0) await this.backoff(delay);
     let ticket: string;
     try {
       ticket = await this.options.fetchTicket(signal);
@@ -180,6 +203,28 @@ export class RealtimeConnection {
     base.pathname = `${base.pathname.replace(/\/+$/, "")}/api/realtime`;
     base.search = `?ticket=${encodeURIComponent(ticket)}`;
     return base.toString();
+  }
+
+  /**
+   * Waits `ms` unless `reconnectNow()` ends the wait early; rejects when the connection is closed. The timer
+   * is cleared on every path, so nothing outlives the wait.
+   */
+  private async backoff(ms: number): Promise<void> {
+    const lifetime = this.lifetime.signal;
+    if (lifetime.aborted) throw lifetime.reason;
+    const wait = new AbortController();
+    const onClose = () => wait.abort(lifetime.reason);
+    lifetime.addEventListener("abort", onClose, { once: true });
+    this.wakeBackoff = () => wait.abort(WOKEN);
+    try {
+      await sleep(ms, wait.signal);
+    } catch (error) {
+      // Woken by reconnectNow(): go on with this attempt at once.
+      if (error !== WOKEN) throw error;
+    } finally {
+      this.wakeBackoff = undefined;
+      lifetime.removeEventListener("abort", onClose);
+    }
   }
 
   private readonly handleOpen = (): void => {

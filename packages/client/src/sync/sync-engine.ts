@@ -67,6 +67,12 @@ export interface ReplicaEngineOptions {
   dashboardId: string;
   clientId: string;
   maxRebases?: number;
+  /**
+   * A state the server had at `rev` (a cached copy, already validated). The engine starts from it as if it
+   * had been confirmed: edits apply and queue at once, and the first subscribe asks for what came after
+   * `rev`. It is only trusted as a base for the catch-up; the engine is not live until the server answered.
+   */
+  initial?: { rev: number; state: DashboardState };
 }
 
 function noEffects(): EngineEffects {
@@ -110,9 +116,17 @@ export class ReplicaEngine {
     this.dashboardId = options.dashboardId;
     this.clientId = options.clientId;
     this.maxRebases = options.maxRebases ?? DEFAULT_MAX_REBASES;
+    if (options.initial) {
+      this.confirmed = options.initial.state;
+      this.confirmedRev = options.initial.rev;
+      this.view = options.initial.state;
+    }
   }
 
-  /** The optimistic state (S + pending edits); undefined before the first snapshot. */
+  /**
+   * The optimistic state (S + pending edits); undefined before the first snapshot,
+   * unless started from `initial`.
+   */
   get state(): DashboardState | undefined {
     return this.view;
   }
@@ -166,7 +180,10 @@ export class ReplicaEngine {
     return mutationId;
   }
 
-  /** The subscribe frame for a fresh connection: `sinceRev` whenever S is known and still usable. */
+  /**
+   * The subscribe frame for a fresh connection: `sinceRev` whenever S is known (from a snapshot, a catch-up or
+   * `initial`) and still usable.
+   */
   subscribeMessage(): SubscribeMessage {
     const message: SubscribeMessage = {
       type: "subscribe",
@@ -179,8 +196,9 @@ export class ReplicaEngine {
 
   onSubscribed(rev: number): EngineEffects {
     const effects = noEffects();
-    // The server's document is older than our base (restored backup, wiped data dir): S belongs to another
-    // history and cannot be patched up. The server answers such a sinceRev with a snapshot.
+    // The server's document is older than our base (restored backup, wiped data dir, or a cached `initial`
+    // from before a reset): S belongs to another history and cannot be patched up. The server answers such
+    // a sinceRev with a snapshot; pending edits are then judged against it like any offline edit.
     if (this.confirmed && rev < this.confirmedRev) this.needsSnapshot = true;
     this.subscribedRev = rev;
     this.checkLive(effects);

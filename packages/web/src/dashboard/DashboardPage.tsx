@@ -57,7 +57,7 @@ function DashboardView() {
         <p className="dashboard__note" role="status">
           Showing the copy saved on this device
           {migratedFrom !== null ? ` (updated from an older format)` : ""}; it becomes live once the server
-          answers.
+          answers, and changes made meanwhile are sent then.
         </p>
       ) : null}
       {source === "none" ? (

@@ -6,10 +6,10 @@ import {
   type SyncStatus,
 } from "@agentboard/client";
 import { AgentboardError, type DashboardState, type LayoutItem } from "@agentboard/protocol";
-import type { CacheOwner, DashboardCache } from "../cache/dashboard-cache";
+import type { CacheLoadResult, CacheOwner, DashboardCache } from "../cache/dashboard-cache";
 import { describeError } from "../lib/errors";
 import { notify } from "../lib/notices-store";
-import { dashboardStore, resetDashboardView, showDashboardState } from "./dashboard-store";
+import { resetDashboardView, showDashboardState } from "./dashboard-store";
 import { findItem, type LayoutIntent, opsForIntent, resolveConflict } from "./layout-ops";
 import { deriveSyncStatus, syncStatusStore, type UiSyncStatus } from "./sync-status";
 
@@ -41,10 +41,11 @@ const STATUS_DETAIL: Record<UiSyncStatus, string> = {
 };
 
 /**
- * Connects one dashboard's live replica (SDK `board.sync`) to the view store and the local cache: the cached
- * copy is shown first, the replica's state replaces it as soon as it arrives, and every later change is
- * saved back. Layout edits go through `sync.apply` — the same write path agents use — and conflicts the
- * replica could not rebase are judged by intent: re-applied, already done, or reported to the user.
+ * Connects one dashboard's live replica (SDK `board.sync`) to the view store and the local cache: the replica
+ * starts from the cached copy (`initial`), so the dashboard shows and takes edits at once, also offline;
+ * the server's catch-up then brings it up to date and sends the edits made meanwhile, and every confirmed
+ * state is saved back. Layout edits go through `sync.apply` — the same write path agents use — and
+ * conflicts the replica could not rebase are judged by intent: re-applied, already done, or reported.
  */
 export class DashboardController {
   private sync: SyncClient | undefined;
@@ -54,6 +55,10 @@ export class DashboardController {
   private closed = false;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private cachedRev: number | undefined;
+  /** The replica caught up with the server at least once: what it shows is the server's, not the cache's. */
+  private wentLive = false;
+  /** The confirmed state last handed to the cache, to skip saves of what is already there. */
+  private lastSaved: DashboardState | undefined;
   private readonly unsubscribers: Array<() => void> = [];
 
   constructor(private readonly options: DashboardControllerOptions) {}
@@ -65,16 +70,23 @@ export class DashboardController {
   async start(): Promise<void> {
     resetDashboardView(this.options.dashboardId);
     this.publishStatus();
-    const onlineChange = () => this.publishStatus();
-    window.addEventListener("online", onlineChange);
-    window.addEventListener("offline", onlineChange);
+    const online = () => {
+      this.publishStatus();
+      // The network is back: connect now rather than when the backoff (up to 10 s) runs out.
+      this.sync?.reconnect();
+    };
+    const offline = () => this.publishStatus();
+    window.addEventListener("online", online);
+    window.addEventListener("offline", offline);
     this.unsubscribers.push(() => {
-      window.removeEventListener("online", onlineChange);
-      window.removeEventListener("offline", onlineChange);
+      window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
     });
-    // Subscribe first, then read the cache: whichever arrives first is shown, the live state always wins.
-    this.openSync();
-    await this.showCached();
+    // The cache is read first because the replica starts from it; the read is local (milliseconds), and a
+    // failed read is a miss, so the connection is never held up for long.
+    const cached = await this.loadCached();
+    if (this.closed) return;
+    this.openSync(cached);
   }
 
   /** Turns a layout intent into guarded JSON Patch ops and queues them on the replica. */
@@ -82,6 +94,7 @@ export class DashboardController {
     const sync = this.sync;
     const state = sync?.state;
     if (!sync || !state) {
+      // Only without a cached copy: then there is nothing to edit until the server answers.
       notify("info", "The dashboard is not synced yet, so it cannot be changed right now.");
       return;
     }
@@ -108,59 +121,82 @@ export class DashboardController {
     await this.sync?.close();
   }
 
-  private async showCached(): Promise<void> {
+  private async loadCached(): Promise<Extract<CacheLoadResult, { kind: "hit" }> | undefined> {
     const { cache, owner, dashboardId } = this.options;
-    if (!cache || !owner) return;
+    if (!cache || !owner) return undefined;
     // Marks for the paint benchmark and for profiling a slow start.
     performance.mark("agentboard:cache-load-start");
     const loaded = await cache.load(owner, dashboardId);
     performance.mark("agentboard:cache-load-end");
-    if (this.closed) return;
+    if (this.closed) return undefined;
     if (loaded.kind === "discarded") {
       notify(
         "cache",
         `The saved copy of this dashboard could not be read and was discarded (${loaded.reason}).`,
       );
-      return;
+      return undefined;
     }
-    if (loaded.kind !== "hit") return;
-    this.cachedRev = loaded.rev;
-    // The live replica may have answered while the cache was being read: never show older data over it.
-    if (dashboardStore.getState().source === "server") return;
-    showDashboardState(loaded.state, loaded.rev, "cache", {
-      editable: false,
-      cacheMigratedFrom: loaded.migratedFrom < loaded.state.schemaVersion ? loaded.migratedFrom : null,
-    });
+    return loaded.kind === "hit" ? loaded : undefined;
   }
 
-  private openSync(): void {
-    const sync = this.options.board.sync(this.options.dashboardId);
+  private openSync(cached: Extract<CacheLoadResult, { kind: "hit" }> | undefined): void {
+    const { board, dashboardId } = this.options;
+    let sync: SyncClient | undefined;
+    if (cached) {
+      try {
+        sync = board.sync(dashboardId, { initial: { rev: cached.rev, state: cached.state } });
+      } catch (error) {
+        // The cache validates with the same protocol function, so this is not expected; if it happens, the
+        // copy is useless as a base and the replica starts from the server's snapshot instead.
+        notify("cache", `The saved copy of this dashboard could not be used (${describeError(error)}).`);
+      }
+    }
+    if (sync && cached) {
+      this.cachedRev = cached.rev;
+      this.lastSaved = sync.confirmedState;
+      showDashboardState(cached.state, cached.rev, "cache", {
+        editable: true,
+        cacheMigratedFrom: cached.migratedFrom < cached.state.schemaVersion ? cached.migratedFrom : null,
+      });
+    }
+    sync ??= board.sync(dashboardId);
     this.sync = sync;
+    const live = sync;
     this.unsubscribers.push(
-      sync.on("change", (state, rev) => this.onChange(state, rev)),
-      sync.on("status", (status) => {
+      live.on("change", (state, rev) => this.onChange(state, rev)),
+      live.on("status", (status) => {
         this.sdkStatus = status;
         if (status === "connected") this.unreachable = false;
         this.publishStatus();
+        // Going live is reported by a change too; this covers a first catch-up that changed nothing.
+        if (status === "connected" && !this.wentLive && live.state) this.onChange(live.state, live.rev);
       }),
-      sync.on("error", (error) => this.onError(error)),
-      sync.on("conflict", (conflict) => this.onConflict(conflict)),
+      live.on("error", (error) => this.onError(error)),
+      live.on("conflict", (conflict) => this.onConflict(conflict)),
     );
   }
 
   private onChange(state: DashboardState, rev: number): void {
-    const first = dashboardStore.getState().source !== "server";
-    if (first && this.cachedRev !== undefined && rev < this.cachedRev) {
-      notify(
-        "info",
-        `The server's copy of this dashboard (rev ${rev}) is older than the one saved here (rev ${this.cachedRev}); showing the server's.`,
-      );
+    // Until the first catch-up is in, the replica shows the cached copy plus local edits: still "the copy
+    // saved on this device", though editable.
+    const live = this.wentLive || this.sync?.status === "connected";
+    if (live && !this.wentLive) {
+      this.wentLive = true;
+      if (this.cachedRev !== undefined && rev < this.cachedRev) {
+        notify(
+          "info",
+          `The server's copy of this dashboard (rev ${rev}) is older than the one saved here (rev ${this.cachedRev}); showing the server's.`,
+        );
+      }
     }
-    showDashboardState(state, rev, "server", { editable: true });
+    showDashboardState(state, rev, live ? "server" : "cache", { editable: true });
     // Edits no longer pending were confirmed (or dropped, which `conflict` reported).
     const pending = new Set(this.sync?.pending.map((mutation) => mutation.mutationId));
     for (const id of this.edits.keys()) if (!pending.has(id)) this.edits.delete(id);
-    this.scheduleSave(state, rev);
+    // The confirmed state, never the optimistic one: the next start uses the saved copy as the state the
+    // server had at `rev`, and pending edits in it would be taken for the server's.
+    const confirmed = this.sync?.confirmedState;
+    if (confirmed && confirmed !== this.lastSaved) this.scheduleSave(confirmed, rev);
   }
 
   private onError(error: Error): void {
@@ -210,6 +246,7 @@ export class DashboardController {
 
   private scheduleSave(state: DashboardState, rev: number): void {
     if (!this.options.cache || !this.options.owner) return;
+    this.lastSaved = state;
     this.pendingSave = { state, rev };
     if (this.saveTimer === undefined) {
       this.saveTimer = setTimeout(() => this.flushSave(), CACHE_SAVE_DELAY_MS);

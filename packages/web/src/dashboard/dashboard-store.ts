@@ -2,7 +2,10 @@ import type { DashboardState, LayoutItem, Widget } from "@agentboard/protocol";
 import { createStore, useStore } from "zustand";
 import { shareStructure } from "./share-structure";
 
-/** Where the shown state came from: nothing yet, the local cache, or the live replica. */
+/**
+ * Where the shown state came from: nothing yet, the local cache (with any edits made on it before the server
+ * answered), or the replica once it has caught up with the server.
+ */
 export type DashboardSource = "none" | "cache" | "server";
 
 export interface DashboardViewState {
@@ -12,7 +15,10 @@ export interface DashboardViewState {
   source: DashboardSource;
   items: readonly LayoutItem[];
   widgets: Readonly<Record<string, Widget>>;
-  /** Edits need the live replica's state; a dashboard shown from the cache alone is read-only. */
+  /**
+   * Edits need a replica with a state: one started from the cached copy takes them at once (also offline);
+   * without a cached copy nothing is editable until the server's first snapshot.
+   */
   editable: boolean;
   /** schemaVersion the cached copy was migrated from, when it was older than this build's. */
   cacheMigratedFrom: number | null;
