@@ -24,6 +24,9 @@ import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/rea
 import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";
 import { registerWebApp } from "./web/web-app.js";
 
+/** How long a shutdown waits for in-flight requests before it cuts the connections that are left. */
+const SHUTDOWN_GRACE_MS = 3_000;
+
 declare module "fastify" {
   interface FastifyInstance {
     realtimeHub: RealtimeHub;
@@ -132,6 +135,12 @@ export async function buildApp(
   app.addHook("preClose", async () => {
     hub.close();
     refresher.close();
+    // Fastify waits for every connection to end. One that never does (seen in tests: a keep-alive
+    // connection left behind by a client that gave up mid-request) would hold the shutdown forever, so
+    // in-flight requests get a grace period and then every remaining connection is cut.
+    const cut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    cut.unref();
+    app.server.once("close", () => clearTimeout(cut));
   });
   registerDashboardRoutes(app, services.dashboards, services.identity, refresher);
   registerApprovalRoutes(app, services.approvals);

@@ -22,9 +22,12 @@ export interface RealtimeRouteOptions {
   allowedOrigins: () => ReadonlySet<string>;
 }
 
+/** Frames are text, also when fan-out hands over a shared Buffer (one options object for every send). */
+const TEXT_FRAME = { binary: false } as const;
+
 function adapt(socket: WebSocket): RealtimeSocket {
   return {
-    send: (data) => socket.send(data, { binary: false }),
+    send: (data) => socket.send(data, TEXT_FRAME),
     close: (code, reason) => socket.close(code, reason),
     terminate: () => socket.terminate(),
     ping: () => socket.ping(),
