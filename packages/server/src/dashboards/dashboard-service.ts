@@ -70,7 +70,7 @@ const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
 
 /**
  * The one write path for dashboard documents (REST, WebSocket, widget upserts and MCP tools all come here):
- * validate → serialise per document → rebase or conflict → apply + validate → durable commit → notify.
+ * validate → serialise per document → rebase or conflict → apply + validate → commit (as durable as the store is set to be) → notify.
  */
 export class DashboardService {
   private readonly queue = new KeyedQueue();
@@ -89,7 +89,7 @@ export class DashboardService {
     this.log = options.log;
   }
 
-  /** Called after every durable commit, in rev order per document. Returns the unsubscribe function. */
+  /** Called after every commit, in rev order per document. Returns the unsubscribe function. */
   onChange(listener: (change: DashboardChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -360,7 +360,7 @@ export class DashboardService {
       try {
         listener(change);
       } catch (error) {
-        // A failing listener must not turn a durable commit into an error for the writer; it is logged.
+        // A failing listener must not turn a commit into an error for the writer; it is logged.
         this.log.error(
           { err: error, dashboardId: change.key.dashboardId, rev: change.rev },
           "dashboard change listener failed",

@@ -47,8 +47,9 @@ export type CommitResult = { ok: true; rev: number } | { ok: false; currentRev: 
 
 /**
  * Storage of dashboard documents. Implementations: SQLite (embedded), Redis (cluster). `commit` is an atomic
- * compare-and-set of (state, rev + 1, log entry, idempotency record): it either happens whole and durably or
- * not at all, which is the only guarantee the service relies on across nodes.
+ * compare-and-set of (state, rev + 1, log entry, idempotency record): it either happens whole or not at all,
+ * which is the only guarantee the service relies on across nodes. How far a commit is durable is the store's
+ * setting (AGENTBOARD_DASHBOARD_SYNC for SQLite, Redis's persistence in a cluster).
  */
 export interface DashboardStore {
   read(key: DashboardKey): Promise<StoredDashboard | null>;

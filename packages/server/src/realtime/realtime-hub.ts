@@ -33,7 +33,7 @@ const keyString = (key: DashboardKey) => `${key.workspaceId}\u0000${key.dashboar
 
 /**
  * Connections, subscriptions and fan-out. Transport-free: it takes any RealtimeSocket. Dashboard changes come
- * from the bus after they are durable; each subscriber gets them strictly in rev order with no gaps (a gap
+ * from the bus once committed; each subscriber gets them strictly in rev order with no gaps (a gap
  * triggers a catch-up from the patch log), and the writing connection gets its `ack` in the place of the echo.
  */
 export class RealtimeHub {
