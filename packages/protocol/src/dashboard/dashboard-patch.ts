@@ -53,17 +53,16 @@ export function applyDashboardPatch(
   ops: readonly JsonPatchOp[],
 ): { state: DashboardState; paths: string[] } {
   const paths = checkDashboardPatch(ops);
-  return { state: applyCheckedDashboardPatch(state, ops, paths), paths };
+  return { state: applyCheckedDashboardPatch(state, ops), paths };
 }
 
 /**
- * applyDashboardPatch for ops that already passed checkDashboardPatch, whose result (`paths`) the caller
- * hands back as proof: the server checks a patch before queueing it and must not pay for the check twice.
+ * applyDashboardPatch for ops that already passed checkDashboardPatch (path and value checks are not repeated):
+ * the server checks a patch before queueing it and must not pay for the check twice.
  */
 export function applyCheckedDashboardPatch(
   state: DashboardState,
   ops: readonly JsonPatchOp[],
-  _paths: readonly string[],
 ): DashboardState {
   return validateDashboardState(applyJsonPatch(state, ops));
 }

@@ -172,7 +172,7 @@ export class DashboardService {
         }
       }
       try {
-        return { ops: input.ops, paths, state: applyCheckedDashboardPatch(doc.state, input.ops, paths) };
+        return { ops: input.ops, paths, state: applyCheckedDashboardPatch(doc.state, input.ops) };
       } catch (error) {
         // Ops that no longer apply on top of newer changes are a conflict, not bad input.
         if (stale && error instanceof PatchApplyError) {

@@ -40,7 +40,7 @@ export class SqliteDashboardStore implements DashboardStore {
 
   constructor(
     private readonly sqlite: Pick<SqliteHandle, "db" | "exclusive">,
-    private readonly sync: DashboardSync = "full",
+    private readonly sync: DashboardSync,
   ) {
     this.db = sqlite.db;
   }

@@ -322,8 +322,10 @@ export class RealtimeHub {
         principalRef(connection.principal),
         { connectionId: connection.id, requestId: id },
       );
-      // The ack normally went out in stream position during the commit. Otherwise: a replay (nothing was
-      // committed) or no subscription → ack now. A subscription still catching up acks when it flushes.
+      // Both buses deliver local events synchronously, so the ack of a commit normally went out during it
+      // (onDashboardChange: in stream position, or at once for a writer that does not follow the document).
+      // What is left: a replay (nothing was committed), or a listener that failed → ack now. A subscription
+      // still catching up acks when it flushes.
       const subscription = connection.subscriptions.get(keyString(key));
       if (replayed || !subscription || subscription.ready) {
         if (connection.unacked.delete(id)) connection.send({ type: "ack", id, dashboardId, rev });
