@@ -7,6 +7,7 @@ import type { Principal } from "../auth/principal.js";
 import { forbidden, unauthorized } from "../http/errors.js";
 import type { RealtimeHub } from "./realtime-hub.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
+import { sharedTextFrameWriter } from "./shared-text-frame.js";
 import type { RealtimeTickets } from "./ticket-store.js";
 
 declare module "fastify" {
@@ -26,8 +27,12 @@ export interface RealtimeRouteOptions {
 const TEXT_FRAME = { binary: false } as const;
 
 function adapt(socket: WebSocket): RealtimeSocket {
+  const writeShared = sharedTextFrameWriter(socket);
   return {
-    send: (data) => socket.send(data, TEXT_FRAME),
+    // A Buffer is a fan-out frame shared by many subscribers: framed once, written as one chunk.
+    send: (data) => {
+      if (typeof data === "string" || !writeShared?.(data)) socket.send(data, TEXT_FRAME);
+    },
     close: (code, reason) => socket.close(code, reason),
     terminate: () => socket.terminate(),
     ping: () => socket.ping(),
