@@ -67,7 +67,8 @@ const reply = childChannel((message) => {
 /** Called first thing for every frame a subscriber receives, with the time it was handed to us. */
 function onFrame(index: number, receivedAtMs: number, text: string): void {
   const stamp = readStamp(text);
-  if (!stamp || !config) return;
+  // Negative seqs are the pre-warm, sent before anyone subscribed (a snapshot can still carry the last one).
+  if (!stamp || !config || stamp.seq < 0) return;
   if (stamp.seq <= lastSeq[index]!) outOfOrder++;
   lastSeq[index] = stamp.seq;
   if (stamp.seq < config.warmup || stamp.seq >= config.warmup + config.measured) return;
