@@ -88,6 +88,22 @@ describe("realtime sync between two clients", () => {
     for (let i = 0; i < 30; i++) revs.push((await b.next("patch")).rev);
     expect(revs).toEqual(Array.from({ length: 30 }, (_, i) => 3 + i));
   });
+
+  it("a connection that subscribes again to the same dashboard gets each later change once", async () => {
+    const b = await client();
+    await subscribed(b, "me");
+    await b.next("snapshot");
+    await alice.request("PATCH", "/api/dashboards/me/state", { baseRev: 2, ops: [titleOp("a", "x")] });
+    expect((await b.next("patch")).rev).toBe(3);
+    // Again, from rev 3: nothing to catch up; the new subscription replaces the old one.
+    expect((await subscribed(b, "me", 3)).rev).toBe(3);
+    await alice.request("PATCH", "/api/dashboards/me/state", { baseRev: 3, ops: [titleOp("a", "y")] });
+    expect((await b.next("patch")).rev).toBe(4);
+    b.send({ type: "ping" });
+    await b.next("pong");
+    expect(b.frames.filter((f) => f.type === "patch").map((f) => f.rev)).toEqual([3, 4]);
+    expect(server.app.realtimeHub.subscriptionCount).toBe(1);
+  });
 });
 
 describe("catch-up after a disconnect", () => {

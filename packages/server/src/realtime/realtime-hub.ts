@@ -41,7 +41,10 @@ export class RealtimeHub {
   private readonly connections = new Map<string, Connection>();
   /** Encoded patch frames per change (weak: gone with the change once fan-out and buffers let go of it). */
   private readonly encodedFrames = new WeakMap<DashboardChangeEvent, Map<string, Buffer>>();
-  private readonly subscribers = new Map<string, Set<Connection>>();
+  /** Per document: each following connection and its current subscription (the fan-out needs both). */
+  private readonly subscribers = new Map<string, Map<Connection, Subscription>>();
+  /** The frame encoded last: a fan-out asks for it once per subscriber (see encodedPatch). */
+  private lastFrame: { event: DashboardChangeEvent; dashboardId: string; frame: Buffer } | undefined;
   private readonly unsubscribeBus: Array<() => void>;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -70,7 +73,7 @@ export class RealtimeHub {
 
   get subscriptionCount(): number {
     let n = 0;
-    for (const set of this.subscribers.values()) n += set.size;
+    for (const audience of this.subscribers.values()) n += audience.size;
     return n;
   }
 
@@ -113,6 +116,7 @@ export class RealtimeHub {
   /** Closes every connection with "going away" (the SDK reconnects, possibly to another node). */
   close(): void {
     clearInterval(this.heartbeat);
+    this.lastFrame = undefined;
     for (const unsubscribe of this.unsubscribeBus) unsubscribe();
     for (const connection of [...this.connections.values()]) {
       connection.close(CLOSE_CODES.goingAway, "server shutting down");
@@ -129,9 +133,9 @@ export class RealtimeHub {
   }
 
   private removeSubscriber(key: string, connection: Connection): void {
-    const set = this.subscribers.get(key);
-    set?.delete(connection);
-    if (set?.size === 0) this.subscribers.delete(key);
+    const audience = this.subscribers.get(key);
+    audience?.delete(connection);
+    if (audience?.size === 0) this.subscribers.delete(key);
   }
 
   /** Dead peers (no pong since the last beat) are terminated; live ones get a ping. */
@@ -245,15 +249,13 @@ export class RealtimeHub {
     const key = await this.resolveKey(connection, requestId, dashboardId, "read");
     if (!key || connection.closed) return;
     const k = keyString(key);
-    const existing = connection.subscriptions.get(k);
-    // Register before reading, so nothing committed during the catch-up is missed (it is buffered).
+    // Register before reading, so nothing committed during the catch-up is missed (it is buffered). A
+    // subscription made again replaces the old one (its catch-up sees that and stops).
     const subscription: Subscription = { key, alias: dashboardId, lastRev: -1, ready: false, buffer: [] };
     connection.subscriptions.set(k, subscription);
-    if (!existing) {
-      const set = this.subscribers.get(k) ?? new Set<Connection>();
-      this.subscribers.set(k, set);
-      set.add(connection);
-    }
+    const audience = this.subscribers.get(k) ?? new Map<Connection, Subscription>();
+    this.subscribers.set(k, audience);
+    audience.set(connection, subscription);
     await this.catchUp(connection, subscription, sinceRev, requestId);
   }
 
@@ -360,12 +362,10 @@ export class RealtimeHub {
       if (subscription) this.deliver(writer, subscription, event);
       else this.ackUnsubscribedWriter(writer, event);
     }
-    const set = this.subscribers.get(k);
-    if (!set) return;
-    for (const connection of set) {
-      if (connection === writer) continue;
-      const subscription = connection.subscriptions.get(k);
-      if (subscription) this.deliver(connection, subscription, event);
+    const audience = this.subscribers.get(k);
+    if (!audience) return;
+    for (const [connection, subscription] of audience) {
+      if (connection !== writer) this.deliver(connection, subscription, event);
     }
   }
 
@@ -430,6 +430,8 @@ export class RealtimeHub {
    * subscriber: with many subscribers, per-subscriber JSON.stringify and string encoding dominated fan-out.
    */
   private encodedPatch(event: DashboardChangeEvent, dashboardId: string): Buffer {
+    const last = this.lastFrame;
+    if (last?.event === event && last.dashboardId === dashboardId) return last.frame;
     let frames = this.encodedFrames.get(event);
     if (!frames) {
       frames = new Map();
@@ -452,6 +454,7 @@ export class RealtimeHub {
       );
       frames.set(dashboardId, frame);
     }
+    this.lastFrame = { event, dashboardId, frame };
     return frame;
   }
 
@@ -467,11 +470,9 @@ export class RealtimeHub {
 
   private onRefreshRequest(event: RefreshRequestEvent): void {
     const k = keyString(event.key);
-    for (const connection of this.subscribers.get(k) ?? []) {
+    for (const [connection, subscription] of this.subscribers.get(k) ?? []) {
       if (principalRef(connection.principal) !== event.principal) continue;
-      const subscription = connection.subscriptions.get(k);
-      if (subscription)
-        connection.send({ type: "refresh", dashboardId: subscription.alias, widgetId: event.widgetId });
+      connection.send({ type: "refresh", dashboardId: subscription.alias, widgetId: event.widgetId });
     }
   }
 }
