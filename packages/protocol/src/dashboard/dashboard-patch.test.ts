@@ -9,10 +9,11 @@ import {
   PatchPathError,
   StateValidationError,
 } from "../errors/index.js";
+import { applyJsonPatch } from "../json-patch/apply-patch.js";
 import type { JsonPatchOp } from "../json-patch/patch-op.js";
 import { LIMITS } from "../limits.js";
-import { applyDashboardPatch, checkDashboardPatch } from "./dashboard-patch.js";
-import { type DashboardState, DashboardStateSchema } from "./dashboard-state.js";
+import { applyCheckedDashboardPatch, applyDashboardPatch, checkDashboardPatch } from "./dashboard-patch.js";
+import { type DashboardState, DashboardStateSchema, validateDashboardState } from "./dashboard-state.js";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -447,5 +448,109 @@ describe("applyDashboardPatch properties", () => {
 
   it("an unknown op name is rejected", () => {
     expectRejected([{ op: "merge", path: "/widgets/note/title", value: "x" }], AgentboardError);
+  });
+});
+
+// Property: validating only what a patch changed (validateDashboardStateChange) decides exactly as validating
+// the whole result does: same accept/reject, same error class and message, an equal state.
+describe("applyCheckedDashboardPatch: incremental validation equals full validation", () => {
+  const fixtureIds = ["project", "tasks", "metrics", "alert", "activity", "chart", "table", "note"];
+  const deep = (depth: number): unknown => (depth === 0 ? 1 : { d: deep(depth - 1) });
+  const valueArb: fc.Arbitrary<unknown> = fc.oneof(
+    fc.constantFrom(
+      "x",
+      "",
+      7,
+      -1,
+      2.5,
+      true,
+      null,
+      [],
+      {},
+      "loading",
+      "error",
+      "done",
+      "on_track",
+      "light",
+      "dark",
+      // Free-form source args sit 5 levels down: 4 more levels are one too many, 5 fewer fit exactly.
+      deep(LIMITS.maxJsonDepth - 5),
+      deep(LIMITS.maxJsonDepth - 4),
+      deep(LIMITS.maxJsonDepth),
+      { widgetId: "note", x: 0, y: 0, w: 4, h: 4 },
+      { widgetId: "ghost", x: 0, y: 0, w: 4, h: 4 },
+      { widgetId: "note", x: 10, y: 0, w: 4, h: 4 },
+      { columns: 12, items: [] },
+      { columns: 11, items: [] },
+      { theme: "dark" },
+      { theme: "neon" },
+      JSON.parse('{"__proto__": {"polluted": true}}'),
+      "y".repeat(200),
+    ),
+    fc.constantFrom(...fixtureIds).map((id) => structuredClone(makeDashboardState().widgets[id])),
+    fc
+      .tuple(fc.constantFrom(...fixtureIds), fc.constantFrom("fresh", "note", "bad id!", "constructor"))
+      .map(([from, id]) => ({ ...structuredClone(makeDashboardState().widgets[from]), id })),
+    fc.string({ maxLength: 8 }),
+    fc.integer({ min: -5, max: 20 }),
+  );
+  const pathArb = fc.oneof(
+    fc.constantFrom(
+      "/layout",
+      "/layout/items/0",
+      "/layout/items/-",
+      "/layout/items/1/w",
+      "/layout/items/0/widgetId",
+      "/layout/columns",
+      "/preferences",
+      "/preferences/theme",
+      "/preferences/density",
+      "/widgets",
+      "/widgets/fresh",
+      "/widgets/bad id!",
+      "/widgets/table/source/args/page",
+      "/schemaVersion",
+    ),
+    fc
+      .tuple(
+        fc.constantFrom(...fixtureIds),
+        fc.constantFrom("", "/title", "/status", "/id", "/type", "/props", "/props/markdown", "/error"),
+      )
+      .map(([id, rest]) => `/widgets/${id}${rest}`),
+  );
+  const opArb: fc.Arbitrary<JsonPatchOp> = fc.oneof(
+    fc.record({ op: fc.constantFrom("add" as const, "replace" as const), path: pathArb, value: valueArb }),
+    fc.record({ op: fc.constant("remove" as const), path: pathArb }),
+    fc.record({ op: fc.constantFrom("move" as const, "copy" as const), from: pathArb, path: pathArb }),
+  );
+
+  const outcome = (run: () => DashboardState) => {
+    try {
+      return { ok: true as const, state: run() };
+    } catch (error) {
+      return {
+        ok: false as const,
+        error: (error as Error).constructor.name,
+        message: (error as Error).message,
+      };
+    }
+  };
+
+  it("agrees on random patches, valid and invalid", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 4 }), (ops) => {
+        const previous = deepFreeze(makeDashboardState());
+        let applied: unknown;
+        try {
+          applied = applyJsonPatch(previous, ops);
+        } catch {
+          return; // not a result to validate (apply errors are the same for both by construction)
+        }
+        const full = outcome(() => validateDashboardState(applied));
+        const incremental = outcome(() => applyCheckedDashboardPatch(previous, ops));
+        expect(incremental).toEqual(full);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -8,7 +8,7 @@ import {
   type DashboardState,
   DashboardStateSchema,
   toValidationIssues,
-  validateDashboardState,
+  validateDashboardStateChange,
 } from "./dashboard-state.js";
 
 /** Roots a patch may touch. `schemaVersion` is owned by migrations, never by writers. */
@@ -44,8 +44,8 @@ export function checkDashboardPatch(ops: readonly JsonPatchOp[]): string[] {
 }
 
 /**
- * The one way to change a dashboard: path check, apply without mutating the input, validate the whole
- * result (schema + 256 KiB cap). Throws PatchPathError / PatchApplyError / StateValidationError /
+ * The one way to change a dashboard: path check, apply without mutating the input, validate the result
+ * (schema + 256 KiB cap; the parts the patch left untouched are known valid, see validateDashboardStateChange). Throws PatchPathError / PatchApplyError / StateValidationError /
  * DocumentTooLargeError; on any throw the caller's state is untouched.
  */
 export function applyDashboardPatch(
@@ -64,5 +64,5 @@ export function applyCheckedDashboardPatch(
   state: DashboardState,
   ops: readonly JsonPatchOp[],
 ): DashboardState {
-  return validateDashboardState(applyJsonPatch(state, ops));
+  return validateDashboardStateChange(state, applyJsonPatch(state, ops));
 }
