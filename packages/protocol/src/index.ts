@@ -108,6 +108,7 @@ export {
   LayoutItemSchema,
   LayoutSchema,
   PreferencesSchema,
+  takeDashboardStateJson,
   toValidationIssues,
   validateDashboardState,
 } from "./dashboard/dashboard-state.js";

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deepFreeze, makeDashboardState } from "../__fixtures__/dashboard.js";
 import {
   AgentboardError,
@@ -13,7 +13,12 @@ import { applyJsonPatch } from "../json-patch/apply-patch.js";
 import type { JsonPatchOp } from "../json-patch/patch-op.js";
 import { LIMITS } from "../limits.js";
 import { applyCheckedDashboardPatch, applyDashboardPatch, checkDashboardPatch } from "./dashboard-patch.js";
-import { type DashboardState, DashboardStateSchema, validateDashboardState } from "./dashboard-state.js";
+import {
+  type DashboardState,
+  DashboardStateSchema,
+  takeDashboardStateJson,
+  validateDashboardState,
+} from "./dashboard-state.js";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -552,5 +557,20 @@ describe("applyCheckedDashboardPatch: incremental validation equals full validat
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("takeDashboardStateJson", () => {
+  it("hands a store the text the size check made for a patched state, once; later takes serialise anew", () => {
+    const state = applyCheckedDashboardPatch(deepFreeze(makeDashboardState()), [
+      { op: "replace", path: "/widgets/note/title", value: "n" },
+    ]);
+    const stringify = vi.spyOn(JSON, "stringify");
+    const first = takeDashboardStateJson(state);
+    expect(stringify).not.toHaveBeenCalled();
+    stringify.mockRestore();
+    expect(first).toBe(JSON.stringify(state));
+    expect(takeDashboardStateJson(state)).toBe(first);
+    expect(takeDashboardStateJson(makeDashboardState())).toBe(JSON.stringify(makeDashboardState()));
   });
 });

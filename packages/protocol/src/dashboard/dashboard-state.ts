@@ -104,12 +104,31 @@ export function jsonByteLength(value: unknown): number {
   return encoder.encode(JSON.stringify(value)).byteLength;
 }
 
-/** Throws DocumentTooLargeError over the cap; encodes only when the text could be over it (≤ 3 bytes per unit). */
-function assertWithinDocumentCap(value: unknown): void {
+/**
+ * The JSON text of patched states, from their size check until a store takes it for the commit: a write
+ * serialises its state once, however large the document. Only written states are kept, and only until taken.
+ */
+const textToCommit = new WeakMap<object, string>();
+
+/** The JSON text of a state to commit: the one its size check made, or a new one. */
+export function takeDashboardStateJson(state: DashboardState): string {
+  const json = textToCommit.get(state);
+  if (json === undefined) return JSON.stringify(state);
+  textToCommit.delete(state);
+  return json;
+}
+
+/**
+ * Throws DocumentTooLargeError over the cap; encodes only when the text could be over it (≤ 3 bytes per
+ * UTF-16 unit). `keepText` keeps the text for takeDashboardStateJson.
+ */
+function assertWithinDocumentCap(value: unknown, keepText = false): void {
   const json = JSON.stringify(value);
-  if (json.length * 3 <= LIMITS.maxDocumentBytes) return;
-  const bytes = encoder.encode(json).byteLength;
-  if (bytes > LIMITS.maxDocumentBytes) throw new DocumentTooLargeError(bytes, LIMITS.maxDocumentBytes);
+  if (json.length * 3 > LIMITS.maxDocumentBytes) {
+    const bytes = encoder.encode(json).byteLength;
+    if (bytes > LIMITS.maxDocumentBytes) throw new DocumentTooLargeError(bytes, LIMITS.maxDocumentBytes);
+  }
+  if (keepText && typeof value === "object" && value !== null) textToCommit.set(value, json);
 }
 
 /**
@@ -180,6 +199,6 @@ function checkChangedParts(previous: DashboardState, next: unknown): boolean {
   }
   const state = next as DashboardState;
   if (crossReferenceIssues(state).length > 0) return false;
-  assertWithinDocumentCap(state);
+  assertWithinDocumentCap(state, true);
   return true;
 }

@@ -1,4 +1,4 @@
-import { AgentboardError } from "@agentboard/protocol";
+import { AgentboardError, takeDashboardStateJson } from "@agentboard/protocol";
 import type { Redis } from "ioredis";
 import { isStoreUnavailable } from "../http/store-errors.js";
 import type {
@@ -151,7 +151,7 @@ export class RedisDashboardStore implements DashboardStore {
         keys.length,
         ...keys,
         expectedRev,
-        JSON.stringify(state),
+        takeDashboardStateJson(state),
         state.schemaVersion,
         entry.at,
         JSON.stringify(logged),

@@ -1,3 +1,4 @@
+import { takeDashboardStateJson } from "@agentboard/protocol";
 import type SqliteDatabase from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Database } from "../storage/schema.js";
@@ -110,7 +111,8 @@ export class SqliteDashboardStore implements DashboardStore {
       const currentRev = found?.rev ?? 0;
       if (currentRev !== expectedRev) return { ok: false, currentRev };
       const rev = currentRev + 1;
-      const serialised = JSON.stringify(state);
+      // Serialised once per write: the size check already made this text (large documents).
+      const serialised = takeDashboardStateJson(state);
       if (found) update.run(rev, state.schemaVersion, serialised, entry.at, workspaceId, dashboardId);
       else insert.run(workspaceId, dashboardId, rev, state.schemaVersion, serialised, entry.at);
       const { clientId, mutationId, principal } = entry.origin;
