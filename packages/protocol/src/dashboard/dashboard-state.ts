@@ -99,6 +99,11 @@ export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
 
 const encoder = new TextEncoder();
 
+/** Node's Buffer counts UTF-8 bytes without encoding a copy; browsers encode. */
+const nodeBuffer = (globalThis as { Buffer?: { byteLength(text: string, encoding: "utf8"): number } }).Buffer;
+const utf8Length = (text: string): number =>
+  nodeBuffer ? nodeBuffer.byteLength(text, "utf8") : encoder.encode(text).byteLength;
+
 /** UTF-8 size of the JSON text of a value: the unit of the document cap. */
 export function jsonByteLength(value: unknown): number {
   return encoder.encode(JSON.stringify(value)).byteLength;
@@ -125,7 +130,7 @@ export function takeDashboardStateJson(state: DashboardState): string {
 function assertWithinDocumentCap(value: unknown, keepText = false): void {
   const json = JSON.stringify(value);
   if (json.length * 3 > LIMITS.maxDocumentBytes) {
-    const bytes = encoder.encode(json).byteLength;
+    const bytes = utf8Length(json);
     if (bytes > LIMITS.maxDocumentBytes) throw new DocumentTooLargeError(bytes, LIMITS.maxDocumentBytes);
   }
   if (keepText && typeof value === "object" && value !== null) textToCommit.set(value, json);
