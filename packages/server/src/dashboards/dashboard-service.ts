@@ -18,7 +18,13 @@ import {
 } from "@agentboard/protocol";
 import { conflict, invalid, notFound, unavailable } from "../http/errors.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
-import type { ChangeOrigin, DashboardKey, DashboardStore, PatchLogEntry } from "./dashboard-store.js";
+import type {
+  ChangeOrigin,
+  DashboardKey,
+  DashboardStore,
+  DocumentVersion,
+  PatchLogEntry,
+} from "./dashboard-store.js";
 
 export interface DashboardChange {
   key: DashboardKey;
@@ -101,8 +107,12 @@ export class DashboardService {
    * (rev, updatedAt). States are never mutated (patches copy on write), so sharing them is safe.
    */
   async get(key: DashboardKey): Promise<DashboardDocument> {
+    return this.load(key, await this.store.readVersion(key));
+  }
+
+  /** The document at `version` (as the store just reported it): the cached one while it is still current. */
+  private async load(key: DashboardKey, version: DocumentVersion | null): Promise<DashboardDocument> {
     const k = cacheKey(key);
-    const version = await this.store.readVersion(key);
     if (!version) {
       this.recent.delete(k);
       return {
@@ -323,11 +333,13 @@ export class DashboardService {
         attempt < MIN_COMMIT_ATTEMPTS || performance.now() - started < CONTENTION_BUDGET_MS;
         attempt++
       ) {
-        if (origin.clientId && origin.mutationId) {
-          const rev = await this.store.findMutation(key, origin.clientId, origin.mutationId);
-          if (rev !== null) return { rev, replayed: true };
-        }
-        const doc = await this.get(key);
+        const { clientId, mutationId } = origin;
+        const base = await this.store.readForWrite(
+          key,
+          clientId && mutationId ? { clientId, mutationId } : undefined,
+        );
+        if (base.mutationRev !== null) return { rev: base.mutationRev, replayed: true };
+        const doc = await this.load(key, base.version);
         const next = await compute(doc);
         // Nothing to write (a conditional write whose condition no longer holds).
         if (next === null) return { rev: doc.rev };

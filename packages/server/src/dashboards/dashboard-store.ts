@@ -45,6 +45,19 @@ export interface CommitInput {
 
 export type CommitResult = { ok: true; rev: number } | { ok: false; currentRev: number };
 
+export interface DocumentVersion {
+  rev: number;
+  updatedAt: string;
+}
+
+/** What a write reads before it computes: the document's version and whether its mutation is a replay. */
+export interface WriteBase {
+  /** null: no such document. */
+  version: DocumentVersion | null;
+  /** The rev the write's (clientId, mutationId) was committed at, or null (not committed, or not asked). */
+  mutationRev: number | null;
+}
+
 /**
  * Storage of dashboard documents. Implementations: SQLite (embedded), Redis (cluster). `commit` is an atomic
  * compare-and-set of (state, rev + 1, log entry, idempotency record): it either happens whole or not at all,
@@ -54,15 +67,18 @@ export type CommitResult = { ok: true; rev: number } | { ok: false; currentRev: 
 export interface DashboardStore {
   read(key: DashboardKey): Promise<StoredDashboard | null>;
   /** Just the version of a document (cheap): lets the service reuse a state it validated before. */
-  readVersion(key: DashboardKey): Promise<{ rev: number; updatedAt: string } | null>;
+  readVersion(key: DashboardKey): Promise<DocumentVersion | null>;
+  /**
+   * readVersion plus, when `mutation` is given, the rev that (clientId, mutationId) was committed at: a write's
+   * idempotency and version checks in one round trip (one lock in SQLite, one pipeline to Redis).
+   */
+  readForWrite(key: DashboardKey, mutation?: { clientId: string; mutationId: string }): Promise<WriteBase>;
   commit(input: CommitInput): Promise<CommitResult>;
   /**
    * Log entries with rev > sinceRev in order, or null when the log no longer reaches back that far (the
    * caller then needs a snapshot, or treats every path as changed).
    */
   changesSince(key: DashboardKey, sinceRev: number): Promise<PatchLogEntry[] | null>;
-  /** The rev a (clientId, mutationId) was committed at, if it was. */
-  findMutation(key: DashboardKey, clientId: string, mutationId: string): Promise<number | null>;
   /** Drops documents not written since `before` (AGENTBOARD_STATE_TTL_DAYS); returns how many. */
   dropExpired(before: Date): Promise<number>;
   /** Cheap liveness probe for /readyz. */

@@ -6,8 +6,10 @@ import type {
   CommitResult,
   DashboardKey,
   DashboardStore,
+  DocumentVersion,
   PatchLogEntry,
   StoredDashboard,
+  WriteBase,
 } from "./dashboard-store.js";
 
 /**
@@ -121,12 +123,32 @@ export class RedisDashboardStore implements DashboardStore {
     };
   }
 
-  async readVersion(key: DashboardKey): Promise<{ rev: number; updatedAt: string } | null> {
-    const [rev, updatedAt] = await this.call(() =>
-      this.redis.hmget(this.keyOf(key, "doc"), "rev", "updatedAt"),
+  async readVersion(key: DashboardKey): Promise<DocumentVersion | null> {
+    const fields = await this.call(() => this.redis.hmget(this.keyOf(key, "doc"), "rev", "updatedAt"));
+    return toVersion(fields);
+  }
+
+  /** One pipeline (both keys share the workspace's hash tag, so also one slot in a Redis Cluster). */
+  async readForWrite(
+    key: DashboardKey,
+    mutation?: { clientId: string; mutationId: string },
+  ): Promise<WriteBase> {
+    if (!mutation) return { version: await this.readVersion(key), mutationRev: null };
+    const replies = await this.call(() =>
+      this.redis
+        .pipeline()
+        .hmget(this.keyOf(key, "doc"), "rev", "updatedAt")
+        .get(this.mutationKeyOf(key, mutation.clientId, mutation.mutationId))
+        .exec(),
     );
-    if (rev === null || rev === undefined) return null;
-    return { rev: Number(rev), updatedAt: updatedAt ?? "" };
+    const [[versionError, fields] = [], [mutationError, rev] = []] = replies ?? [];
+    const error = versionError ?? mutationError;
+    if (error) throw asUnavailable(error);
+    if (!replies) throw asUnavailable(new Error("Connection is closed."));
+    return {
+      version: toVersion(fields as Array<string | null>),
+      mutationRev: typeof rev === "string" ? Number(rev) : null,
+    };
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
@@ -182,11 +204,6 @@ export class RedisDashboardStore implements DashboardStore {
     return entries;
   }
 
-  async findMutation(key: DashboardKey, clientId: string, mutationId: string): Promise<number | null> {
-    const rev = await this.call(() => this.redis.get(this.mutationKeyOf(key, clientId, mutationId)));
-    return rev === null ? null : Number(rev);
-  }
-
   /** Nothing to sweep: each document's keys carry a TTL of AGENTBOARD_STATE_TTL_DAYS from its last write. */
   async dropExpired(_before: Date): Promise<number> {
     return 0;
@@ -203,6 +220,12 @@ export class RedisDashboardStore implements DashboardStore {
       throw asUnavailable(error);
     }
   }
+}
+
+/** A document's version from HMGET rev updatedAt (null: no document). */
+function toVersion([rev, updatedAt]: Array<string | null>): DocumentVersion | null {
+  if (rev === null || rev === undefined) return null;
+  return { rev: Number(rev), updatedAt: updatedAt ?? "" };
 }
 
 /**

@@ -8,8 +8,10 @@ import type {
   CommitResult,
   DashboardKey,
   DashboardStore,
+  DocumentVersion,
   PatchLogEntry,
   StoredDashboard,
+  WriteBase,
 } from "./dashboard-store.js";
 
 /**
@@ -62,11 +64,23 @@ export class SqliteDashboardStore implements DashboardStore {
     };
   }
 
-  readVersion(key: DashboardKey): Promise<{ rev: number; updatedAt: string } | null> {
+  readVersion(key: DashboardKey): Promise<DocumentVersion | null> {
+    return this.sqlite.exclusive((connection) => this.version(this.prepared(connection), key));
+  }
+
+  readForWrite(key: DashboardKey, mutation?: { clientId: string; mutationId: string }): Promise<WriteBase> {
     return this.sqlite.exclusive((connection) => {
-      const row = this.prepared(connection).version.get(key.workspaceId, key.dashboardId);
-      return row ? { rev: row.rev, updatedAt: row.updated_at } : null;
+      const statements = this.prepared(connection);
+      const committed =
+        mutation &&
+        statements.mutation.get(key.workspaceId, key.dashboardId, mutation.clientId, mutation.mutationId);
+      return { version: this.version(statements, key), mutationRev: committed ? committed.rev : null };
     });
+  }
+
+  private version(statements: WriteStatements, key: DashboardKey): DocumentVersion | null {
+    const row = statements.version.get(key.workspaceId, key.dashboardId);
+    return row ? { rev: row.rev, updatedAt: row.updated_at } : null;
   }
 
   commit(input: CommitInput): Promise<CommitResult> {
@@ -179,14 +193,6 @@ export class SqliteDashboardStore implements DashboardStore {
       },
       at: row.created_at,
     }));
-  }
-
-  findMutation(key: DashboardKey, clientId: string, mutationId: string): Promise<number | null> {
-    return this.sqlite.exclusive(
-      (connection) =>
-        this.prepared(connection).mutation.get(key.workspaceId, key.dashboardId, clientId, mutationId)?.rev ??
-        null,
-    );
   }
 
   async dropExpired(before: Date): Promise<number> {

@@ -91,6 +91,9 @@ describe("RedisDashboardStore specifics", () => {
     try {
       const started = performance.now();
       await expect(store.readVersion(key)).rejects.toMatchObject({ code: "unavailable" });
+      await expect(store.readForWrite(key, { clientId: "c", mutationId: "m" })).rejects.toMatchObject({
+        code: "unavailable",
+      });
       const { defaultDashboardState } = await import("@agentboard/protocol");
       await expect(
         store.commit({

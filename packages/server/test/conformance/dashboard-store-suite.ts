@@ -94,11 +94,17 @@ export function describeDashboardStore(name: string, open: () => Promise<Dashboa
     });
     afterEach(async () => fixture.close());
 
+    const committedAt = async (key: DashboardKey, clientId: string, mutationId: string) =>
+      (await store.readForWrite(key, { clientId, mutationId })).mutationRev;
+
     it("reads a never-written document as absent, with no changes and no mutations", async () => {
       expect(await store.read(keyA)).toBeNull();
       expect(await store.readVersion(keyA)).toBeNull();
       expect(await store.changesSince(keyA, 0)).toEqual([]);
-      expect(await store.findMutation(keyA, "c", "m")).toBeNull();
+      expect(await store.readForWrite(keyA, { clientId: "c", mutationId: "m" })).toEqual({
+        version: null,
+        mutationRev: null,
+      });
       await expect(store.ping()).resolves.toBeUndefined();
     });
 
@@ -112,6 +118,10 @@ export function describeDashboardStore(name: string, open: () => Promise<Dashboa
         updatedAt: input.entry.at,
       });
       expect(await store.readVersion(keyA)).toEqual({ rev: 1, updatedAt: input.entry.at });
+      expect(await store.readForWrite(keyA)).toEqual({
+        version: { rev: 1, updatedAt: input.entry.at },
+        mutationRev: null,
+      });
     });
 
     it("refuses a commit whose expected rev is not the stored one, changing nothing", async () => {
@@ -179,12 +189,16 @@ export function describeDashboardStore(name: string, open: () => Promise<Dashboa
     it("records (clientId, mutationId) with the commit, keeping ids that share a colon apart", async () => {
       await store.commit(commitInput(keyA, 0, "x", { clientId: "a:b", mutationId: "c" }));
       await store.commit(commitInput(keyA, 1, "y", { clientId: "a", mutationId: "b:c" }));
-      expect(await store.findMutation(keyA, "a:b", "c")).toBe(1);
-      expect(await store.findMutation(keyA, "a", "b:c")).toBe(2);
-      expect(await store.findMutation(keyA, "a", "c")).toBeNull();
-      expect(await store.findMutation(keyB, "a:b", "c")).toBeNull();
+      expect(await committedAt(keyA, "a:b", "c")).toBe(1);
+      expect(await committedAt(keyA, "a", "b:c")).toBe(2);
+      expect(await committedAt(keyA, "a", "c")).toBeNull();
+      expect(await committedAt(keyB, "a:b", "c")).toBeNull();
       await store.commit(commitInput(keyA, 2, "z", { clientId: "a:b" }));
-      expect(await store.findMutation(keyA, "a:b", "undefined")).toBeNull();
+      expect(await committedAt(keyA, "a:b", "undefined")).toBeNull();
+      // The version comes with it, as readVersion reports it.
+      expect((await store.readForWrite(keyA, { clientId: "a", mutationId: "c" })).version).toEqual(
+        await store.readVersion(keyA),
+      );
     });
 
     it("never applies one (clientId, mutationId) twice, even from a fresh expected rev", async () => {
@@ -194,7 +208,7 @@ export function describeDashboardStore(name: string, open: () => Promise<Dashboa
         .catch(() => ({ ok: false as const }));
       expect(again.ok).toBe(false);
       expect((await store.read(keyA))?.rev).toBe(1);
-      expect(await store.findMutation(keyA, "c", "m")).toBe(1);
+      expect(await committedAt(keyA, "c", "m")).toBe(1);
     });
 
     it("keeps workspaces apart: the same dashboard id in two workspaces are two documents", async () => {
