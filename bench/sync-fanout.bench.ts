@@ -68,10 +68,17 @@ const SECONDS = Number(options.seconds);
 const ROUNDS = Number(options.rounds);
 const COUNTS = options.subscribers.split(",").map(Number);
 const KINDS = options.servers.split(",") as ServerKind[];
+/**
+ * Patches every server gets before its subscribers connect (--prewarm). A server that has run for a while
+ * has its per-patch code optimised; with only the 1 s warm-up, V8 was still compiling agentboard's per-patch
+ * path (parse, validation, commit: called once per patch, so it gets hot 100× slower than the per-delivery
+ * code) on a second core all through the measured window. raw ws and Socket.IO get the same frames.
+ */
+const PREWARM = Number(options.prewarm);
 if (
   !(SECONDS > 0) ||
   !(ROUNDS > 0) ||
-  !(Number(options.prewarm) >= 0) ||
+  !(PREWARM >= 0) ||
   COUNTS.some((n) => !(n > 0)) ||
   KINDS.some((k) => !SERVER_LABELS[k])
 ) {
@@ -81,18 +88,11 @@ if (
   process.exit(2);
 }
 const MAX_ROUNDS = ROUNDS * MAX_ROUNDS_FACTOR;
-/**
- * Patches every server gets before its subscribers connect (--prewarm). A server that has run for a while
- * has its per-patch code optimised; with only the 1 s warm-up, V8 was still compiling agentboard's per-patch
- * path (parse, validation, commit: called once per patch, so it gets hot 100× slower than the per-delivery
- * code) on a second core all through the measured window. raw ws and Socket.IO get the same frames.
- */
-const PREWARM = Number(options.prewarm);
 const PROFILE_DIR = options.profile ? resolve(options.profile) : undefined;
 
 /**
- * A run takes its warm-up and measured seconds plus ~2–5 s to spawn, connect and tear down (~155 s for the
- * default 3 rounds × 6 runs × 5 s on a quiet 2-core machine). Once MIN_ROUNDS are done, no round starts that
+ * A run takes its warm-up and measured seconds plus ~2–5 s to spawn, connect and tear down, and ~1 s for the
+ * default pre-warm and its settling (~160 s for the default 3 rounds × 6 runs × 5 s on a quiet 2-core machine). Once MIN_ROUNDS are done, no round starts that
  * would likely end past SOFT_BUDGET_MS (≥ 4 min, more if --seconds/--rounds ask for more work).
  */
 const RUN_ESTIMATE_MS = (SECONDS + WARMUP_SECONDS + 5) * 1000;

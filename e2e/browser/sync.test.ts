@@ -92,6 +92,18 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
     await cleanupCli();
   });
 
+  /**
+   * A reset dashboard and one signed-in page in a context of its own (service workers blocked unless
+   * `serviceWorkers` is "allow": only the offline-reload test needs the app shell to load without the server).
+   */
+  async function signedInPage(allow: RegExp[] = [], serviceWorkers: "allow" | "block" = "block") {
+    await resetDashboard();
+    const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers });
+    const { page, problems } = await openPage(context, allow);
+    await signIn(page, await freshLoginUrl(server));
+    return { context, page, problems };
+  }
+
   async function twoContexts(): Promise<{
     a: Page;
     b: Page;
@@ -198,10 +210,7 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
   });
 
   it("an update of one widget re-renders only that widget", async () => {
-    await resetDashboard();
-    const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
-    const { page, problems } = await openPage(context);
-    await signIn(page, await freshLoginUrl(server));
+    const { context, page, problems } = await signedInPage();
     await page.waitForSelector('[data-widget-id="gamma"]');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const counts = () =>
@@ -229,11 +238,8 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
   });
 
   it("reload with the server stopped shows the cached dashboard at once, offline and editable; the server back → live again, with the edit made meanwhile", async () => {
-    await resetDashboard();
     // Service workers allowed here: the app shell itself must load without the server.
-    const context = await browser.newContext({ ...DETERMINISTIC });
-    const { page, problems } = await openPage(context, NETWORK_FAILURES);
-    await signIn(page, await freshLoginUrl(server));
+    const { context, page, problems } = await signedInPage(NETWORK_FAILURES, "allow");
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
     });
@@ -279,10 +285,7 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
   });
 
   it("the browser coming back online makes the replica connect again at once", async () => {
-    await resetDashboard();
-    const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
-    const { page, problems } = await openPage(context, NETWORK_FAILURES);
-    await signIn(page, await freshLoginUrl(server));
+    const { context, page, problems } = await signedInPage(NETWORK_FAILURES);
     const sockets: string[] = [];
     page.on("websocket", (socket) => sockets.push(socket.url()));
     // Chromium's offline emulation leaves the open socket alone, so only the app's `online` handler
@@ -299,10 +302,7 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
   });
 
   it("a cache written with an older schemaVersion loads through the migration; a corrupted one is discarded with a notice", async () => {
-    await resetDashboard();
-    const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
-    const { page, problems } = await openPage(context, NETWORK_FAILURES);
-    await signIn(page, await freshLoginUrl(server));
+    const { context, page, problems } = await signedInPage(NETWORK_FAILURES);
     const key = `agentboard:cache:v1:${workspaceId}:${ownerId}:me`;
 
     // schemaVersion 0: widgets as an array with inline positions, no schemaVersion field.

@@ -189,6 +189,27 @@ afterEach(async () => {
   await server.close();
 });
 
+/**
+ * Runs `body` against a server with a data dir of its own, which the test may close and then start again on
+ * the same port with `startAgain()`. The shared server comes back afterwards (afterEach closes it).
+ */
+async function withRestartableServer(body: (startAgain: () => Promise<void>) => Promise<void>) {
+  const dataDir = mkdtempSync(join(tmpdir(), "agentboard-sync-restart-"));
+  await server.close();
+  server = await startTestServer({}, { dataDir });
+  const port = Number(new URL(server.url).port);
+  try {
+    await body(async () => {
+      server = await startTestServer({}, { dataDir, port });
+    });
+  } finally {
+    await Promise.all(opened.splice(0).map((r) => r.close()));
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    server = await startTestServer();
+  }
+}
+
 async function replica(
   token: string,
   dashboardId: string,
@@ -355,11 +376,7 @@ describe("board.sync against the real server", () => {
   });
 
   it("survives a server restart: edits made while it is down are applied exactly once", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "agentboard-sync-restart-"));
-    await server.close();
-    server = await startTestServer({}, { dataDir });
-    const port = Number(new URL(server.url).port);
-    try {
+    await withRestartableServer(async (startAgain) => {
       const alice = await server.caller({ name: "alice" });
       const a = await replica(alice.token, "team");
       const b = await replica(alice.token, "team");
@@ -383,7 +400,7 @@ describe("board.sync against the real server", () => {
       expect(a.sync.pending.map((p) => p.mutationId)[0]).toBe(placed);
       await expect(a.sync.flushed({ timeoutMs: 50 })).rejects.toBeInstanceOf(SyncTimeoutError);
 
-      server = await startTestServer({}, { dataDir, port });
+      await startAgain();
       await a.sync.flushed({ timeoutMs: 15_000 });
       const doc = await createBoardClient({ url: server.url, token: alice.token }).dashboards.get("team");
       expect(doc.rev).toBe(3);
@@ -393,12 +410,7 @@ describe("board.sync against the real server", () => {
       expect(a.sync.state).toEqual(doc.state);
       expect(b.sync.state).toEqual(doc.state);
       expect(statuses).toEqual(["reconnecting", "connected"]);
-    } finally {
-      await Promise.all(opened.splice(0).map((r) => r.close()));
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-      server = await startTestServer(); // afterEach closes one
-    }
+    });
   });
 
   it("delivers refresh requests to the widget's writer", async () => {
@@ -690,17 +702,13 @@ describe("board.sync reconnect()", () => {
   const SLOW = { minReconnectDelayMs: 30_000, maxReconnectDelayMs: 60_000 };
 
   it("cuts a long backoff short after the server went away, and opens one socket however often it is called", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "agentboard-sync-reconnect-"));
-    await server.close();
-    server = await startTestServer({}, { dataDir });
-    const port = Number(new URL(server.url).port);
-    try {
+    await withRestartableServer(async (startAgain) => {
       const alice = await server.caller({ name: "alice" });
       const { sync, wire } = await replica(alice.token, "team", new Wire(), server.url, SLOW);
       await sync.ready();
       await server.close();
       await until("reconnecting", () => sync.status === "reconnecting", [sync]);
-      server = await startTestServer({}, { dataDir, port });
+      await startAgain();
       // The backoff after the drop is at least 15 s (half of a 30 s step): nothing tried meanwhile.
       const before = wire.created;
       expect(before).toBe(1);
@@ -713,12 +721,7 @@ describe("board.sync reconnect()", () => {
       await sync.flushed({ timeoutMs: 10_000 });
       expect(wire.created - before).toBe(1);
       expect(server.app.realtimeHub.connectionCount).toBe(1);
-    } finally {
-      await Promise.all(opened.splice(0).map((r) => r.close()));
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-      server = await startTestServer(); // afterEach closes one
-    }
+    });
   }, 20_000);
 
   it("replaces an open socket once for several quick calls; does nothing after close() and leaves nothing behind", async () => {

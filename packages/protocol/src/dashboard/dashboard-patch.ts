@@ -45,8 +45,9 @@ export function checkDashboardPatch(ops: readonly JsonPatchOp[]): string[] {
 
 /**
  * The one way to change a dashboard: path check, apply without mutating the input, validate the result
- * (schema + 256 KiB cap; the parts the patch left untouched are known valid, see validateDashboardStateChange). Throws PatchPathError / PatchApplyError / StateValidationError /
- * DocumentTooLargeError; on any throw the caller's state is untouched.
+ * (schema + 256 KiB cap; parts the patch left untouched are known valid, see validateDashboardStateChange).
+ * Throws PatchPathError / PatchApplyError / StateValidationError / DocumentTooLargeError; on any throw the
+ * caller's state is untouched.
  */
 export function applyDashboardPatch(
   state: DashboardState,
@@ -57,8 +58,8 @@ export function applyDashboardPatch(
 }
 
 /**
- * applyDashboardPatch for ops that already passed checkDashboardPatch (path and value checks are not repeated):
- * the server checks a patch before queueing it and must not pay for the check twice.
+ * applyDashboardPatch for ops that already passed checkDashboardPatch (path and value checks are not
+ * repeated): the server checks a patch before queueing it and must not pay for the check twice.
  */
 export function applyCheckedDashboardPatch(
   state: DashboardState,

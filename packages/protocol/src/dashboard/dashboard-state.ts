@@ -106,7 +106,7 @@ const utf8Length = (text: string): number =>
 
 /** UTF-8 size of the JSON text of a value: the unit of the document cap. */
 export function jsonByteLength(value: unknown): number {
-  return encoder.encode(JSON.stringify(value)).byteLength;
+  return utf8Length(JSON.stringify(value));
 }
 
 /**

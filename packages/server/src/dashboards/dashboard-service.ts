@@ -76,7 +76,8 @@ const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
 
 /**
  * The one write path for dashboard documents (REST, WebSocket, widget upserts and MCP tools all come here):
- * validate → serialise per document → rebase or conflict → apply + validate → commit (as durable as the store is set to be) → notify.
+ * validate → serialise per document → rebase or conflict → apply + validate → commit (as durable as the
+ * store is set to be) → notify.
  */
 export class DashboardService {
   private readonly queue = new KeyedQueue();

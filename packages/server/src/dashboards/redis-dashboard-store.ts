@@ -141,10 +141,13 @@ export class RedisDashboardStore implements DashboardStore {
         .get(this.mutationKeyOf(key, mutation.clientId, mutation.mutationId))
         .exec(),
     );
-    const [[versionError, fields] = [], [mutationError, rev] = []] = replies ?? [];
+    // exec() resolves null only for a discarded MULTI, which a plain pipeline never is.
+    const [[versionError, fields], [mutationError, rev]] = replies as [
+      [Error | null, unknown],
+      [Error | null, unknown],
+    ];
     const error = versionError ?? mutationError;
     if (error) throw asUnavailable(error);
-    if (!replies) throw asUnavailable(new Error("Connection is closed."));
     return {
       version: toVersion(fields as Array<string | null>),
       mutationRev: typeof rev === "string" ? Number(rev) : null,

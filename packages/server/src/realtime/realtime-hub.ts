@@ -43,8 +43,6 @@ export class RealtimeHub {
   private readonly encodedFrames = new WeakMap<DashboardChangeEvent, Map<string, Buffer>>();
   /** Per document: each following connection and its current subscription (the fan-out needs both). */
   private readonly subscribers = new Map<string, Map<Connection, Subscription>>();
-  /** The frame encoded last: a fan-out asks for it once per subscriber (see encodedPatch). */
-  private lastFrame: { event: DashboardChangeEvent; dashboardId: string; frame: Buffer } | undefined;
   private readonly unsubscribeBus: Array<() => void>;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -116,7 +114,6 @@ export class RealtimeHub {
   /** Closes every connection with "going away" (the SDK reconnects, possibly to another node). */
   close(): void {
     clearInterval(this.heartbeat);
-    this.lastFrame = undefined;
     for (const unsubscribe of this.unsubscribeBus) unsubscribe();
     for (const connection of [...this.connections.values()]) {
       connection.close(CLOSE_CODES.goingAway, "server shutting down");
@@ -430,8 +427,6 @@ export class RealtimeHub {
    * subscriber: with many subscribers, per-subscriber JSON.stringify and string encoding dominated fan-out.
    */
   private encodedPatch(event: DashboardChangeEvent, dashboardId: string): Buffer {
-    const last = this.lastFrame;
-    if (last?.event === event && last.dashboardId === dashboardId) return last.frame;
     let frames = this.encodedFrames.get(event);
     if (!frames) {
       frames = new Map();
@@ -454,7 +449,6 @@ export class RealtimeHub {
       );
       frames.set(dashboardId, frame);
     }
-    this.lastFrame = { event, dashboardId, frame };
     return frame;
   }
 

@@ -7,17 +7,11 @@ import { WebSocket } from "ws";
  * frames are unmasked, so the bytes are the same for every subscriber.
  */
 const framed = new WeakMap<Buffer, Buffer>();
-/** The frame built last: a fan-out asks for the same one once per subscriber, without a WeakMap lookup. */
-let last: { payload: Buffer; frame: Buffer } | undefined;
 
 /** The WebSocket text frame (FIN, opcode 1, unmasked) of a UTF-8 payload, built once per payload Buffer. */
 export function sharedTextFrame(payload: Buffer): Buffer {
-  if (last?.payload === payload) return last.frame;
   let frame = framed.get(payload);
-  if (frame) {
-    last = { payload, frame };
-    return frame;
-  }
+  if (frame) return frame;
   const length = payload.length;
   const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   frame = Buffer.allocUnsafe(header + length);
@@ -34,7 +28,6 @@ export function sharedTextFrame(payload: Buffer): Buffer {
   }
   payload.copy(frame, header);
   framed.set(payload, frame);
-  last = { payload, frame };
   return frame;
 }
 
