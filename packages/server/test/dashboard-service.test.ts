@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentboardError, type JsonPatchOp } from "@agentboard/protocol";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DashboardService } from "../src/dashboards/dashboard-service.js";
 import type { DashboardKey, DashboardStore } from "../src/dashboards/dashboard-store.js";
 import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js";
 import { SqliteDashboardStore } from "../src/dashboards/sqlite-dashboard-store.js";
-import { createRedisClient } from "../src/storage/redis.js";
 import { openSqlite, type SqliteHandle } from "../src/storage/sqlite.js";
-import { deletePrefix, quietLog, REDIS_URL, randomPrefix, testRedis } from "./cluster-helpers.js";
+import { deletePrefix, quietLog, randomPrefix } from "./cluster-helpers.js";
+import { sharedRedis } from "./helpers/shared-redis.js";
 
 /**
  * The service's write path over a real store, with two services on one store standing for two nodes. Each
@@ -23,13 +23,7 @@ interface Backend {
   close(): Promise<void>;
 }
 
-const redis = createRedisClient({ url: REDIS_URL, name: "agentboard:test", log: quietLog });
-const admin = testRedis();
-beforeAll(async () => redis.connect());
-afterAll(async () => {
-  redis.disconnect();
-  admin.disconnect();
-});
+const { redis, admin } = sharedRedis();
 
 const backends: Record<string, () => Promise<Backend>> = {
   SQLite: async () => {

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisDashboardStore } from "../../src/dashboards/redis-dashboard-store.js";
 import { createRedisClient } from "../../src/storage/redis.js";
-import { deletePrefix, quietLog, REDIS_URL, randomPrefix, testRedis } from "../cluster-helpers.js";
+import { deletePrefix, quietLog, randomPrefix } from "../cluster-helpers.js";
+import { sharedRedis } from "../helpers/shared-redis.js";
 import { describeDashboardStore } from "./dashboard-store-suite.js";
 
-// The product's own fail-fast connection, shared by the tests of this file; each test gets a fresh prefix.
-const redis = createRedisClient({ url: REDIS_URL, name: "agentboard:test", log: quietLog });
-const admin = testRedis();
-beforeAll(async () => redis.connect());
-afterAll(async () => {
-  redis.disconnect();
-  admin.disconnect();
-});
+const { redis, admin } = sharedRedis();
 
 describeDashboardStore("Redis", async () => {
   const prefix = randomPrefix();
