@@ -4,7 +4,7 @@
  * side in the same run with the limit (a raw `ws` broadcast server) and the usual choice (a Socket.IO room).
  *
  *   npm run bench:sync-fanout        (= npx tsx bench/sync-fanout.bench.ts)
- *   options: --seconds 5  --rounds 3  --subscribers 100,1000  --servers ws,socketio,agentboard
+ *   options: --seconds 10  --rounds 3  --subscribers 100,1000  --servers ws,socketio,agentboard
  *            --profile DIR   (servers run with --cpu-prof; DIR/<server>-<n>-round<r>/CPU.*.cpuprofile)
  *
  * Three processes per run, so no side steals the measured one's event loop:
@@ -41,7 +41,11 @@ const SUBSCRIBERS_ENTRY = fileURLToPath(new URL("./sync-fanout/subscribers.ts", 
 
 const RATE_PER_SECOND = 100;
 const INTERVAL_MS = 1000 / RATE_PER_SECOND;
-/** The issue asks for 10 s per scenario; 3 rounds × 6 runs of 10 s take ~4 min here, hence 5 s by default. */
+/**
+ * The issue asks for 10 s per scenario, and that is the default: each p99 then rests on 1000 patches (100,000
+ * or 1,000,000 deliveries). 5 s runs (`--seconds 5`, the default until 2026-11-26) take ~3 min in all, with
+ * half the samples behind each p99: per-round ratios to raw ws then ranged 1.15–2.14× at 100 subscribers.
+ */
 const SPEC_SECONDS = 10;
 const WARMUP_SECONDS = 1;
 /** How long the server gets to finish the pre-warm frames before the subscribers connect. */
@@ -56,7 +60,7 @@ const MAX_ROUNDS_FACTOR = 2;
 
 const { values: options } = parseArgs({
   options: {
-    seconds: { type: "string", default: "5" },
+    seconds: { type: "string", default: String(SPEC_SECONDS) },
     rounds: { type: "string", default: "3" },
     subscribers: { type: "string", default: "100,1000" },
     servers: { type: "string", default: "ws,socketio,agentboard" },
@@ -222,7 +226,7 @@ async function main(): Promise<void> {
   const shortened = SECONDS < SPEC_SECONDS;
   console.log(
     `# Sync fan-out: 1 writer, ${COUNTS.join(" and ")} subscribers, ~1 KB patches (value ${VALUE_CHARS} chars) at ${RATE_PER_SECOND}/s, ` +
-      `${PREWARM} pre-warm patches, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured per run${shortened ? ` (shortened from the issue's ${SPEC_SECONDS} s so the whole bench stays near 4 min)` : ""}, ` +
+      `${PREWARM} pre-warm patches, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured per run${shortened ? ` (shortened from the issue's ${SPEC_SECONDS} s)` : ""}, ` +
       `${ROUNDS} clean rounds wanted (disturbed ones re-run, at most ${MAX_ROUNDS} rounds, ~${Math.round(SOFT_BUDGET_MS / 60_000)} min budget)\n`,
   );
   const runs: RunResult[] = [];
