@@ -31,6 +31,8 @@ export class Connection {
   approvals = false;
   alive = true;
   closed = false;
+  /** Which slice of the hub's heartbeat visits this connection (see RealtimeHub.beat). */
+  heartbeatSlice = 0;
   /**
    * Patch requests whose ack has not been sent yet (request id → the dashboard id the request named);
    * whoever sends the ack first removes the entry.
