@@ -96,8 +96,9 @@ const PROFILE_DIR = options.profile ? resolve(options.profile) : undefined;
 
 /**
  * A run takes its warm-up and measured seconds plus ~2–5 s to spawn, connect and tear down, and ~1 s for the
- * default pre-warm and its settling (~160 s for the default 3 rounds × 6 runs × 5 s on a quiet 2-core machine). Once MIN_ROUNDS are done, no round starts that
- * would likely end past SOFT_BUDGET_MS (≥ 4 min, more if --seconds/--rounds ask for more work).
+ * default pre-warm and its settling (~300 s for the default 3 rounds × 6 runs × 10 s on a quiet 2-core machine,
+ * ~165 s with --seconds 5). Once MIN_ROUNDS are done, no round starts that would likely end past SOFT_BUDGET_MS
+ * (≥ 4 min; ~7 min with the defaults, more if --seconds/--rounds ask for more work).
  */
 const RUN_ESTIMATE_MS = (SECONDS + WARMUP_SECONDS + 5) * 1000;
 const ROUND_ESTIMATE_MS = COUNTS.length * KINDS.length * RUN_ESTIMATE_MS;
