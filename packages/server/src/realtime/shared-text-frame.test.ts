@@ -18,9 +18,11 @@ async function connect(perMessageDeflate = false) {
     perMessageDeflate,
   });
   const received: string[] = [];
+  let onReceived: (() => void) | undefined;
   client.on("message", (data, isBinary) => {
     expect(isBinary).toBe(false);
     received.push(data.toString());
+    onReceived?.();
   });
   await new Promise<void>((resolve, reject) => {
     client.once("open", resolve);
@@ -31,14 +33,21 @@ async function connect(perMessageDeflate = false) {
     client.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   });
-  const waitFor = async (count: number) => {
-    const deadline = Date.now() + 5_000;
-    while (received.length < count) {
-      if (Date.now() > deadline) throw new Error(`got ${received.length} of ${count} frames`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return received;
-  };
+  /** Resolves once `count` frames have arrived (listens first, then checks what is already there). */
+  const waitFor = (count: number) =>
+    new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        onReceived = undefined;
+        reject(new Error(`got ${received.length} of ${count} frames`));
+      }, 5_000);
+      onReceived = () => {
+        if (received.length < count) return;
+        clearTimeout(timer);
+        onReceived = undefined;
+        resolve(received);
+      };
+      onReceived();
+    });
   return { server, client, received, waitFor };
 }
 
