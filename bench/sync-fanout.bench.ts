@@ -252,6 +252,7 @@ async function main(): Promise<void> {
           `round ${round + 1} ${SERVER_LABELS[kind]} × ${n}: ${s.received}/${s.expected} delivered, ` +
             `sent ${result.sentPerSecond.toFixed(1)}/s, p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, ` +
             `max ${s.maxMs.toFixed(1)} ms, p99 from schedule ${s.p99FromDueMs.toFixed(2)} ms, ` +
+            `tail: ${s.tailPatches} patches above p99 (${s.tailPatchesLateFromStart} late from the start), ` +
             `server CPU ${result.cpuUsPerDelivery.toFixed(1)} µs/delivery (${result.serverSystemShare}% system), ELU ${(result.serverElu * 100).toFixed(0)}%, ` +
             `subscribers CPU ${s.cpuUsPerDelivery.toFixed(1)} µs/delivery, ELU ${(s.elu * 100).toFixed(0)}%, ` +
             `connect ${result.connectMs.toFixed(0)} ms, other load ${result.foreignCores.toFixed(2)} cores, ` +

@@ -111,6 +111,14 @@ export interface SubscriberStats {
   outOfOrder: number;
   /** Sockets that closed during the run (e.g. agentboard dropping a slow subscriber). */
   closed: number;
+  /**
+   * How concentrated the tail is: the patches with at least one delivery above the p99, and how many of
+   * them reached even their first subscriber later than the median delivery (held up before or at the
+   * start of the fan-out, not only slow at its end). With 100 subscribers a handful of patches can make
+   * the whole p99.
+   */
+  tailPatches: number;
+  tailPatchesLateFromStart: number;
 }
 
 export interface CpuReport {

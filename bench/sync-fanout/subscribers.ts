@@ -22,6 +22,9 @@ let config: SubscriberConfig | undefined;
 let latencies = new Float64Array(0);
 let fromDue = new Float64Array(0);
 let lastSeq = new Int32Array(0);
+/** Per measured patch (index seq − warmup): its earliest and latest delivery latency over all subscribers. */
+let firstByPatch = new Float64Array(0);
+let lastByPatch = new Float64Array(0);
 let recorded = 0;
 let expected = 0;
 let outOfOrder = 0;
@@ -73,8 +76,12 @@ function onFrame(index: number, receivedAtMs: number, text: string): void {
   lastSeq[index] = stamp.seq;
   if (stamp.seq < config.warmup || stamp.seq >= config.warmup + config.measured) return;
   if (!windowStart) windowStart = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+  const latency = receivedAtMs - stamp.sentAtMs;
+  const patch = stamp.seq - config.warmup;
+  firstByPatch[patch] = Math.min(firstByPatch[patch]!, latency);
+  lastByPatch[patch] = Math.max(lastByPatch[patch]!, latency);
   if (recorded < latencies.length) {
-    latencies[recorded] = receivedAtMs - stamp.sentAtMs;
+    latencies[recorded] = latency;
     fromDue[recorded++] = receivedAtMs - stamp.dueAtMs;
   }
   if (recorded === expected && !doneSent) {
@@ -180,6 +187,8 @@ async function connectAll(cfg: SubscriberConfig): Promise<void> {
   latencies = new Float64Array(expected);
   fromDue = new Float64Array(expected);
   lastSeq = new Int32Array(cfg.subscribers).fill(-1);
+  firstByPatch = new Float64Array(cfg.measured).fill(Number.POSITIVE_INFINITY);
+  lastByPatch = new Float64Array(cfg.measured).fill(Number.NEGATIVE_INFINITY);
   const connect = cfg.kind === "socketio" ? connectSocketIo : connectWs;
   const started = performance.now();
   for (let first = 0; first < cfg.subscribers; first += cfg.connectBatch) {
@@ -206,11 +215,20 @@ function stats(): SubscriberStats {
   closeWindow();
   const sorted = latencies.slice(0, recorded).sort();
   const sortedFromDue = fromDue.slice(0, recorded).sort();
+  const p50 = percentile(sorted, 50);
+  const p99 = percentile(sorted, 99);
+  let tailPatches = 0;
+  let tailPatchesLateFromStart = 0;
+  for (let patch = 0; patch < lastByPatch.length; patch++) {
+    if (!(lastByPatch[patch]! > p99)) continue;
+    tailPatches++;
+    if (firstByPatch[patch]! > p50) tailPatchesLateFromStart++;
+  }
   return {
     expected,
     received: recorded,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
+    p50Ms: p50,
+    p99Ms: p99,
     maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
     minMs: sorted.length ? sorted[0]! : Number.NaN,
     p50FromDueMs: percentile(sortedFromDue, 50),
@@ -219,5 +237,7 @@ function stats(): SubscriberStats {
     elu: windowEnd?.elu ?? Number.NaN,
     outOfOrder,
     closed,
+    tailPatches,
+    tailPatchesLateFromStart,
   };
 }
