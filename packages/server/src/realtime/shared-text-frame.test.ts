@@ -33,7 +33,7 @@ async function connect(perMessageDeflate = false) {
     client.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   });
-  /** Resolves once `count` frames have arrived (listens first, then checks what is already there). */
+  /** Resolves once `count` frames have arrived (listens first, then checks what is already there); one wait at a time. */
   const waitFor = (count: number) =>
     new Promise<string[]>((resolve, reject) => {
       const timer = setTimeout(() => {
