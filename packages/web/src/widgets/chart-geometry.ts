@@ -29,8 +29,23 @@ export function valueScale(values: readonly number[]): Scale {
 
 export function yFor(value: number, scale: Scale, box: Box): number {
   const inner = box.height - box.padding.top - box.padding.bottom;
-  const ratio = (value - scale.min) / (scale.max - scale.min);
-  return round(box.padding.top + inner * (1 - ratio));
+  return round(box.padding.top + inner * (1 - ratioIn(value, scale)));
+}
+
+/**
+ * Where `value` sits between `scale.min` (0) and `scale.max` (1). Any finite doubles are valid props, and
+ * `max - min` of two of them can exceed Number.MAX_VALUE (1.7e308 - -1.7e308 = Infinity, and then
+ * Infinity / Infinity = NaN in every SVG coordinate). When a difference overflows, both sides are halved
+ * first: halving a double only lowers its exponent, so it is exact except for subnormals (below 2.2e-308),
+ * whose rounding is nothing next to a span that overflowed; and the difference of two halved finite doubles
+ * always fits. Scaling both sides by one factor keeps the ratio, and ranges that do not overflow take the
+ * plain formula, so ordinary charts render exactly as before (same numbers, same rounding).
+ */
+function ratioIn(value: number, scale: Scale): number {
+  const span = scale.max - scale.min;
+  const offset = value - scale.min;
+  if (Number.isFinite(span) && Number.isFinite(offset)) return offset / span;
+  return (value / 2 - scale.min / 2) / (scale.max / 2 - scale.min / 2);
 }
 
 /** x of the i-th of n points spread over the inner width (a single point sits in the middle). */
