@@ -288,17 +288,32 @@ describe("JSON bodies", () => {
     await expectUnchanged();
   });
 
-  it.each(["application/xml", "text/plain", "application/x-www-form-urlencoded"])(
-    "refuses a valid patch sent as %s with a 4xx",
-    async (contentType) => {
-      const body = JSON.stringify({ baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] });
-      const result = await sendText(alice, "PATCH", ME, body, contentType);
-      expect(result.status).toBeGreaterThanOrEqual(400);
-      expect(result.status).toBeLessThan(500);
-      expectApiError(result, result.status, (result.body as { error?: string }).error ?? "missing");
-      await expectUnchanged();
-    },
-  );
+  it.each([
+    "application/xml",
+    "text/plain",
+    "text/plain; charset=utf-8",
+    "application/x-www-form-urlencoded",
+  ])("refuses a valid patch sent as %s as 415 unsupported_media_type", async (contentType) => {
+    const body = JSON.stringify({ baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] });
+    const result = await sendText(alice, "PATCH", ME, body, contentType);
+    const error = expectApiError(result, 415, "unsupported_media_type");
+    expect(error.message).toContain("application/json");
+    await expectUnchanged();
+  });
+
+  it("refuses a text/plain body to every JSON route as 415, not as a schema violation", async () => {
+    const text = { authorization: `Bearer ${alice.token}`, "content-type": "text/plain" };
+    for (const [method, path] of [
+      ["PUT", "/api/dashboards/me/widgets/w1"],
+      ["PUT", ME],
+      ["POST", "/api/approvals"],
+      ["POST", "/api/auth/session"],
+    ] as const) {
+      const result = await server.raw(method, path, { headers: text, body: '{"title":"x"}' });
+      expectApiError(result, 415, "unsupported_media_type");
+    }
+    await expectUnchanged();
+  });
 
   it("refuses a PATCH of 501 ops as 422 invalid, while 500 are accepted", async () => {
     const op = (i: number) => ({ op: "replace", path: "/widgets/w1/title", value: `t${i}` });
@@ -354,6 +369,55 @@ describe("request size", () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe("authentication comes before the body", () => {
+  // Fastify reads and validates bodies after onRequest hooks: an anonymous caller must learn nothing about
+  // the route's schema (no 400/415/422, no details) and cost no parsing.
+  const anonymous = [
+    ["no credentials", {}],
+    ["a session cookie that is not valid", { cookie: "agentboard_session=not-a-session" }],
+  ] as const;
+  const badBodies = [
+    ["a body that breaks the schema", "application/json", JSON.stringify({ baseRev: "x", ops: "nope" })],
+    ["malformed JSON", "application/json", '{"baseRev":2,"ops":['],
+    ["a text/plain body", "text/plain", "remove everything"],
+    ["a form body", "application/x-www-form-urlencoded", "baseRev=2"],
+    ["100-deep nesting", "application/json", `${"[".repeat(100)}${"]".repeat(100)}`],
+  ] as const;
+
+  for (const [who, credentials] of anonymous) {
+    it.each(badBodies)(`answers ${who} sending %s with 401 only`, async (_name, contentType, body) => {
+      for (const [method, path] of [
+        ["PATCH", ME],
+        ["PUT", "/api/dashboards/me/widgets/w1"],
+        ["POST", "/api/approvals"],
+        ["POST", "/api/approvals/bulk"],
+        ["POST", "/api/realtime/ticket"],
+      ] as const) {
+        const result = await server.raw(method, path, {
+          headers: { ...credentials, "content-type": contentType },
+          body,
+        });
+        const error = expectApiError(result, 401, "unauthorized");
+        expect(error.details, `${method} ${path}`).toBeUndefined();
+      }
+      await expectUnchanged();
+    });
+  }
+
+  it("still validates the body of the public sign-in route", async () => {
+    const headers = { "content-type": "application/json" };
+    const invalid = await server.raw("POST", "/api/auth/session", { headers, body: '{"password":"x"}' });
+    expectApiError(invalid, 422, "invalid");
+    const malformed = await server.raw("POST", "/api/auth/session", { headers, body: "{" });
+    expectApiError(malformed, 400, "bad_request");
+    const wrong = await server.raw("POST", "/api/auth/session", {
+      headers,
+      body: JSON.stringify({ token: "ab_not-a-token" }),
+    });
+    expectApiError(wrong, 401, "unauthorized");
   });
 });
 

@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   invalid: 422,
   payload_too_large: 413,
+  /** A body in a format the server does not read (everything but application/json). */
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

@@ -9,6 +9,11 @@ declare module "fastify" {
   interface FastifyRequest {
     principal: Principal | null;
     authMethod: AuthMethod | null;
+    /**
+     * This node's `performance.now()` just before the credential was read: whatever holds the request open
+     * (a socket, a long-poll) watches for revocations announced since then (RevocationWatch).
+     */
+    credentialCheckedAt: number;
   }
 }
 
@@ -38,9 +43,11 @@ function bearerToken(request: FastifyRequest): string | undefined {
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest("principal", null);
   app.decorateRequest("authMethod", null);
+  app.decorateRequest("credentialCheckedAt", 0);
 
   app.addHook("onRequest", async (request) => {
     if (!request.url.startsWith("/api/")) return;
+    request.credentialCheckedAt = performance.now();
     const token = bearerToken(request);
     if (token !== undefined) {
       request.principal = await options.identity.resolveSecret(token, ["api"]);
@@ -63,9 +70,20 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       request.authMethod = "cookie";
     }
   });
+
+  // Fastify parses and validates a body before preHandler hooks run, so a check there would answer an
+  // anonymous request with a bad body 415/400/422 and schema details instead of 401. Routes keep declaring
+  // `preHandler: requireAuth`; this one hook moves the check to onRequest, where it runs right after the
+  // caller was resolved above (route hooks follow the app's) and before any byte of the body is read.
+  app.addHook("onRoute", (route) => {
+    const preHandlers = [route.preHandler ?? []].flat();
+    if (!preHandlers.some((hook) => hook === requireAuth)) return;
+    route.preHandler = preHandlers.filter((hook) => hook !== requireAuth);
+    route.onRequest = [...[route.onRequest ?? []].flat(), requireAuth];
+  });
 }
 
-/** preHandler for routes that need a caller. */
+/** The check for routes that need a caller: declared as their preHandler, run at onRequest (see above). */
 export async function requireAuth(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   if (!request.principal) throw unauthorized();
 }

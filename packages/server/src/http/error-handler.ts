@@ -27,7 +27,7 @@ export function registerErrorHandler(app: FastifyInstance, production: boolean):
       case "FST_ERR_CTP_BODY_TOO_LARGE":
         return send(reply, "payload_too_large", "the request body is larger than the server accepts");
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-        return send(reply, "bad_request", "send JSON with Content-Type: application/json");
+        return send(reply, "unsupported_media_type", "send JSON with Content-Type: application/json");
       case "FST_ERR_CTP_EMPTY_JSON_BODY":
       case "FST_ERR_CTP_INVALID_JSON_BODY":
         return send(reply, "bad_request", "the request body is not valid JSON");

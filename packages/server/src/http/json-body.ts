@@ -7,7 +7,10 @@ import { badRequest } from "./errors.js";
  * bodyLimit, then nesting depth and forbidden keys (`__proto__`, `constructor`, `prototype`) in one pass.
  */
 export function registerJsonBodyParser(app: FastifyInstance, maxJsonDepth: number): void {
-  app.removeContentTypeParser(["application/json"]);
+  // Fastify also reads text/plain into a string by default; no route takes text, and a JSON route given
+  // one would only fail schema validation ("expected object"). Without a parser, every body that is not
+  // application/json is refused as 415 unsupported_media_type before validation (see error-handler.ts).
+  app.removeContentTypeParser(["application/json", "text/plain"]);
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = body as string;
     if (text.length === 0) {
