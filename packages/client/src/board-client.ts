@@ -1,4 +1,11 @@
-import type { DashboardDocument, JsonPatchOp, Widget, WidgetInput } from "@agentboard/protocol";
+import type {
+  DashboardDocument,
+  DashboardListItem,
+  JsonPatchOp,
+  Member,
+  Widget,
+  WidgetInput,
+} from "@agentboard/protocol";
 import { ApprovalFeed } from "./approvals/approval-feed.js";
 import { type ApprovalsClient, createApprovalsClient } from "./approvals/approvals-client.js";
 import { longPollStrategy } from "./approvals/long-poll-strategy.js";
@@ -39,6 +46,11 @@ export interface PatchOptions extends RequestOptions {
 export interface BoardClient {
   request<T>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T>;
   dashboards: {
+    /**
+     * The dashboards this caller may read (`GET /api/dashboards`): personal ones as `user:<id>` (an agent
+     * sees every user's), then shared ones by slug. Each `id` is what the other methods take.
+     */
+    list(options?: RequestOptions): Promise<DashboardListItem[]>;
     get(id: string, options?: RequestOptions): Promise<DashboardDocument>;
     patch(id: string, baseRev: number, ops: JsonPatchOp[], options?: PatchOptions): Promise<{ rev: number }>;
     put(id: string, baseRev: number, state: unknown, options?: RequestOptions): Promise<{ rev: number }>;
@@ -50,6 +62,10 @@ export interface BoardClient {
       options?: RequestOptions,
     ): Promise<{ rev: number; widget: Widget }>;
     removeWidget(id: string, widgetId: string, options?: RequestOptions): Promise<{ rev: number }>;
+  };
+  /** Who is in the caller's workspace (`GET /api/members`): users first, then agents. */
+  members: {
+    list(options?: RequestOptions): Promise<Member[]>;
   };
   /** A live replica of dashboard `id` over the realtime WebSocket; `close()` it when done. */
   sync(id: string, options?: SyncOptions): SyncClient;
@@ -117,6 +133,8 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
   return {
     request,
     dashboards: {
+      list: async (o) =>
+        (await request<{ items: DashboardListItem[] }>("GET", "/api/dashboards", undefined, o)).items,
       get: (id, o) => request("GET", statePath(id), undefined, o),
       patch: (id, baseRev, ops, o = {}) =>
         request("PATCH", statePath(id), { baseRev, ops, clientId: o.clientId, mutationId: o.mutationId }, o),
@@ -126,6 +144,9 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
       },
       upsertWidget: (id, widgetId, widget, o) => request("PUT", widgetPath(id, widgetId), widget, o),
       removeWidget: (id, widgetId, o) => request("DELETE", widgetPath(id, widgetId), undefined, o),
+    },
+    members: {
+      list: async (o) => (await request<{ items: Member[] }>("GET", "/api/members", undefined, o)).items,
     },
     sync: (id, syncOptions = {}) =>
       createSyncClient({ ...syncOptions, dashboardId: id, baseUrl: base, fetchTicket }),

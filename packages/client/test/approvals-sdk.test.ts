@@ -19,7 +19,8 @@ let humanBoard: BoardClient;
 // Every scenario runs with each wait transport: the WebSocket (default) and the long-poll fallback.
 describe.each(["realtime", "long-poll"] as const)("approvals over %s", (transport) => {
   beforeEach(async () => {
-    server = await startTestServer();
+    // Deploys may be auto-approved on this server (one scenario needs it); confidence 40 still waits.
+    server = await startTestServer({ AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy" });
     const agent = await server.caller({ kind: "agent", name: "deployer" });
     const human = await server.caller({ name: "alice" });
     agentBoard = createBoardClient({ url: server.url, token: agent.token, approvalWaits: transport });

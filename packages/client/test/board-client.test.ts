@@ -65,3 +65,40 @@ describe("createBoardClient against a real server", () => {
     await expect(live.dashboards.get("me", { signal: controller.signal })).rejects.toThrow("stop");
   });
 });
+
+describe("the workspace directory through the SDK", () => {
+  it("lists members and the dashboards an agent can draw on, with ids the other methods take", async () => {
+    const owner = await server.caller({ name: "admin", role: "owner" });
+    const agent = await server.caller({ kind: "agent", name: "planner" });
+    const board = createBoardClient({ url: server.url, token: agent.token });
+
+    const members = await board.members.list();
+    expect(members).toEqual([
+      { id: owner.principal.id, kind: "user", name: "admin", displayName: "admin", role: "owner" },
+      { id: agent.principal.id, kind: "agent", name: "planner", displayName: "planner" },
+    ]);
+
+    const ownerBoard = members.find((m) => m.kind === "user" && m.role === "owner")!;
+    await board.dashboards.upsertWidget("ops", "n", { type: "note", title: "N", props: { markdown: "x" } });
+    const dashboards = await board.dashboards.list();
+    expect(dashboards).toEqual([
+      { id: `user:${ownerBoard.id}`, title: "admin", kind: "personal", rev: 0, updatedAt: null },
+      { id: "ops", title: "ops", kind: "shared", rev: 1, updatedAt: expect.any(String) },
+    ]);
+    const { rev } = await board.dashboards.upsertWidget(dashboards[0]!.id, "hello", {
+      type: "note",
+      title: "Hello",
+      props: { markdown: "from the agent" },
+    });
+    expect(rev).toBe(1);
+    expect((await board.dashboards.list())[0]).toMatchObject({ rev: 1, updatedAt: expect.any(String) });
+
+    const viewer = await server.caller({ name: "vera", role: "viewer" });
+    const viewerBoard = createBoardClient({ url: server.url, token: viewer.token });
+    expect((await viewerBoard.dashboards.list()).map((d) => d.id)).toEqual([
+      `user:${viewer.principal.id}`,
+      "ops",
+    ]);
+    expect(await viewerBoard.members.list()).toHaveLength(3);
+  });
+});

@@ -17,6 +17,16 @@ export {
   WidgetResponseSchema,
 } from "./api/dashboards-api.js";
 export {
+  type DashboardListItem,
+  DashboardListItemSchema,
+  type DashboardListResponse,
+  DashboardListResponseSchema,
+  type Member,
+  MemberSchema,
+  type MembersResponse,
+  MembersResponseSchema,
+} from "./api/directory-api.js";
+export {
   HealthComponentSchema,
   type MeResponse,
   MeResponseSchema,

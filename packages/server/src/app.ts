@@ -6,12 +6,16 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { registerApprovalRoutes } from "./approvals/approval-routes.js";
 import type { ApprovalService } from "./approvals/approval-service.js";
+import { registerAccessRoutes } from "./auth/access-routes.js";
 import { registerAuth } from "./auth/auth-plugin.js";
 import type { IdentityStore } from "./auth/identity-store.js";
+import { RevocationWatch, Revocations } from "./auth/revocation.js";
 import { registerSessionRoutes } from "./auth/session-routes.js";
 import type { Config } from "./config.js";
 import { registerDashboardRoutes } from "./dashboards/dashboard-routes.js";
+import type { DashboardDirectory } from "./dashboards/dashboard-directory.js";
 import type { DashboardService } from "./dashboards/dashboard-service.js";
+import { registerDirectoryRoutes } from "./dashboards/directory-routes.js";
 import { WidgetRefresher } from "./dashboards/widget-refresher.js";
 import { type HealthCheck, registerHealthRoutes } from "./health/health-routes.js";
 import { registerErrorHandler } from "./http/error-handler.js";
@@ -36,6 +40,8 @@ declare module "fastify" {
 export interface AppServices {
   identity: IdentityStore;
   dashboards: DashboardService;
+  /** Lists a workspace's dashboard documents (`GET /api/dashboards`). */
+  dashboardDirectory: DashboardDirectory;
   approvals: ApprovalService;
   bus: EventBus;
   healthChecks: readonly HealthCheck[];
@@ -113,7 +119,16 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   registerHealthRoutes(app, services.healthChecks);
-  registerSessionRoutes(app, services.identity, config.publicUrl?.startsWith("https:") ?? false);
+  const revocations = new Revocations(services.identity, services.bus);
+  const revocationWatch = new RevocationWatch(services.bus);
+  app.addHook("onClose", async () => revocationWatch.close());
+  registerSessionRoutes(
+    app,
+    services.identity,
+    config.publicUrl?.startsWith("https:") ?? false,
+    revocations,
+  );
+  registerAccessRoutes(app, services.identity, revocations);
   const log = app.log;
   const refresher = new WidgetRefresher({
     dashboards: services.dashboards,
@@ -143,10 +158,13 @@ export async function buildApp(
     app.server.once("close", () => clearTimeout(cut));
   });
   registerDashboardRoutes(app, services.dashboards, services.identity, refresher);
-  registerApprovalRoutes(app, services.approvals);
+  registerDirectoryRoutes(app, services.identity, services.dashboardDirectory);
+  registerApprovalRoutes(app, services.approvals, revocationWatch);
   registerRealtimeRoutes(app, {
     hub,
     tickets: services.tickets ?? new TicketStore(),
+    identity: services.identity,
+    revocations: revocationWatch,
     production,
     allowedOrigins: allowedOriginsOf(app, config),
   });

@@ -26,7 +26,8 @@ afterEach(() => {
 async function seededDataDir() {
   const dataDir = mkdtempSync(join(tmpdir(), "agentboard-audit-"));
   dirs.push(dataDir);
-  const server = await startTestServer({}, { dataDir });
+  // Deploys may be auto-approved here: the history needs one auto-approved request.
+  const server = await startTestServer({ AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy" }, { dataDir });
   try {
     const cast = await castOf(server);
     const approved = await createApproval(cast.agent); // seq 1

@@ -68,7 +68,7 @@ describe("expiry on a running server", () => {
   });
 
   it("a decision before the deadline disarms the timer; auto-approved requests never get one", async () => {
-    const server = await start();
+    const server = await start({ AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy" });
     const { agent, alice } = await castOf(server);
     const approval = await createApproval(agent, { ...expiring(), expiresInSec: 3600 });
     expect(server.runtime.approvals.expiry.size).toBe(1);

@@ -10,7 +10,8 @@ import { startTestServer, type TestServer } from "./helpers/test-server.js";
 let server: TestServer;
 let cast: Cast;
 beforeEach(async () => {
-  server = await startTestServer();
+  // Deploys may be auto-approved here (an admin listed them); other types never are.
+  server = await startTestServer({ AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy" });
   cast = await castOf(server);
 });
 afterEach(async () => server.close());
@@ -55,6 +56,7 @@ describe("creating approvals", () => {
         autoThreshold: 85,
         quickThreshold: 60,
         alwaysReview: false,
+        autoListed: true,
         route: "full",
         argsHash: full.argsHash,
       },
@@ -85,6 +87,64 @@ describe("creating approvals", () => {
       });
     } finally {
       await strict.close();
+    }
+  });
+
+  it("by default no type is auto-approved: an agent claiming confidence 100 gets a quick human review", async () => {
+    const byDefault = await startTestServer();
+    try {
+      const agent = await byDefault.caller({ kind: "agent", name: "dba" });
+      const human = await byDefault.caller({ name: "alice" });
+      const drop = await agent.request("POST", "/api/approvals", {
+        type: "db.drop",
+        title: "DROP DATABASE prod",
+        confidence: 100,
+      });
+      expect(drop.status).toBe(201);
+      expect(drop.body).toMatchObject({ route: "quick", status: "pending", confidence: 100 });
+      expect(drop.body.decidedAt).toBeUndefined();
+      const [created] = (await human.request("GET", `/api/approvals/${drop.body.id}/events`)).body;
+      expect(created).toMatchObject({
+        event: "created",
+        to: "pending",
+        reason: 'quick review: confidence 100 ≥ 60 (type "db.drop" is not listed for auto-approval)',
+        details: { type: "db.drop", confidence: 100, alwaysReview: false, autoListed: false, route: "quick" },
+      });
+      // The type the old default auto-approved at 85+ is no exception.
+      expect(await createApproval(agent, deployRequest({ confidence: 100 }))).toMatchObject({
+        route: "quick",
+        status: "pending",
+      });
+    } finally {
+      await byDefault.close();
+    }
+  });
+
+  it("auto-approves only the types listed in approvalAutoTypes; always-review still wins", async () => {
+    const listed = await createApproval(cast.agent, deployRequest({ confidence: 100 }));
+    expect(listed).toMatchObject({ route: "auto", status: "auto_approved" });
+    expect((await trail(listed.id))[0].details).toMatchObject({ autoListed: true, route: "auto" });
+
+    const unlisted = await createApproval(cast.agent, {
+      type: "db.drop",
+      title: "DROP DATABASE prod",
+      confidence: 100,
+    });
+    expect(unlisted).toMatchObject({ route: "quick", status: "pending" });
+    expect((await trail(unlisted.id))[0].details).toMatchObject({ autoListed: false, route: "quick" });
+
+    const both = await startTestServer({
+      AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy",
+      AGENTBOARD_APPROVAL_ALWAYS_REVIEW: "deploy",
+    });
+    try {
+      const agent = await both.caller({ kind: "agent", name: "a" });
+      expect(await createApproval(agent, deployRequest({ confidence: 100 }))).toMatchObject({
+        route: "full",
+        status: "pending",
+      });
+    } finally {
+      await both.close();
     }
   });
 

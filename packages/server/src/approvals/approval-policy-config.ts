@@ -7,6 +7,7 @@ type PolicyConfig = Pick<
   | "approvalAutoThreshold"
   | "approvalQuickThreshold"
   | "approvalAlwaysReview"
+  | "approvalAutoTypes"
   | "approvalDefaultExpirySec"
   | "approvalOnTimeout"
 >;
@@ -26,6 +27,7 @@ export function approvalPolicyFromConfig(config: PolicyConfig): ApprovalPolicy {
     autoThreshold: config.approvalAutoThreshold,
     quickThreshold: config.approvalQuickThreshold,
     alwaysReview: new Set(config.approvalAlwaysReview),
+    autoTypes: new Set(config.approvalAutoTypes),
     defaultExpirySec: config.approvalDefaultExpirySec,
     onTimeout: config.approvalOnTimeout,
   };

@@ -9,6 +9,14 @@ export interface Workspace {
   name: string;
 }
 
+/** A principal as the workspace's directory shows it (`GET /api/members`): no scopes, no tokens. */
+export interface WorkspacePrincipal {
+  id: string;
+  kind: PrincipalKind;
+  name: string;
+  role?: UserRole;
+}
+
 /** Workspaces, principals and their tokens. Every lookup goes by token digest or is scoped by workspace. */
 export class IdentityStore {
   constructor(
@@ -84,6 +92,30 @@ export class IdentityStore {
       .where("kind", "=", "user")
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  /**
+   * Every principal of the workspace: users first, then agents, each by name then id. Sorted here rather
+   * than in SQL because SQLite and PostgreSQL collate text differently, and the order must be the same in
+   * both modes. Unbounded on purpose: a workspace has as many principals as someone created by hand.
+   */
+  async listPrincipals(workspaceId: string): Promise<WorkspacePrincipal[]> {
+    const rows = await this.db
+      .selectFrom("principals")
+      .select(["id", "kind", "name", "role"])
+      .where("workspace_id", "=", workspaceId)
+      .execute();
+    const rank = (kind: string) => (kind === "user" ? 0 : 1);
+    const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    rows.sort(
+      (a, b) => rank(a.kind) - rank(b.kind) || byCodeUnits(a.name, b.name) || byCodeUnits(a.id, b.id),
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind as PrincipalKind,
+      name: row.name,
+      ...(row.role ? { role: row.role as UserRole } : {}),
+    }));
   }
 
   async countOwners(): Promise<number> {

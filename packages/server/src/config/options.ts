@@ -145,7 +145,8 @@ export const OPTIONS = {
   },
   approvalAutoThreshold: {
     env: "AGENTBOARD_APPROVAL_AUTO_THRESHOLD",
-    description: "approvals with confidence at or above this are auto-approved; 101 turns that off",
+    description:
+      "approvals of a type in `approvalAutoTypes` with confidence at or above this are auto-approved; 101 turns that off",
     ...integer(1, 101, 85),
   },
   approvalQuickThreshold: {
@@ -156,6 +157,12 @@ export const OPTIONS = {
   approvalAlwaysReview: {
     env: "AGENTBOARD_APPROVAL_ALWAYS_REVIEW",
     description: "approval types that always get a full review, whatever the confidence",
+    ...list(ApprovalTypeSchema, "a comma-separated list of approval types (lowercase slugs)"),
+  },
+  approvalAutoTypes: {
+    env: "AGENTBOARD_APPROVAL_AUTO_TYPES",
+    description:
+      "the only approval types that may be auto-approved (confidence at or above the auto threshold); every other type is reviewed by a human whatever the confidence",
     ...list(ApprovalTypeSchema, "a comma-separated list of approval types (lowercase slugs)"),
   },
   approvalDefaultExpirySec: {

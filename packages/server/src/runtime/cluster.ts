@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import type { ApprovalPolicy } from "../approvals/approval-policy.js";
+import { RedisDashboardDirectory } from "../dashboards/redis-dashboard-directory.js";
 import { RedisDashboardStore } from "../dashboards/redis-dashboard-store.js";
 import { RedisEventBus } from "../realtime/redis-event-bus.js";
 import { RedisTicketStore } from "../realtime/redis-ticket-store.js";
@@ -136,6 +137,7 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
     db: postgres.db,
     identity,
     dashboards,
+    dashboardDirectory: new RedisDashboardDirectory(redis, dashboardStore),
     approvals: clusterApprovals,
     bus,
     tickets: new RedisTicketStore(redis, options.redisPrefix),

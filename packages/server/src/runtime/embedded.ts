@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import type { ApprovalPolicy } from "../approvals/approval-policy.js";
+import { pollRevocations } from "../auth/revocation-poller.js";
+import { SqliteDashboardDirectory } from "../dashboards/sqlite-dashboard-directory.js";
 import { type DashboardSync, SqliteDashboardStore } from "../dashboards/sqlite-dashboard-store.js";
 import { InProcessEventBus } from "../realtime/event-bus.js";
 import { openSqlite, type SqliteHandle } from "../storage/sqlite.js";
@@ -49,17 +51,21 @@ export async function openEmbeddedRuntime(options: {
       throw error;
     }
   }
+  // The CLI revokes tokens from another process: the server finds those in the store (see pollRevocations).
+  const stopRevocationPolling = pollRevocations({ identity, bus, log: options.log });
   return {
     mode: "embedded",
     sqlite,
     db: sqlite.db,
     identity,
     dashboards,
+    dashboardDirectory: new SqliteDashboardDirectory(sqlite.db),
     approvals,
     bus,
     healthChecks: [{ name: "sqlite", required: true, check: () => store.ping() }],
     close: async () => {
       approvals.close();
+      await stopRevocationPolling();
       await sqlite.close();
     },
   };
