@@ -1,4 +1,6 @@
+import { get as httpGet } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { METRICS_KEY_FAILURES_PER_MINUTE } from "../src/observability/metrics.js";
 import { expectApiError, expectNoStackTrace } from "./helpers/api-assertions.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -15,6 +17,17 @@ afterEach(async () => {
   server = undefined;
   await open?.close();
 });
+
+/** GET /metrics from a given local source address (Linux routes all of 127/8 to loopback). */
+function statusFrom(localAddress: string, url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(`${url}/metrics`, { localAddress, headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("error", reject);
+  });
+}
 
 const KEY_ONE = "scrape-key-one-0123456789";
 const KEY_TWO = "scrape-key-two-abcdefghijklmnop";
@@ -146,6 +159,34 @@ describe("/metrics", () => {
     expect(text).toMatch(new RegExp(`^${BUCKET}\\{[^}]*${STATE_ROUTE}[^}]*\\} \\d+$`, "m"));
     expect(text).not.toContain('route="/api/dashboards/me/state"');
     expect(text).not.toContain(alice.principal.id);
+  });
+
+  it("answers wrong keys from one address with 429 after 10 a minute, while a valid key keeps working", async () => {
+    const s = await start({ AGENTBOARD_METRICS_KEYS: KEY_ONE });
+    const wrong = { authorization: `Bearer ${WRONG_KEY}` };
+    for (let i = 0; i < METRICS_KEY_FAILURES_PER_MINUTE; i++) {
+      expectApiError(await s.raw("GET", "/metrics", { headers: wrong }), 401, "unauthorized");
+    }
+    for (const headers of [wrong, { "x-metrics-key": WRONG_KEY }, {}]) {
+      const limited = await s.raw("GET", "/metrics", { headers });
+      const error = expectApiError(limited, 429, "rate_limited");
+      const seconds = Number(limited.headers.get("retry-after"));
+      expect(seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThanOrEqual(60);
+      expect(error.details).toEqual({ retryAfterMs: seconds * 1000 });
+    }
+    // The scraper behind the same address (a NAT, a proxy) is not locked out by the guesser.
+    const scrape = async () => {
+      const result = await s.raw("GET", "/metrics", { headers: { authorization: `Bearer ${KEY_ONE}` } });
+      expect(result.status).toBe(200);
+      return result.body as string;
+    };
+    // The refusals are visible to the operator; onResponse may record the last one just after its answer.
+    await expect
+      .poll(async () => /route="\/metrics",status_code="429"\} (\d+)$/m.exec(await scrape())?.[1])
+      .toBe("3");
+    // The budget is per address: another loopback address still gets plain 401s.
+    expect(await statusFrom("127.0.0.2", s.url, wrong)).toBe(401);
   });
 
   it("is 404 in production when no key is configured", async () => {

@@ -64,3 +64,74 @@ export function extractMetricsKey(headers: IncomingHttpHeaders): string | undefi
 function single(value: string | string[] | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
+
+export interface FailedKeyLimiterOptions {
+  /** Wrong keys one client may present per window; the next ones are refused unseen. */
+  maxFailures: number;
+  windowMs: number;
+  /** Clients tracked at once; at the cap the oldest window is dropped, so memory stays bounded. */
+  maxClients: number;
+  now?: () => number;
+}
+
+/**
+ * Counts wrong metrics keys per client (its IP) in fixed windows. Only failures count and only failures are
+ * refused: a request with a valid key is served before this limiter is asked, even from an IP that is over
+ * its budget. That is deliberate. Behind a NAT or a reverse proxy (Fastify's request.ip is then the proxy)
+ * the scraper shares its address with whoever guesses, and locking the address would let any guesser blind
+ * the monitoring. The cost: a correct guess is still recognised while the address is limited, so the limit
+ * does not make guessing slower; what stops guessing is the key itself (at least 16 characters, checked at
+ * start; docs/api.md asks for random ones). What the limit buys: a guessing run is cut to cheap 429s, which
+ * show up as `status_code="429"` on the `/metrics` route, instead of an unbounded stream of 401s.
+ */
+export class FailedKeyLimiter {
+  private readonly windows = new Map<string, { failures: number; endsAt: number }>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: FailedKeyLimiterOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Milliseconds until `client` may present a key again after its failures; 0 when it may now. */
+  blockedFor(client: string): number {
+    const window = this.windowOf(client);
+    if (!window || window.failures < this.options.maxFailures) return 0;
+    return window.endsAt - this.now();
+  }
+
+  recordFailure(client: string): void {
+    const window = this.windowOf(client);
+    if (window) {
+      window.failures += 1;
+      return;
+    }
+    if (this.windows.size >= this.options.maxClients) this.evict();
+    this.windows.set(client, { failures: 1, endsAt: this.now() + this.options.windowMs });
+  }
+
+  /** How many clients are tracked (for tests of the bound). */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  private windowOf(client: string): { failures: number; endsAt: number } | undefined {
+    const window = this.windows.get(client);
+    if (window && window.endsAt <= this.now()) {
+      this.windows.delete(client);
+      return undefined;
+    }
+    return window;
+  }
+
+  /** Drops ended windows; if none had ended, the oldest one (Map order is insertion order). */
+  private evict(): void {
+    const now = this.now();
+    for (const [client, window] of this.windows) {
+      if (window.endsAt <= now) this.windows.delete(client);
+    }
+    if (this.windows.size >= this.options.maxClients) {
+      const oldest = this.windows.keys().next();
+      if (!oldest.done) this.windows.delete(oldest.value);
+    }
+  }
+}

@@ -7,6 +7,7 @@ import {
   createMetricsKeyVerifier,
   digestKey,
   extractMetricsKey,
+  FailedKeyLimiter,
   normalizeMetricsKeys,
   parseMetricsKeys,
 } from "./metrics-auth.js";
@@ -243,5 +244,44 @@ describe("parseMetricsKeys", () => {
     expect(parseMetricsKeys(undefined)).toEqual([]);
     expect(parseMetricsKeys(" , ")).toEqual([]);
     expect(normalizeMetricsKeys([" a ", ""])).toEqual(["a"]);
+  });
+});
+
+describe("FailedKeyLimiter", () => {
+  const limiter = (maxClients = 100) => {
+    let now = 1_000;
+    const subject = new FailedKeyLimiter({ maxFailures: 3, windowMs: 60_000, maxClients, now: () => now });
+    return { subject, advance: (ms: number) => (now += ms) };
+  };
+
+  it("blocks a client after maxFailures until its window ends, and no other client", () => {
+    const { subject, advance } = limiter();
+    for (let i = 0; i < 3; i++) {
+      expect(subject.blockedFor("10.0.0.1")).toBe(0);
+      subject.recordFailure("10.0.0.1");
+    }
+    expect(subject.blockedFor("10.0.0.1")).toBe(60_000);
+    expect(subject.blockedFor("10.0.0.2")).toBe(0);
+    advance(59_999);
+    expect(subject.blockedFor("10.0.0.1")).toBe(1);
+    advance(1);
+    expect(subject.blockedFor("10.0.0.1")).toBe(0);
+    subject.recordFailure("10.0.0.1");
+    expect(subject.blockedFor("10.0.0.1")).toBe(0);
+  });
+
+  it("tracks at most maxClients, dropping ended windows first and then the oldest", () => {
+    const { subject, advance } = limiter(2);
+    subject.recordFailure("a");
+    advance(30_000);
+    subject.recordFailure("b");
+    subject.recordFailure("c");
+    expect(subject.size).toBe(2);
+    for (let i = 0; i < 3; i++) subject.recordFailure("b");
+    expect(subject.blockedFor("b")).toBeGreaterThan(0);
+    advance(60_000);
+    subject.recordFailure("d");
+    subject.recordFailure("e");
+    expect(subject.size).toBe(2);
   });
 });

@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import { createMetricsKeyVerifier, extractMetricsKey, normalizeMetricsKeys } from "./metrics-auth.js";
+import {
+  createMetricsKeyVerifier,
+  extractMetricsKey,
+  FailedKeyLimiter,
+  normalizeMetricsKeys,
+} from "./metrics-auth.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -22,6 +27,9 @@ export const HTTP_REQUEST_DURATION_METRIC = "agentboard_http_request_duration_se
 
 /** Route label of every request that matched no route, so random URLs cannot add label values. */
 export const UNMATCHED_ROUTE = "unmatched";
+
+/** Wrong metrics keys one client IP may present per minute before it gets 429 (see FailedKeyLimiter). */
+export const METRICS_KEY_FAILURES_PER_MINUTE = 10;
 
 // API latencies: 5 ms for cheap reads up to 10 s for slow agent/MCP round trips; long polls land in +Inf.
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -88,6 +96,13 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
   const verify = createMetricsKeyVerifier(keys);
   const hidden = keys.length === 0 && options.production;
   const open = keys.length === 0 && !options.production;
+  // /metrics is registered before the app's rate limiter (and exempt from it on purpose: a scraper must not
+  // share a budget with API callers), so failed keys get their own limit.
+  const failedKeys = new FailedKeyLimiter({
+    maxFailures: METRICS_KEY_FAILURES_PER_MINUTE,
+    windowMs: 60_000,
+    maxClients: 10_000,
+  });
 
   // Scrapes are timed too (route "/metrics" is one fixed label value): their latency and a burst of 401s
   // from someone guessing keys are both worth seeing.
@@ -101,7 +116,21 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     }
     // Metrics reveal internals; no proxy or browser cache should keep a copy (or a 401 for a later retry).
     reply.header("cache-control", "no-store");
+    // A valid key is served even from an address over its failure budget: see FailedKeyLimiter for why.
     if (!open && !verify(extractMetricsKey(request.headers))) {
+      const blockedMs = failedKeys.blockedFor(request.ip);
+      if (blockedMs > 0) {
+        const seconds = Math.ceil(blockedMs / 1000);
+        return reply
+          .code(429)
+          .header("retry-after", String(seconds))
+          .send({
+            error: "rate_limited",
+            message: "too many wrong metrics keys from this address; retry later",
+            details: { retryAfterMs: seconds * 1000 },
+          });
+      }
+      failedKeys.recordFailure(request.ip);
       return reply.code(401).header("www-authenticate", 'Bearer realm="agentboard-metrics"').send({
         error: "unauthorized",
         message: "A valid metrics key is required (Authorization: Bearer <key> or X-Metrics-Key: <key>)",
