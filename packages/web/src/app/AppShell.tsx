@@ -5,6 +5,7 @@ import { InboxPage } from "../approvals/InboxPage";
 import { PendingBadge, usePendingCount } from "../approvals/PendingBadge";
 import type { DashboardCache } from "../cache/dashboard-cache";
 import { DashboardPage } from "../dashboard/DashboardPage";
+import { DashboardSwitcher } from "../dashboard/DashboardSwitcher";
 import { SyncIndicator } from "../dashboard/SyncIndicator";
 import { syncStatusStore } from "../dashboard/sync-status";
 import { HealthPage } from "../health/HealthPage";
@@ -72,6 +73,7 @@ export function AppShell({ cache }: { cache: DashboardCache | null }) {
       <header className="topbar">
         <span className="brand">agentboard</span>
         <Nav route={route} />
+        {route.name === "dashboard" ? <DashboardSwitcher dashboardId={route.dashboardId} /> : null}
         <div className="topbar__end">
           <SyncIndicator />
           {identity ? (
