@@ -39,6 +39,16 @@ export {
   WorkspaceNameSchema,
 } from "./api/identity-api.js";
 export {
+  MemberParamsSchema,
+  type MemberRoleBody,
+  MemberRoleBodySchema,
+  type TokenListItem,
+  TokenListItemSchema,
+  type TokenListResponse,
+  TokenListResponseSchema,
+  TokenParamsSchema,
+} from "./api/tokens-api.js";
+export {
   APPROVAL_EVENTS,
   APPROVAL_LIMITS,
   APPROVAL_STATUSES,

@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { appOrigin } from "./app.js";
 import { runAuditVerify } from "./approvals/audit-verify-command.js";
 import { DEFAULT_AGENT_SCOPES } from "./auth/principal.js";
+import { Revocations } from "./auth/revocation.js";
 import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type RunningDemo, startDemo } from "./demo/demo-agents.js";
@@ -187,6 +188,65 @@ export function buildCli(): Command {
       },
     );
 
+  token
+    .command("list")
+    .description(
+      "list the live API tokens and sessions of a workspace (ids, holders, last use; never secrets)",
+    )
+    .option("--workspace <workspace>", "workspace slug", "default")
+    .option("--json", "print {items:[…]} as GET /api/tokens answers it")
+    .addOption(dataDir())
+    .addOption(configFile())
+    .action(async (flags: { workspace: string; json?: boolean; dataDir?: string; config?: string }) => {
+      const config = configFrom({ dataDir: flags.dataDir, config: flags.config });
+      await withStores(config, async (runtime) => {
+        const workspace = await runtime.identity.findWorkspace(flags.workspace);
+        if (!workspace) throw new UsageError(`no workspace ${flags.workspace}`);
+        const items = await runtime.identity.listTokens(workspace.id);
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ items })}\n`);
+          return;
+        }
+        const rows = items.map((item) => [
+          item.id,
+          item.tokenKind,
+          `${item.kind} ${item.name}${item.role ? ` (${item.role})` : ""}`,
+          item.createdAt,
+          item.lastUsedAt ?? "never",
+        ]);
+        process.stdout.write(formatTable(["ID", "KIND", "HOLDER", "CREATED", "LAST USED"], rows));
+      });
+    });
+
+  token
+    .command("revoke")
+    .description(
+      "revoke an API token or session by id (see token list); open sockets it authenticated close within 1 s",
+    )
+    .argument("<id>", "token id (tok_…)")
+    .option("--workspace <workspace>", "only if the token belongs to this workspace")
+    .addOption(dataDir())
+    .addOption(configFile())
+    .action(async (id: string, flags: { workspace?: string; dataDir?: string; config?: string }) => {
+      const config = configFrom({ dataDir: flags.dataDir, config: flags.config });
+      await withStores(config, async (runtime) => {
+        let workspaceId: string | undefined;
+        if (flags.workspace !== undefined) {
+          const workspace = await runtime.identity.findWorkspace(flags.workspace);
+          if (!workspace) throw new UsageError(`no workspace ${flags.workspace}`);
+          workspaceId = workspace.id;
+        }
+        // Cluster mode: the announcement goes out on the Redis bus to every node. Embedded mode: a running
+        // server finds the revocation in the store within a poll (pollRevocations).
+        const revoked = await new Revocations(runtime.identity, runtime.bus).revokeTokenAsOperator(
+          id,
+          workspaceId,
+        );
+        if (!revoked) throw new Error(`no API token or session with id ${id}`);
+        process.stdout.write(`revoked ${id}\n`);
+      });
+    });
+
   program
     .command("wait-ready")
     .description("wait until a server answers /readyz with 200; fails at once if --pid exits")
@@ -230,6 +290,19 @@ export function buildCli(): Command {
     });
 
   return program;
+}
+
+/** Left-aligned columns separated by two spaces, with a header row. */
+function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd();
+  return `${[header, ...rows].map(line).join("\n")}\n`;
 }
 
 export async function runCli(argv: string[]): Promise<void> {

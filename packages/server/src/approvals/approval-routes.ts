@@ -18,6 +18,8 @@ import {
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
 import { principalOf, requireAuth } from "../auth/auth-plugin.js";
+import type { RevocationWatch } from "../auth/revocation.js";
+import { unauthorized } from "../http/errors.js";
 import type { ApprovalService } from "./approval-service.js";
 
 type Params = z.infer<typeof ApprovalParamsSchema>;
@@ -31,7 +33,12 @@ const errors = {
 };
 
 /** REST surface of approvals (contract.md "Approvals"); everything goes through ApprovalService. */
-export function registerApprovalRoutes(app: FastifyInstance, approvals: ApprovalService): void {
+export function registerApprovalRoutes(
+  app: FastifyInstance,
+  approvals: ApprovalService,
+  /** Ends a long-poll with 401 when the credential that opened it is revoked (sign-out, token revoke). */
+  revocations?: RevocationWatch,
+): void {
   const base = "/api/approvals";
   const tags = ["approvals"];
   const reasonOf = (body: unknown) => (body as DecisionBody | null | undefined)?.reason;
@@ -138,12 +145,17 @@ export function registerApprovalRoutes(app: FastifyInstance, approvals: Approval
       const disconnected = new AbortController();
       const onClose = () => disconnected.abort(new Error("the client closed the connection"));
       reply.raw.once("close", onClose);
+      const revoked = new AbortController();
+      const unwatch = revocations?.watch(principalOf(request), request.credentialCheckedAt, () =>
+        revoked.abort(unauthorized("the credentials of this wait were revoked or changed: sign in again")),
+      );
       try {
         return await approvals.wait(principalOf(request), (request.params as Params).id, {
           timeoutMs,
-          signal: disconnected.signal,
+          signal: AbortSignal.any([disconnected.signal, revoked.signal]),
         });
       } catch (error) {
+        if (revoked.signal.aborted && !disconnected.signal.aborted) throw revoked.signal.reason;
         if (!disconnected.signal.aborted) throw error;
         // Nobody is listening any more: end quietly rather than log an error for an answer nobody reads.
         reply.hijack();
@@ -151,6 +163,7 @@ export function registerApprovalRoutes(app: FastifyInstance, approvals: Approval
         return reply;
       } finally {
         reply.raw.off("close", onClose);
+        unwatch?.();
       }
     },
   );

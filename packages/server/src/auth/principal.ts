@@ -9,6 +9,11 @@ export interface Principal {
   scopes?: string[];
   workspaceId: string;
   workspaceName: string;
+  /**
+   * The id of the credential (tokens row: API token or session) that authenticated this principal. Open
+   * sockets and realtime tickets remember it, so revoking that one credential reaches them.
+   */
+  credentialId?: string;
 }
 
 /** How the request proved who it is; cookie-authenticated writes also need a matching Origin. */

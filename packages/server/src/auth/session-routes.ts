@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { unauthorized } from "../http/errors.js";
 import { principalOf, requireAuth, SESSION_COOKIE } from "./auth-plugin.js";
 import type { IdentityStore } from "./identity-store.js";
+import type { Revocations } from "./revocation.js";
 
 const SESSION_TTL_MS = 30 * 86_400_000;
 
@@ -15,6 +16,7 @@ export function registerSessionRoutes(
   app: FastifyInstance,
   identity: IdentityStore,
   secureCookies: boolean,
+  revocations: Revocations,
 ): void {
   app.post(
     "/api/auth/session",
@@ -43,7 +45,8 @@ export function registerSessionRoutes(
 
   app.delete("/api/auth/session", async (request, reply) => {
     const cookie = request.cookies?.[SESSION_COOKIE];
-    if (cookie) await identity.revokeSecret(cookie);
+    // Also closes the sockets this session opened and ends its long-polls, on every node.
+    if (cookie) await revocations.signOut(cookie);
     reply.clearCookie(SESSION_COOKIE, { path: "/" });
     return reply.status(204).send();
   });

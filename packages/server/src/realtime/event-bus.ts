@@ -1,4 +1,4 @@
-import type { Approval, ApprovalEventName, JsonPatchOp } from "@agentboard/protocol";
+import type { Approval, ApprovalEventName, JsonPatchOp, UserRole } from "@agentboard/protocol";
 import type { ChangeOrigin, DashboardKey } from "../dashboards/dashboard-store.js";
 
 /** A committed dashboard change, as fanned out to subscribers (on this node and, in cluster mode, others). */
@@ -23,10 +23,24 @@ export interface RefreshRequestEvent {
   principal: string;
 }
 
+/**
+ * Credentials or a principal stopped being good for what is open: tokens or sessions revoked
+ * (`credentialIds`), or a principal removed or its role changed (`principalId`). Every node closes the
+ * sockets they authenticated (4401) and ends their approval long-polls.
+ */
+export interface RevocationEvent {
+  workspaceId: string;
+  credentialIds?: string[];
+  principalId?: string;
+  /** With `principalId`: its role changed to this one (absent: the principal was removed). */
+  role?: UserRole;
+}
+
 export interface BusTopics {
   dashboard: DashboardChangeEvent;
   approval: ApprovalBusEvent;
   refresh: RefreshRequestEvent;
+  revocation: RevocationEvent;
 }
 export type BusTopic = keyof BusTopics;
 
@@ -53,6 +67,7 @@ export class InProcessEventBus implements EventBus {
     dashboard: new Set(),
     approval: new Set(),
     refresh: new Set(),
+    revocation: new Set(),
   };
 
   constructor(private readonly onListenerError: (error: unknown, topic: BusTopic) => void) {}

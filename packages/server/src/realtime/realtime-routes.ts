@@ -1,9 +1,11 @@
-import { AgentboardError, RealtimeTicketResponseSchema } from "@agentboard/protocol";
+import { AgentboardError, CLOSE_CODES, RealtimeTicketResponseSchema } from "@agentboard/protocol";
 import websocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { principalOf, requireAuth } from "../auth/auth-plugin.js";
+import type { IdentityStore } from "../auth/identity-store.js";
 import type { Principal } from "../auth/principal.js";
+import type { RevocationWatch } from "../auth/revocation.js";
 import { forbidden, unauthorized } from "../http/errors.js";
 import type { RealtimeHub } from "./realtime-hub.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
@@ -19,6 +21,10 @@ declare module "fastify" {
 export interface RealtimeRouteOptions {
   hub: RealtimeHub;
   tickets: RealtimeTickets;
+  /** Re-resolves a ticket's credential when it is used (revoked → refused; a changed role → the new one). */
+  identity: Pick<IdentityStore, "resolveCredential">;
+  /** Closes a socket (4401) when the credential or principal that opened it is revoked. */
+  revocations: RevocationWatch;
   production: boolean;
   allowedOrigins: () => ReadonlySet<string>;
 }
@@ -94,8 +100,17 @@ export async function registerRealtimeRoutes(
     }
     const ticket = (request.query as Record<string, unknown>)?.ticket;
     if (typeof ticket === "string") {
-      const principal = await options.tickets.consume(ticket);
-      if (!principal) throw unauthorized("the realtime ticket is unknown, expired or already used");
+      const issuedTo = await options.tickets.consume(ticket);
+      // The ticket holds a snapshot; the credential it names is read again now, so a sign-out or revocation
+      // since it was issued voids it, and a role changed since then applies to this socket.
+      request.credentialCheckedAt = performance.now();
+      const principal = issuedTo?.credentialId
+        ? await options.identity.resolveCredential(issuedTo.credentialId)
+        : null;
+      if (!principal || principal.workspaceId !== issuedTo?.workspaceId)
+        throw unauthorized(
+          "the realtime ticket is unknown, expired or already used, or its credential was revoked",
+        );
       request.realtimePrincipal = principal;
       return;
     }
@@ -123,7 +138,13 @@ export async function registerRealtimeRoutes(
         socket.close(4401, "unauthorized");
         return;
       }
-      options.hub.accept(adapt(socket), principal);
+      const connection = options.hub.accept(adapt(socket), principal);
+      // Revoking what authenticated this socket (or removing its principal, or changing its role) closes it:
+      // "sign in again". Revocations announced since the credential was read count too.
+      const unwatch = options.revocations.watch(principal, request.credentialCheckedAt, () =>
+        connection.close(CLOSE_CODES.unauthorized, "credentials revoked or changed: sign in again"),
+      );
+      socket.once("close", unwatch);
     },
   );
 }

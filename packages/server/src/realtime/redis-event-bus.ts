@@ -25,7 +25,7 @@ interface Frame {
   e?: unknown;
 }
 
-const TOPICS: ReadonlySet<string> = new Set<BusTopic>(["dashboard", "approval", "refresh"]);
+const TOPICS: ReadonlySet<string> = new Set<BusTopic>(["dashboard", "approval", "refresh", "revocation"]);
 /** How often frames that could not be published are retried while Redis is away. */
 const FLUSH_RETRY_MS = 250;
 /** Resync requests within this window are served by one resync. */
