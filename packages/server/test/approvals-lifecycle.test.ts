@@ -176,26 +176,93 @@ describe("creating approvals", () => {
   });
 
   it("answers a repeated idempotency key with the first approval and writes nothing twice", async () => {
-    const body = deployRequest({ idempotencyKey: "deploy-42" });
+    const body = deployRequest({
+      idempotencyKey: "deploy-42",
+      action: { tool: "deploy", args: { service: "web", env: "prod" } },
+    });
     const first = await cast.agent.request("POST", "/api/approvals", body);
     const again = await cast.agent.request("POST", "/api/approvals", body);
     expect(first.status).toBe(201);
     expect(again).toEqual(first);
+    // The same content in another key order is the same request (canonical JSON).
+    const reordered = await cast.agent.request("POST", "/api/approvals", {
+      idempotencyKey: "deploy-42",
+      confidence: 40,
+      action: { args: { env: "prod", service: "web" }, tool: "deploy" },
+      title: body.title,
+      type: "deploy",
+    });
+    expect(reordered).toEqual(first);
     expect(await trail(first.body.id)).toHaveLength(1);
     expect((await cast.alice.request("GET", "/api/approvals")).body.items).toHaveLength(1);
+  });
 
-    // The key belongs to its requester: another agent's same key is another request.
-    const other = await server.caller({ kind: "agent", name: "other-agent" });
-    const theirs = await other.request("POST", "/api/approvals", body);
-    expect(theirs.status).toBe(201);
-    expect(theirs.body.id).not.toBe(first.body.id);
+  it("binds an idempotency key to its principal: another principal's same key is a separate approval", async () => {
+    const body = deployRequest({ idempotencyKey: "deploy-42" });
+    const mine = await createApproval(cast.agent, body);
+    const otherAgent = await server.caller({ kind: "agent", name: "other-agent" });
+    const theirs = await otherAgent.request("POST", "/api/approvals", body);
+    const alices = await cast.alice.request("POST", "/api/approvals", body);
+    for (const other of [theirs, alices]) {
+      expect(other.status).toBe(201);
+      expect(other.body.id).not.toBe(mine.id);
+    }
+    expect(theirs.body.requestedBy).toEqual({ kind: "agent", id: otherAgent.principal.id });
+    expect(alices.body.requestedBy).toEqual({ kind: "user", id: cast.alice.principal.id });
+    expect(alices.body.id).not.toBe(theirs.body.id);
+    // Each principal's repeat finds its own, never another's.
+    expect((await cast.agent.request("POST", "/api/approvals", body)).body.id).toBe(mine.id);
+    expect((await otherAgent.request("POST", "/api/approvals", body)).body.id).toBe(theirs.body.id);
+    expect((await cast.alice.request("POST", "/api/approvals", body)).body.id).toBe(alices.body.id);
+    expect((await cast.bob.request("GET", "/api/approvals")).body.items).toHaveLength(3);
+  });
 
-    // Reusing a key for a different action must not hand back the first request's decision.
-    const swapped = await cast.agent.request("POST", "/api/approvals", {
+  it("refuses the same principal's key reused for different content: 422 idempotency_key_reused, nothing written", async () => {
+    const body = deployRequest({ idempotencyKey: "deploy-42" });
+    const first = await createApproval(cast.agent, body);
+    const changes: Record<string, unknown>[] = [
+      { action: { tool: "deploy", args: { service: "db", env: "prod" } } },
+      { type: "rollback" },
+      // Same type and action, so not told apart before request hashes; still another request.
+      { title: "Deploy web to production NOW" },
+      { confidence: 90 },
+      { expiresInSec: 60 },
+    ];
+    for (const change of changes) {
+      const reused = await cast.agent.request("POST", "/api/approvals", { ...body, ...change });
+      expect(expectApiError(reused, 422, "invalid").details).toEqual({
+        reason: "idempotency_key_reused",
+        id: first.id,
+      });
+    }
+    expect(await trail(first.id)).toHaveLength(1);
+    expect((await cast.alice.request("GET", "/api/approvals")).body.items).toHaveLength(1);
+    // The original request still answers with the first approval.
+    expect((await cast.agent.request("POST", "/api/approvals", body)).body).toEqual(first);
+  });
+
+  it("keeps keys stored before request hashes working, compared on type and action as before", async () => {
+    const body = deployRequest({ idempotencyKey: "old-key" });
+    const first = await createApproval(cast.agent, body);
+    // What a row written before migration 005 looks like: a key without a request hash.
+    await server.runtime.sqlite.db
+      .updateTable("approvals")
+      .set({ request_hash: null })
+      .where("id", "=", first.id)
+      .execute();
+    expect((await cast.agent.request("POST", "/api/approvals", body)).body).toEqual(first);
+    expect(
+      (await cast.agent.request("POST", "/api/approvals", { ...body, title: "another title" })).body,
+    ).toEqual(first);
+    const otherAction = await cast.agent.request("POST", "/api/approvals", {
       ...body,
       action: { tool: "deploy", args: { service: "db", env: "prod" } },
     });
-    expect(expectApiError(swapped, 409, "conflict").details).toEqual({ id: first.body.id });
+    expect(expectApiError(otherAction, 422, "invalid").details).toEqual({
+      reason: "idempotency_key_reused",
+      id: first.id,
+    });
+    expect((await cast.alice.request("GET", "/api/approvals")).body.items).toHaveLength(1);
   });
 });
 

@@ -71,19 +71,35 @@ export function describeApprovalStore(name: string, open: () => Promise<StoreFix
       expect(await store.get(wsA, "apr_none")).toBeNull();
     });
 
-    it("returns the first approval for a repeated idempotency key of the same requester, writing nothing", async () => {
+    it("returns the first approval and its request hash for a repeated idempotency key of the same requester, writing nothing", async () => {
       const first = approval(wsA);
-      await store.create(input(first, { idempotencyKey: "k1" }));
-      const again = await store.create(input(approval(wsA), { idempotencyKey: "k1" }));
-      expect(again).toEqual({ created: false, approval: first });
+      const hash = "b".repeat(64);
+      await store.create(input(first, { idempotencyKey: "k1", requestHash: hash }));
+      const again = await store.create(
+        input(approval(wsA), { idempotencyKey: "k1", requestHash: "c".repeat(64) }),
+      );
+      expect(again).toEqual({ created: false, approval: first, requestHash: hash });
       const otherRequester = approval(wsA, { requestedBy: { kind: "agent", id: "agt_2" } });
       expect((await store.create(input(otherRequester, { idempotencyKey: "k1" }))).created).toBe(true);
+      const aUser = approval(wsA, { requestedBy: { kind: "user", id: "usr_1" } });
+      expect((await store.create(input(aUser, { idempotencyKey: "k1" }))).created).toBe(true);
       const otherWorkspace = approval(wsB);
       expect((await store.create(input(otherWorkspace, { idempotencyKey: "k1" }))).created).toBe(true);
       expect((await store.auditRows(wsA, 0, 100)).map((r) => r.approvalId)).toEqual([
         first.id,
         otherRequester.id,
+        aUser.id,
       ]);
+      // A key stored without a hash (rows from before hashes were kept) answers null, not a made-up hash.
+      expect(
+        await store.create(
+          input(approval(wsA, { requestedBy: { kind: "agent", id: "agt_2" } }), { idempotencyKey: "k1" }),
+        ),
+      ).toEqual({
+        created: false,
+        approval: otherRequester,
+        requestHash: null,
+      });
     });
 
     it("transitions by compare-and-set: of concurrent callers with one expected version, one wins", async () => {

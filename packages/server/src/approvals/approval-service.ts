@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   AgentboardError,
   type Approval,
@@ -8,11 +9,12 @@ import {
   type BulkDecisionBody,
   type BulkDecisionResponse,
   type CreateApprovalBody,
+  canonicalJson,
   type ListApprovalsQuery,
 } from "@agentboard/protocol";
 import { type Principal, principalRef } from "../auth/principal.js";
 import { newId } from "../auth/secrets.js";
-import { conflict, notFound } from "../http/errors.js";
+import { conflict, invalid, notFound } from "../http/errors.js";
 import {
   assertCanCancel,
   assertCanDecide,
@@ -47,6 +49,11 @@ interface PlannedTransition {
 
 /** Given the current state: either it already is the wanted outcome (`done`), or the transition to run. */
 type Plan = (approval: Approval) => { done: Approval } | PlannedTransition;
+
+/** SHA-256 (hex) of the canonical JSON of a request body: key order and whitespace do not change it. */
+function contentHash(content: unknown): string {
+  return createHash("sha256").update(canonicalJson(content), "utf8").digest("hex");
+}
 
 /** Audit actors of transitions no principal made. */
 const EXPIRY_ACTOR = "system:expiry";
@@ -119,9 +126,12 @@ export class ApprovalService {
   }
 
   /**
-   * Stores a new request, routed by policy. A repeated idempotency key returns the first approval
-   * (`created: false`), unless it names another action: reusing a key for a different request is a 409,
-   * because answering it with the first request's decision could run an action nobody approved.
+   * Stores a new request, routed by policy. An idempotency key belongs to the principal that used it and is
+   * bound to the request's content (the body without the key, as canonical JSON, hashed): the same principal
+   * repeating the same request gets the first approval back (`created: false`); the same principal reusing
+   * the key for different content is `invalid` (`idempotency_key_reused`), because answering it with the
+   * first request's decision could run an action nobody approved; another principal's same key is simply
+   * another request.
    */
   async create(
     principal: Principal,
@@ -134,6 +144,8 @@ export class ApprovalService {
       ...(body.action?.args !== undefined ? { args: body.action.args } : {}),
     };
     const argsHash = actionHash(action);
+    const { idempotencyKey, ...content } = body;
+    const requestHash = idempotencyKey === undefined ? undefined : contentHash(content);
     const routing = routeApproval({ type: body.type, confidence: body.confidence }, this.policy);
     const pending = routing.status === "pending";
     const expiresInSec = body.expiresInSec ?? (this.policy.defaultExpirySec || undefined);
@@ -165,7 +177,8 @@ export class ApprovalService {
     const result = await this.store.create({
       approval,
       onTimeout,
-      idempotencyKey: body.idempotencyKey,
+      idempotencyKey,
+      requestHash,
       audit: {
         at,
         actor: principalRef(principal),
@@ -182,8 +195,16 @@ export class ApprovalService {
     });
     if (!result.created) {
       const first = result.approval;
-      if (first.type !== approval.type || first.argsHash !== argsHash) {
-        throw conflict("this idempotencyKey was already used for a different request", { id: first.id });
+      const sameRequest =
+        result.requestHash !== null
+          ? result.requestHash === requestHash
+          : // A row from before request hashes were stored: compare what it can still be compared on.
+            first.type === approval.type && first.argsHash === argsHash;
+      if (!sameRequest) {
+        throw invalid("this idempotencyKey was already used by you for a different request", {
+          reason: "idempotency_key_reused",
+          id: first.id,
+        });
       }
       return { approval: first, created: false };
     }

@@ -22,12 +22,20 @@ export interface CreateApprovalInput {
   /** The full record at version 1, with its initial status (pending or auto_approved). */
   approval: Approval;
   onTimeout: ApprovalOnTimeout;
+  /** Scoped to the requester: (workspace, requestedBy.id, key) is unique. */
   idempotencyKey?: string;
+  /** SHA-256 (hex) of the canonical request body without the key, stored with the key. */
+  requestHash?: string;
   audit: AuditInput;
 }
 
-/** `created: false` when the requester already used this idempotency key; nothing was written. */
-export type CreateApprovalResult = { created: boolean; approval: Approval };
+/**
+ * `created: false` when the requester already used this idempotency key; nothing was written. `approval` is
+ * then the first one and `requestHash` the hash stored with it (null for rows from before hashes were kept).
+ */
+export type CreateApprovalResult =
+  | { created: true; approval: Approval }
+  | { created: false; approval: Approval; requestHash: string | null };
 
 export interface TransitionInput {
   workspaceId: string;

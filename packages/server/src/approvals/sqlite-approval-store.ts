@@ -44,8 +44,10 @@ export class SqliteApprovalStore implements ApprovalStore {
   async create(input: CreateApprovalInput): Promise<CreateApprovalResult> {
     const { approval } = input;
     return this.retrying(() =>
-      this.db.transaction().execute(async (trx) => {
+      this.db.transaction().execute(async (trx): Promise<CreateApprovalResult> => {
         if (input.idempotencyKey !== undefined) {
+          // The key is the requester's own: principal ids are unique across kinds (principals' primary key),
+          // so (workspace, requester id, key) never finds another principal's request.
           const existing = await trx
             .selectFrom("approvals")
             .selectAll()
@@ -53,7 +55,9 @@ export class SqliteApprovalStore implements ApprovalStore {
             .where("requested_by_id", "=", approval.requestedBy.id)
             .where("idempotency_key", "=", input.idempotencyKey)
             .executeTakeFirst();
-          if (existing) return { created: false, approval: toApproval(existing) };
+          if (existing) {
+            return { created: false, approval: toApproval(existing), requestHash: existing.request_hash };
+          }
         }
         const inserted = await trx
           .insertInto("approvals")
@@ -333,6 +337,7 @@ function toRow(input: CreateApprovalInput): ApprovalsTable {
     decided_at: approval.decidedAt ?? null,
     version: approval.version,
     idempotency_key: input.idempotencyKey ?? null,
+    request_hash: input.requestHash ?? null,
   };
 }
 

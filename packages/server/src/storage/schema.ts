@@ -28,11 +28,8 @@ export interface TokensTable {
   workspace_id: string;
   created_at: string;
   expires_at: string | null;
-  /** Login codes: when the code was consumed (a used code is dead). */
   used_at: string | null;
   revoked_at: string | null;
-  /** API tokens and sessions: when they last authenticated a request, updated at most once a minute. */
-  last_used_at: string | null;
 }
 
 export interface DashboardsTable {
@@ -91,6 +88,8 @@ export interface ApprovalsTable {
   decided_at: string | null;
   version: number;
   idempotency_key: string | null;
+  /** SHA-256 (hex) of the canonical create body without its idempotency key; null on rows from before 005. */
+  request_hash: string | null;
 }
 
 /** One row per approval transition; `hash` chains the workspace's previous row (see approvals/audit-chain.ts). */
