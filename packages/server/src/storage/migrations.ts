@@ -152,6 +152,18 @@ const MIGRATIONS: Record<string, Migration> = {
     },
   },
   /**
+   * Revocation reaches what is already open (issue 13): tokens get a last-used time for `GET /api/tokens`,
+   * and the embedded server asks "which tokens were revoked since T" several times a second (how a
+   * revocation made by the CLI, another process, reaches its open sockets): the index keeps that a seek.
+   */
+  "004_token_last_used_and_revocation": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("tokens").addColumn("last_used_at", "text").execute();
+      await db.schema.createIndex("tokens_revoked_at").on("tokens").column("revoked_at").execute();
+      await db.schema.createIndex("tokens_principal").on("tokens").column("principal_id").execute();
+    },
+  },
+  /**
    * An approval's idempotency key is bound to the request's content (issue 13): `request_hash` is the
    * SHA-256 of the canonical create body without the key. Rows from before have none; for them a repeated
    * key is still compared the old way (type and argsHash).

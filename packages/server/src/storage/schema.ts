@@ -28,8 +28,11 @@ export interface TokensTable {
   workspace_id: string;
   created_at: string;
   expires_at: string | null;
+  /** Login codes: when the code was consumed (a used code is dead). */
   used_at: string | null;
   revoked_at: string | null;
+  /** API tokens and sessions: when they last authenticated a request, updated at most once a minute. */
+  last_used_at: string | null;
 }
 
 export interface DashboardsTable {
