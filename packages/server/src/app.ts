@@ -26,6 +26,7 @@ import type { EventBus } from "./realtime/event-bus.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
 import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
 import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";
+import { registerDocsSecurityHeaders } from "./web/docs-security.js";
 import { registerWebApp } from "./web/web-app.js";
 
 /** How long a shutdown waits for in-flight requests before it cuts the connections that are left. */
@@ -117,6 +118,7 @@ export async function buildApp(
     transform: zodToOpenApi,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+  registerDocsSecurityHeaders(app);
 
   registerHealthRoutes(app, services.healthChecks);
   const revocations = new Revocations(services.identity, services.bus);

@@ -17,7 +17,10 @@ export interface RealtimeConnectionHandlers {
   onMessage(message: ServerMessage): void;
   /** The socket closed; unless `fatal` was reported, a reconnect with backoff is under way. */
   onClose(close: { code: number; reason: string }): void;
-  /** The server refused us for good (4401/4403, ticket 401/403): no more reconnects. */
+  /**
+   * The server refused us for good: 4403, a ticket request answered 401/403, or 4401 twice without a healthy
+   * connection in between. No more reconnects.
+   */
   onFatal(error: AgentboardError): void;
   /** Something failed that the reconnect loop handles itself (ticket fetch, bad frame); for observability. */
   onError(error: Error): void;
@@ -84,6 +87,8 @@ export class RealtimeConnection {
   private closing: Promise<void> | undefined;
   /** Ends the backoff wait in progress, if any (set only while `nextUrl` sleeps). */
   private wakeBackoff: (() => void) | undefined;
+  /** 4401 closes since the connection was last healthy (see `mayReconnectAfter`). */
+  private refusals = 0;
 
   constructor(options: RealtimeConnectionOptions) {
     this.options = options;
@@ -111,7 +116,7 @@ export class RealtimeConnection {
       // Frames are never queued while disconnected: a patch is only meaningful on the connection that
       // subscribed, and the engine resends what was not answered.
       maxEnqueuedMessages: 0,
-      shouldReconnectOnClose: (event) => !this.isRefusal(event.code),
+      shouldReconnectOnClose: (event) => this.mayReconnectAfter(event.code),
     });
     socket.addEventListener("open", this.handleOpen);
     socket.addEventListener("message", this.handleMessage);
@@ -156,6 +161,7 @@ export class RealtimeConnection {
   /** The connection is healthy (subscribed and caught up): the next drop starts the backoff afresh. */
   markHealthy(): void {
     this.attempt = 1;
+    this.refusals = 0;
   }
 
   /** Stops reconnecting, closes the socket and resolves once no socket, timer or request is left. */
@@ -257,7 +263,7 @@ export class RealtimeConnection {
 
   private readonly handleClose = (event: CloseEvent): void => {
     this.stopHeartbeat();
-    if (this.isRefusal(event.code)) {
+    if (this.isFinal(event.code)) {
       const code = event.code === CLOSE_CODES.forbidden ? "forbidden" : "unauthorized";
       this.fail(
         new AgentboardError(
@@ -270,8 +276,25 @@ export class RealtimeConnection {
     this.options.handlers.onClose({ code: event.code, reason: event.reason });
   };
 
-  private isRefusal(code: number): boolean {
-    return code === CLOSE_CODES.unauthorized || code === CLOSE_CODES.forbidden;
+  /**
+   * Called by partysocket on every close, before the close listeners. 4401 means "sign in again": the
+   * credential was revoked (sign-out, token revoked, member removed) or the principal's role changed, which
+   * the client cannot tell apart. So the first 4401 gets one immediate attempt with a fresh ticket: a revoked
+   * credential gets 401 for it (fatal: `unauthorized`), a changed role connects with the new role. A second
+   * 4401 before the connection was healthy again is final, so a refusal never becomes a reconnect loop.
+   */
+  private mayReconnectAfter(code: number): boolean {
+    if (code === CLOSE_CODES.forbidden) return false;
+    if (code !== CLOSE_CODES.unauthorized) return true;
+    this.refusals++;
+    if (this.refusals > 1) return false;
+    this.attempt = 0;
+    return true;
+  }
+
+  /** Whether this close ends the connection for good (mayReconnectAfter has already counted it). */
+  private isFinal(code: number): boolean {
+    return code === CLOSE_CODES.forbidden || (code === CLOSE_CODES.unauthorized && this.refusals > 1);
   }
 
   private fail(error: AgentboardError): void {

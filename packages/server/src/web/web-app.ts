@@ -45,7 +45,7 @@ export const WEB_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   "content-security-policy": WEB_CSP,
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
