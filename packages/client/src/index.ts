@@ -8,6 +8,7 @@ export {
   type ApprovalsClient,
   type ApprovalWaitOptions,
   type ApprovalWaitStrategy,
+  IdempotencyKeyReusedError,
   type ListApprovalsOptions,
   longPollStrategy,
   type WaitRequest,

@@ -9,6 +9,7 @@ import {
   ApprovalRejectedError,
   type BoardClient,
   createBoardClient,
+  IdempotencyKeyReusedError,
   WaitTimeoutError,
 } from "../src/index.js";
 
@@ -162,6 +163,47 @@ describe.each(["realtime", "long-poll"] as const)("approvals over %s", (transpor
       expect(own).toMatchObject({ code: "forbidden", httpStatus: 403 });
       const missing = await agentBoard.approvals.handle("apr_missing").catch((e: unknown) => e);
       expect(missing).toMatchObject({ code: "not_found", httpStatus: 404 });
+    });
+
+    it("an idempotency key reused for another request rejects with IdempotencyKeyReusedError, sent once", async () => {
+      const posts: string[] = [];
+      const counting = createBoardClient({
+        url: server.url,
+        token: (await server.caller({ kind: "agent", name: "deployer" })).token,
+        approvalWaits: transport,
+        fetch: (input, init) => {
+          if (init?.method === "POST") posts.push(String(input));
+          return fetch(input, init);
+        },
+      });
+      try {
+        const keyed = { ...deploy, idempotencyKey: "deploy-7" };
+        const first = await counting.approvals.request(keyed);
+        expect((await counting.approvals.request(keyed)).id).toBe(first.id);
+        expect(posts).toHaveLength(2);
+
+        const reused = await counting.approvals
+          .request({ ...keyed, action: { tool: "deploy", args: { env: "staging" } } })
+          .catch((e: unknown) => e);
+        expect(posts).toHaveLength(3);
+        expect(IdempotencyKeyReusedError.isInstance(reused)).toBe(true);
+        expect(reused).toBeInstanceOf(IdempotencyKeyReusedError);
+        expect(reused).toBeInstanceOf(ApiRequestError);
+        expect(reused).toMatchObject({
+          name: "IdempotencyKeyReusedError",
+          code: "invalid",
+          httpStatus: 422,
+          idempotencyKey: "deploy-7",
+          approvalId: first.id,
+          details: { reason: "idempotency_key_reused", id: first.id },
+        });
+        // Other error answers stay plain ApiRequestErrors.
+        const other = await counting.approvals.handle("apr_missing").catch((e: unknown) => e);
+        expect(IdempotencyKeyReusedError.isInstance(other)).toBe(false);
+        expect((await humanBoard.approvals.list()).items.map((x) => x.id)).toEqual([first.id]);
+      } finally {
+        await counting.close();
+      }
     });
 
     it("lists, bulk-decides and reads the audit trail", async () => {

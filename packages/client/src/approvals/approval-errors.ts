@@ -1,4 +1,5 @@
 import type { Approval } from "@agentboard/protocol";
+import { ApiRequestError } from "../errors.js";
 
 const MARKER = Symbol.for("agentboard.approval-outcome");
 
@@ -95,5 +96,45 @@ export function settleOutcome(approval: Approval, timeoutMs: number): Approval {
       throw new ApprovalExpiredError(approval);
     case "pending":
       throw new WaitTimeoutError(approval, timeoutMs);
+  }
+}
+
+const KEY_REUSED_MARKER = Symbol.for("agentboard.idempotency-key-reused");
+
+/**
+ * `approvals.request` with an `idempotencyKey` this principal already used for a different request: the
+ * server answers `422 invalid` with `details.reason: "idempotency_key_reused"`. Retrying cannot help (the key
+ * stays bound to the first request), so the SDK never retries it: send the original request again to get its
+ * approval (`approvalId`), or use a new key. Still an ApiRequestError (code `invalid`, httpStatus 422).
+ */
+export class IdempotencyKeyReusedError extends ApiRequestError {
+  readonly [KEY_REUSED_MARKER] = true;
+  readonly idempotencyKey: string;
+  /** The approval the key already belongs to, when the server named it. */
+  readonly approvalId: string | undefined;
+
+  constructor(cause: ApiRequestError, idempotencyKey: string) {
+    super(cause.code, cause.message, cause.httpStatus, cause.details);
+    this.name = "IdempotencyKeyReusedError";
+    this.idempotencyKey = idempotencyKey;
+    const id = (cause.details as { id?: unknown }).id;
+    this.approvalId = typeof id === "string" ? id : undefined;
+  }
+
+  /** The server's answer for a reused key, whichever copy of the SDK built the error. */
+  static matches(error: unknown): error is ApiRequestError {
+    return (
+      ApiRequestError.isInstance(error) &&
+      error.code === "invalid" &&
+      (error.details as { reason?: unknown } | undefined)?.reason === "idempotency_key_reused"
+    );
+  }
+
+  static override isInstance(value: unknown): value is IdempotencyKeyReusedError {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[KEY_REUSED_MARKER] === true
+    );
   }
 }

@@ -10,7 +10,7 @@ import {
   toValidationIssues,
 } from "@agentboard/protocol";
 import type { RequestOptions } from "../board-client.js";
-import { settleOutcome } from "./approval-errors.js";
+import { IdempotencyKeyReusedError, settleOutcome } from "./approval-errors.js";
 import { longPollStrategy, type RequestFunction } from "./long-poll-strategy.js";
 import { type ApprovalWaitStrategy, waitWithStrategies } from "./wait-strategy.js";
 
@@ -49,7 +49,11 @@ export interface ListApprovalsOptions extends RequestOptions {
 }
 
 export interface ApprovalsClient {
-  /** Asks for a decision; the server routes it by policy (it may come back `auto_approved`). */
+  /**
+   * Asks for a decision; the server routes it by policy (it may come back `auto_approved`). Sent once, never
+   * retried here. With an `idempotencyKey` already used by this principal for a different request it rejects
+   * with IdempotencyKeyReusedError.
+   */
   request(input: CreateApprovalBody, options?: RequestOptions): Promise<ApprovalHandle>;
   /** A handle for an approval created earlier (e.g. by this agent before it restarted). */
   handle(id: string, options?: RequestOptions): Promise<ApprovalHandle>;
@@ -117,7 +121,14 @@ export function createApprovalsClient(
       const parsed = CreateApprovalBodySchema.safeParse(input);
       if (!parsed.success)
         throw new StateValidationError(toValidationIssues(parsed.error), "approval request");
-      return makeHandle(await request<Approval>("POST", "/api/approvals", input, o));
+      try {
+        return makeHandle(await request<Approval>("POST", "/api/approvals", input, o));
+      } catch (error) {
+        if (input.idempotencyKey !== undefined && IdempotencyKeyReusedError.matches(error)) {
+          throw new IdempotencyKeyReusedError(error, input.idempotencyKey);
+        }
+        throw error;
+      }
     },
     handle: async (id, o) => makeHandle(await get(id, o)),
     get,

@@ -3,6 +3,7 @@ export {
   ApprovalExpiredError,
   ApprovalOutcomeError,
   ApprovalRejectedError,
+  IdempotencyKeyReusedError,
   WaitTimeoutError,
 } from "./approval-errors.js";
 export {
