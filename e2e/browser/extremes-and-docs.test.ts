@@ -10,8 +10,8 @@ const MAX = Number.MAX_VALUE;
 /** Every attribute of every SVG element on the page whose value says NaN or Infinity. */
 function nonFiniteSvgAttributes(page: Page): Promise<string[]> {
   return page.evaluate(() =>
-    [...document.querySelectorAll("svg, svg *")].flatMap((element) =>
-      [...element.attributes]
+    Array.from(document.querySelectorAll("svg, svg *")).flatMap((element) =>
+      Array.from(element.attributes)
         .filter((attribute) => /NaN|Infinity/.test(attribute.value))
         .map((attribute) => `<${element.tagName} ${attribute.name}="${attribute.value.slice(0, 80)}">`),
     ),

@@ -167,7 +167,8 @@ describe("/metrics", () => {
     for (let i = 0; i < METRICS_KEY_FAILURES_PER_MINUTE; i++) {
       expectApiError(await s.raw("GET", "/metrics", { headers: wrong }), 401, "unauthorized");
     }
-    for (const headers of [wrong, { "x-metrics-key": WRONG_KEY }, {}]) {
+    const refused: Record<string, string>[] = [wrong, { "x-metrics-key": WRONG_KEY }, {}];
+    for (const headers of refused) {
       const limited = await s.raw("GET", "/metrics", { headers });
       const error = expectApiError(limited, 429, "rate_limited");
       const seconds = Number(limited.headers.get("retry-after"));
