@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
-import { WIDGET_TYPES } from "@agentboard/protocol";
+import { CLOSE_CODES, WIDGET_TYPES } from "@agentboard/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { openSocket, WsClient } from "../packages/server/test/helpers/ws-client.js";
 import {
   type CliServer,
   cleanupCli,
@@ -164,6 +165,54 @@ describe("agentboard token create", () => {
         workspace: { name: "team-b" },
       });
       expect(viewerMe.body.workspace.id).not.toBe(me.body.workspace.id);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("token list shows ids and holders (never secrets); token revoke closes a running server's sockets of that token within 1 s", async () => {
+    const dataDir = makeTempDir();
+    const created = await runCli([
+      "token",
+      "create",
+      "--kind",
+      "agent",
+      "--name",
+      "bot",
+      "--data-dir",
+      dataDir,
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const token = lastLine(created.stdout);
+    const server = await startCliServer({ dataDir });
+    try {
+      const listed = await runCli(["token", "list", "--data-dir", dataDir]);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).not.toContain(token);
+      const row = listed.stdout.split("\n").find((line) => line.includes("agent bot"));
+      const id = /^(tok_\S+)\s+api\s/.exec(row ?? "")?.[1];
+      expect(id, listed.stdout).toBeDefined();
+      const json = await runCli(["token", "list", "--json", "--data-dir", dataDir]);
+      expect(JSON.parse(json.stdout).items).toContainEqual(
+        expect.objectContaining({ id, tokenKind: "api", kind: "agent", name: "bot" }),
+      );
+
+      // The CLI is another process on the same SQLite file; the server finds the revocation there.
+      const socket = new WsClient(
+        await openSocket(`${server.url.replace("http", "ws")}/api/realtime`, {
+          authorization: `Bearer ${token}`,
+        }),
+      );
+      const revoked = await runCli(["token", "revoke", id!, "--data-dir", dataDir]);
+      expect(revoked.code, revoked.stderr).toBe(0);
+      expect(await socket.closed(1_000)).toBe(CLOSE_CODES.unauthorized);
+      const me = await http(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(me.status).toBe(401);
+      expect((await runCli(["token", "list", "--data-dir", dataDir])).stdout).not.toContain(id!);
+
+      const unknown = await runCli(["token", "revoke", "tok_nope", "--data-dir", dataDir]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain("tok_nope");
     } finally {
       await server.stop();
     }

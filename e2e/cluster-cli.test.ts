@@ -1,3 +1,4 @@
+import { CLOSE_CODES } from "@agentboard/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   databaseUrlFor,
@@ -7,6 +8,7 @@ import {
   randomPrefix,
   testRedis,
 } from "../packages/server/test/cluster-helpers.js";
+import { openSocket, WsClient } from "../packages/server/test/helpers/ws-client.js";
 import { cleanupCli, http, lastLine, makeTempDir, runCli, startCliServer } from "./helpers/cli.js";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -56,5 +58,37 @@ describe("admin commands in cluster mode", () => {
     const verify = await runCli(["audit", "verify"], { env });
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/ok|verified/i);
+  }, 60_000);
+
+  it("token revoke reaches a running node's sockets over the Redis bus (4401 within 1 s)", async () => {
+    const postgres = await freshPostgres();
+    const prefix = randomPrefix();
+    const redis = testRedis();
+    cleanups.push(async () => {
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      await postgres.drop();
+    });
+    const env = {
+      AGENTBOARD_REDIS_URL: REDIS_URL,
+      AGENTBOARD_DATABASE_URL: databaseUrlFor(postgres.schema),
+      AGENTBOARD_REDIS_PREFIX: prefix,
+    };
+    const node = await startCliServer({ dataDir: makeTempDir(), env });
+    const created = await runCli(["token", "create", "--kind", "agent", "--name", "ops"], { env });
+    const token = lastLine(created.stdout);
+    const listed = await runCli(["token", "list", "--json"], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    const id = JSON.parse(listed.stdout).items.find((item: { name: string }) => item.name === "ops")?.id;
+    expect(id).toMatch(/^tok_/);
+
+    const socket = new WsClient(
+      await openSocket(`${node.url.replace("http", "ws")}/api/realtime`, {
+        authorization: `Bearer ${token}`,
+      }),
+    );
+    const revoked = await runCli(["token", "revoke", id], { env });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(await socket.closed(1_000)).toBe(CLOSE_CODES.unauthorized);
   }, 60_000);
 });

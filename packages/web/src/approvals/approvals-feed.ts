@@ -1,6 +1,12 @@
-import { ApprovalSchema, RealtimeTicketResponseSchema, ServerMessageSchema } from "@agentboard/protocol";
+import {
+  ApprovalSchema,
+  CLOSE_CODES,
+  RealtimeTicketResponseSchema,
+  ServerMessageSchema,
+} from "@agentboard/protocol";
 import { board } from "../lib/api";
-import { describeError } from "../lib/errors";
+import { describeError, httpStatusOf } from "../lib/errors";
+import { sessionEnded } from "../session/session-controller";
 import { applyApproval, approvalsStore, replacePending } from "./approvals-store";
 
 const MIN_DELAY_MS = 500;
@@ -31,6 +37,8 @@ export class ApprovalsFeed {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
   private stopped = false;
+  /** 4401 closes since the feed was last subscribed (one fresh-ticket attempt, then the session is over). */
+  private refusals = 0;
 
   start(): void {
     void this.connect();
@@ -49,7 +57,13 @@ export class ApprovalsFeed {
     let ticket: string;
     try {
       ticket = RealtimeTicketResponseSchema.parse(await board.request("POST", "/api/realtime/ticket")).ticket;
-    } catch {
+    } catch (error) {
+      if (httpStatusOf(error) === 401) {
+        // The session is gone (signed out elsewhere, revoked): retrying cannot help; sign in again.
+        this.stop();
+        sessionEnded();
+        return;
+      }
       this.retry();
       return;
     }
@@ -63,9 +77,22 @@ export class ApprovalsFeed {
       socket.send(JSON.stringify({ type: "subscribe_approvals", id: "approvals" })),
     );
     socket.addEventListener("message", (event) => this.onMessage(event));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      // 4401 "sign in again": the session was revoked, or this user's role changed. One attempt with a fresh
+      // ticket at once tells which (a revoked session gets 401 for it, see above); a second 4401 before the
+      // feed was subscribed again ends the session rather than looping.
+      if (event.code === CLOSE_CODES.unauthorized && !this.stopped) {
+        if (++this.refusals > 1) {
+          this.stop();
+          sessionEnded();
+          return;
+        }
+        approvalsStore.setState({ feed: "reconnecting" });
+        void this.connect();
+        return;
+      }
       this.retry();
     });
   }
@@ -82,6 +109,7 @@ export class ApprovalsFeed {
     if (!message.success) return;
     if (message.data.type === "subscribed_approvals") {
       this.attempt = 0;
+      this.refusals = 0;
       approvalsStore.setState({ feed: "live" });
       loadPending().catch((error: unknown) =>
         approvalsStore.setState({ loadError: `The inbox could not be loaded: ${describeError(error)}` }),
