@@ -106,7 +106,9 @@ export function describeIdentityStore(name: string, open: () => Promise<Identity
       );
       expect(JSON.stringify(rows)).not.toContain(api.secret);
 
-      expect(await identity.resolveSecret(api.secret, ["api"])).toEqual(ann);
+      // The principal carries the credential (tokens row) it was authenticated with.
+      const apiRow = rows.find((r) => r.token_hash === hashSecret(api.secret))!;
+      expect(await identity.resolveSecret(api.secret, ["api"])).toEqual({ ...ann, credentialId: apiRow.id });
       expect(await identity.resolveSecret(api.secret, ["session"])).toBeNull();
       expect(await identity.resolveSecret("ab_unknown", ["api"])).toBeNull();
       expect((await identity.resolveSecret(session.secret, ["session"]))?.id).toBe(ann.id);
@@ -114,6 +116,105 @@ export function describeIdentityStore(name: string, open: () => Promise<Identity
       expect(await identity.resolveSecret(session.secret, ["session"])).toBeNull();
       await identity.revokeSecret(api.secret);
       expect(await identity.resolveSecret(api.secret, ["api"])).toBeNull();
+    });
+
+    it("re-resolves a credential by id, lists live ones, revokes by id within a scope, and records last use once a minute", async () => {
+      const ws = await identity.ensureWorkspace("acme");
+      const other = await identity.ensureWorkspace("other");
+      const ann = await identity.ensurePrincipal({ workspace: ws, kind: "user", name: "ann", role: "admin" });
+      const bot = await identity.ensurePrincipal({ workspace: ws, kind: "agent", name: "bot" });
+      // A millisecond apart: the list is oldest first.
+      const tick = () => {
+        now = new Date(now.getTime() + 1);
+      };
+      const api = await identity.issueSecret(ann, "api");
+      tick();
+      const session = await identity.issueSecret(ann, "session", 120_000);
+      tick();
+      await identity.issueSecret(ann, "login_code", 60_000);
+      const botApi = await identity.issueSecret(bot, "api");
+      const annId = (await identity.resolveSecret(api.secret, ["api"]))!.credentialId!;
+      const sessionId = (await identity.resolveSecret(session.secret, ["session"]))!.credentialId!;
+      const botId = (await identity.resolveSecret(botApi.secret, ["api"]))!.credentialId!;
+
+      expect(await identity.resolveCredential(annId)).toEqual({ ...ann, credentialId: annId });
+      const listed = await identity.listTokens(ws.id);
+      expect(listed.map((t) => [t.id, t.tokenKind, t.kind, t.name])).toEqual([
+        [annId, "api", "user", "ann"],
+        [sessionId, "session", "user", "ann"],
+        [botId, "api", "agent", "bot"],
+      ]);
+      expect(listed[0]).toMatchObject({ role: "admin", lastUsedAt: "2026-03-01T12:00:00.002Z" });
+      expect(listed[1]!.expiresAt).toBe("2026-03-01T12:02:00.001Z");
+      expect((await identity.listTokens(ws.id, bot.id)).map((t) => t.id)).toEqual([botId]);
+      expect(await identity.listTokens(other.id)).toEqual([]);
+
+      // Last use is written at most once a minute.
+      now = new Date(now.getTime() + 30_000);
+      await identity.resolveSecret(api.secret, ["api"]);
+      expect((await identity.listTokens(ws.id))[0]!.lastUsedAt).toBe("2026-03-01T12:00:00.002Z");
+      now = new Date(now.getTime() + 30_000);
+      await identity.resolveSecret(api.secret, ["api"]);
+      expect((await identity.listTokens(ws.id))[0]!.lastUsedAt).toBe("2026-03-01T12:01:00.002Z");
+
+      // Scoped revocation: another workspace or another principal's scope finds nothing.
+      expect(await identity.revokeToken(botId, { workspaceId: other.id })).toBeNull();
+      expect(await identity.revokeToken(botId, { workspaceId: ws.id, principalId: ann.id })).toBeNull();
+      const since = now.toISOString();
+      now = new Date(now.getTime() + 1_000);
+      expect(await identity.revokeToken(botId, { workspaceId: ws.id })).toEqual({
+        id: botId,
+        principalId: bot.id,
+        workspaceId: ws.id,
+      });
+      expect(await identity.resolveCredential(botId)).toBeNull();
+      expect(await identity.resolveSecret(botApi.secret, ["api"])).toBeNull();
+      expect((await identity.revokedSince(since)).map((r) => r.id)).toEqual([botId]);
+      expect(await identity.revokedSince(now.toISOString())).toEqual([]);
+      expect((await identity.listTokens(ws.id)).map((t) => t.id)).toEqual([annId, sessionId]);
+      // An expired session is neither listed nor resolved by id.
+      now = new Date(now.getTime() + 120_000);
+      expect(await identity.resolveCredential(sessionId)).toBeNull();
+      expect((await identity.listTokens(ws.id)).map((t) => t.id)).toEqual([annId]);
+    });
+
+    it("changes roles and removes principals, never the last owner, also when two owners race", async () => {
+      const ws = await identity.ensureWorkspace("acme");
+      const ann = await identity.ensurePrincipal({ workspace: ws, kind: "user", name: "ann", role: "owner" });
+      const bea = await identity.ensurePrincipal({ workspace: ws, kind: "user", name: "bea", role: "owner" });
+      const bot = await identity.ensurePrincipal({ workspace: ws, kind: "agent", name: "bot" });
+      const other = await identity.ensureWorkspace("other");
+
+      await expect(identity.setRole(other.id, ann.id, "viewer")).rejects.toMatchObject({ code: "not_found" });
+      await expect(identity.setRole(ws.id, bot.id, "admin")).rejects.toMatchObject({ code: "invalid" });
+      // Two owners demoting each other at once: one wins, the workspace keeps an owner.
+      const raced = await Promise.allSettled([
+        identity.setRole(ws.id, ann.id, "member"),
+        identity.setRole(ws.id, bea.id, "member"),
+      ]);
+      expect(raced.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      expect(raced.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "conflict" } });
+      const owners = await fixture.db
+        .selectFrom("principals")
+        .select("id")
+        .where("workspace_id", "=", ws.id)
+        .where("role", "=", "owner")
+        .execute();
+      expect(owners).toHaveLength(1);
+      const owner = owners[0]!.id;
+      await expect(identity.removePrincipal(ws.id, owner)).rejects.toMatchObject({ code: "conflict" });
+
+      const token = await identity.issueSecret(bot, "api");
+      expect(await identity.removePrincipal(ws.id, bot.id)).toEqual({
+        id: bot.id,
+        kind: "agent",
+        name: "bot",
+      });
+      expect(await identity.resolveSecret(token.secret, ["api"])).toBeNull();
+      expect(
+        await fixture.db.selectFrom("tokens").select("id").where("principal_id", "=", bot.id).execute(),
+      ).toEqual([]);
+      await expect(identity.removePrincipal(ws.id, bot.id)).rejects.toMatchObject({ code: "not_found" });
     });
 
     it("lets exactly one of many concurrent consumers use a login code", async () => {
