@@ -141,22 +141,23 @@ export function registerApprovalRoutes(
     },
     async (request, reply) => {
       const { timeoutMs } = request.query as z.infer<typeof WaitQuerySchema>;
-      // A client that goes away ends its wait at once: no waiter or timer outlives its connection.
-      const disconnected = new AbortController();
-      const onClose = () => disconnected.abort(new Error("the client closed the connection"));
+      // A client that goes away ends its wait at once: no waiter or timer outlives its connection. So does
+      // revoking the credential that opened it (sign-out, token revoked, principal removed or role changed).
+      const ended = new AbortController();
+      const disconnected = new Error("the client closed the connection");
+      const onClose = () => ended.abort(disconnected);
       reply.raw.once("close", onClose);
-      const revoked = new AbortController();
       const unwatch = revocations?.watch(principalOf(request), request.credentialCheckedAt, () =>
-        revoked.abort(unauthorized("the credentials of this wait were revoked or changed: sign in again")),
+        ended.abort(unauthorized("the credentials of this wait were revoked or changed: sign in again")),
       );
       try {
         return await approvals.wait(principalOf(request), (request.params as Params).id, {
           timeoutMs,
-          signal: AbortSignal.any([disconnected.signal, revoked.signal]),
+          signal: ended.signal,
         });
       } catch (error) {
-        if (revoked.signal.aborted && !disconnected.signal.aborted) throw revoked.signal.reason;
-        if (!disconnected.signal.aborted) throw error;
+        if (!ended.signal.aborted) throw error;
+        if (ended.signal.reason !== disconnected) throw ended.signal.reason;
         // Nobody is listening any more: end quietly rather than log an error for an answer nobody reads.
         reply.hijack();
         reply.raw.end();
