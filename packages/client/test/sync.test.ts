@@ -249,7 +249,9 @@ describe("board.sync against the real server", () => {
     expect(changes).toEqual([1]);
     const patches = b.wire.frames("patch");
     expect(patches).toHaveLength(1);
-    expect(patches[0]).toMatchObject({ rev: 1, origin: { clientId: a.sync.clientId, mutationId } });
+    // Another principal never learns alice's (clientId, mutationId): it could replay them as hers.
+    expect(patches[0]).toMatchObject({ rev: 1, origin: {} });
+    expect(b.sync.state?.widgets.n1?.updatedBy).toBe(`user:${alice.principal.id}`);
     expect(a.wire.frames("patch")).toHaveLength(0);
     expect(a.wire.frames("ack")).toEqual([expect.objectContaining({ rev: 1 })]);
     expect(a.wire.sent.filter((f) => f.type === "patch")).toEqual([
@@ -819,52 +821,90 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   }),
 );
 
-/** The commits of a run, rebuilt from the acks each writer got: rev → ops. */
-function commitsFrom(wires: Wire[]): Map<number, JsonPatchOp[]> {
-  const commits = new Map<number, JsonPatchOp[]>();
-  for (const wire of wires) {
+/** One acknowledged commit of a run: the writer's ops and who wrote them (`<kind>:<id>`). */
+interface Commit {
+  ops: JsonPatchOp[];
+  by: string;
+}
+
+/** The commits of a run, rebuilt from the acks each writer got: rev → commit. */
+function commitsFrom(wires: Wire[], writers: string[]): Map<number, Commit> {
+  const commits = new Map<number, Commit>();
+  wires.forEach((wire, i) => {
     const sent = new Map(wire.sent.filter((f) => f.type === "patch").map((f) => [f.id, f]));
     for (const ack of wire.frames("ack")) {
       const patch = sent.get(ack.id);
-      if (patch?.type === "patch") commits.set(ack.rev, patch.ops);
+      if (patch?.type === "patch") commits.set(ack.rev, { ops: patch.ops, by: writers[i]! });
     }
-  }
+  });
   return commits;
 }
 
-function assertAcknowledgedEditsSurvive(commits: Map<number, JsonPatchOp[]>, state: DashboardState) {
-  for (const [rev, ops] of commits) {
+/** Widgets' stamps are the server's: compare what a writer wrote without them. */
+function withoutStamps(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || !("updatedBy" in value)) return value;
+  const { updatedBy: _by, updatedAt: _at, ...rest } = value as Record<string, unknown>;
+  return rest;
+}
+
+function assertAcknowledgedEditsSurvive(commits: Map<number, Commit>, state: DashboardState) {
+  for (const [rev, { ops }] of commits) {
     for (const op of ops) {
       const overwritten = [...commits].some(
-        ([later, laterOps]) =>
+        ([later, { ops: laterOps }]) =>
           later > rev && checkDashboardPatch(laterOps).some((p) => pathsOverlap(p, op.path)),
       );
       if (overwritten) continue;
       const value = getAtPointer(state, op.path);
       if (op.op === "remove") expect(value, `rev ${rev} removed ${op.path}`).toBeUndefined();
-      else if ("value" in op) expect(value, `rev ${rev} wrote ${op.path}`).toEqual(op.value);
+      else if ("value" in op)
+        expect(withoutStamps(value), `rev ${rev} wrote ${op.path}`).toEqual(withoutStamps(op.value));
     }
+  }
+  // Attribution is the server's: every widget names a principal that really wrote to it, never the
+  // `updatedBy` a replica put in its ops.
+  for (const [id, widget] of Object.entries(state.widgets)) {
+    const writers = [...commits.values()]
+      .filter(({ ops }) =>
+        ops.some((op) => op.path === `/widgets/${id}` || op.path.startsWith(`/widgets/${id}/`)),
+      )
+      .map(({ by }) => by);
+    expect(writers, `widget ${id} was written`).not.toEqual([]);
+    expect(writers, `widget ${id} updatedBy`).toContain(widget.updatedBy);
   }
 }
 
 describe("property: replicas through the real server", () => {
-  it("2–6 replicas with random concurrent edits converge on the server's state; acknowledged edits survive unless overwritten later", async () => {
-    const alice = await server.caller({ name: "alice" });
-    const board = createBoardClient({ url: server.url, token: alice.token });
+  it("2–6 replicas of random principals with random concurrent edits converge on the server's state; acknowledged edits survive unless overwritten later", async () => {
+    // Principals chosen at random per replica: users and an agent, so one principal's idempotency keys,
+    // origins and widget stamps never leak into another's.
+    const callers = await Promise.all([
+      server.caller({ name: "alice" }),
+      server.caller({ name: "bob" }),
+      server.caller({ name: "carol", role: "admin" }),
+      server.caller({ kind: "agent", name: "planner" }),
+    ]);
+    const boards = callers.map((caller) => createBoardClient({ url: server.url, token: caller.token }));
+    const refs = callers.map(({ principal }) => `${principal.kind}:${principal.id}`);
+    const board = boards[0]!;
     let run = 0;
     const totals = { commits: 0, conflicts: 0, nacks: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 2, max: 6 }),
+        fc.array(fc.nat({ max: callers.length - 1 }), { minLength: 6, maxLength: 6 }),
         fc.array(fc.record({ replica: fc.nat(), edit: editArb, pause: fc.boolean() }), {
           minLength: 10,
           maxLength: 40,
           size: "max",
         }),
-        async (count, steps) => {
+        async (count, principalOf, steps) => {
           const slug = `prop-${++run}`;
           const wires = Array.from({ length: count }, () => new Wire());
-          const replicas = wires.map((wire) => board.sync(slug, { WebSocket: wire.socketClass(), ...FAST }));
+          const writers = wires.map((_, i) => refs[principalOf[i]!]!);
+          const replicas = wires.map((wire, i) =>
+            boards[principalOf[i]!]!.sync(slug, { WebSocket: wire.socketClass(), ...FAST }),
+          );
           const conflicts: SyncConflict[] = [];
           for (const r of replicas) r.on("conflict", (c) => conflicts.push(c));
           try {
@@ -889,7 +929,7 @@ describe("property: replicas through the real server", () => {
               expect(r.pending).toEqual([]);
               expect(r.state).toEqual(doc.state);
             }
-            const commits = commitsFrom(wires);
+            const commits = commitsFrom(wires, writers);
             // Every rev was written by exactly one of the replicas, and each acked its own write.
             expect([...commits.keys()].sort((x, y) => x - y)).toEqual(
               Array.from({ length: doc.rev }, (_, i) => i + 1),

@@ -131,6 +131,7 @@ export {
   takeDashboardStateJson,
   toValidationIssues,
   validateDashboardState,
+  validateDashboardStateChange,
 } from "./dashboard/dashboard-state.js";
 export { FORBIDDEN_SEGMENTS, HrefSchema, IdSchema, isSafeHref, LinkSchema } from "./dashboard/primitives.js";
 export {

@@ -9,11 +9,11 @@ import type { ApprovalService } from "./approvals/approval-service.js";
 import { registerAccessRoutes } from "./auth/access-routes.js";
 import { registerAuth } from "./auth/auth-plugin.js";
 import type { IdentityStore } from "./auth/identity-store.js";
-import { RevocationWatch, Revocations } from "./auth/revocation.js";
+import { Revocations, RevocationWatch } from "./auth/revocation.js";
 import { registerSessionRoutes } from "./auth/session-routes.js";
 import type { Config } from "./config.js";
-import { registerDashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { DashboardDirectory } from "./dashboards/dashboard-directory.js";
+import { registerDashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { DashboardService } from "./dashboards/dashboard-service.js";
 import { registerDirectoryRoutes } from "./dashboards/directory-routes.js";
 import { WidgetRefresher } from "./dashboards/widget-refresher.js";
@@ -124,12 +124,7 @@ export async function buildApp(
   const revocations = new Revocations(services.identity, services.bus);
   const revocationWatch = new RevocationWatch(services.bus);
   app.addHook("onClose", async () => revocationWatch.close());
-  registerSessionRoutes(
-    app,
-    services.identity,
-    config.publicUrl?.startsWith("https:") ?? false,
-    revocations,
-  );
+  registerSessionRoutes(app, services.identity, config.publicUrl?.startsWith("https:") ?? false, revocations);
   registerAccessRoutes(app, services.identity, revocations);
   const log = app.log;
   const refresher = new WidgetRefresher({

@@ -65,7 +65,13 @@ describe("realtime sync between two clients", () => {
     const p4 = await b.next("patch");
     expect([p3.rev, p4.rev]).toEqual([3, 4]);
     expect(p3.origin).toEqual({ clientId: "A", mutationId: "m1" });
-    expect(p4.ops).toEqual([titleOp("b", "t2")]);
+    // The server stamps the changed widget (updatedAt; updatedBy is the same writer) after the writer's op,
+    // and the writer's ack carries that stamp, so both replicas hold the committed state.
+    expect(p4.ops).toEqual([
+      titleOp("b", "t2"),
+      { op: "add", path: "/widgets/b/updatedAt", value: expect.any(String) },
+    ]);
+    expect(answers[1]).toMatchObject({ serverOps: [p4.ops[1]] });
     // No echo to A, nothing more to B.
     a.send({ type: "ping" });
     await a.next("pong");

@@ -250,7 +250,7 @@ export class ReplicaEngine {
     return effects;
   }
 
-  onAck(message: Pick<AckMessage, "id" | "rev">): EngineEffects {
+  onAck(message: Pick<AckMessage, "id" | "rev" | "serverOps">): EngineEffects {
     const effects = noEffects();
     const head = this.takeAnswered(message.id);
     if (!head) return effects;
@@ -280,10 +280,24 @@ export class ReplicaEngine {
         return effects;
       }
     }
+    // The server stamps widgets it saw changed (updatedBy/updatedAt are its own): S is the edit plus those.
+    const serverOps = message.serverOps ?? [];
+    if (serverOps.length > 0) {
+      try {
+        next = applyJsonPatch(next, serverOps);
+      } catch {
+        this.needsSnapshot = true;
+        effects.resync = true;
+        this.recompute(effects);
+        effects.changed = true;
+        return effects;
+      }
+    }
     this.confirmed = next;
     this.confirmedRev = message.rev;
-    // The rest of the queue was computed on top of `head.after`, so the view itself is unchanged.
-    if (!head.after) this.recompute(effects);
+    // The rest of the queue was computed on top of `head.after`, so the view is unchanged unless the server
+    // added ops of its own.
+    if (!head.after || serverOps.length > 0) this.recompute(effects);
     effects.changed = true;
     return effects;
   }

@@ -66,6 +66,11 @@ export const AckMessageSchema = z.object({
   id: RequestIdSchema,
   dashboardId: z.string(),
   rev: RevSchema,
+  /**
+   * Ops the server appended to the acknowledged edit when committing it (it sets widgets' `updatedBy` and
+   * `updatedAt` itself): apply them after the edit's own ops to hold the committed state.
+   */
+  serverOps: JsonPatchSchema.optional(),
 });
 export const NackMessageSchema = z.object({
   type: z.literal("nack"),

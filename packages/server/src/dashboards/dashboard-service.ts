@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import {
-  applyCheckedDashboardPatch,
   applyDashboardPatch,
+  applyJsonPatch,
   CURRENT_SCHEMA_VERSION,
+  canonicalJson,
   checkDashboardPatch,
   type DashboardDocument,
   type DashboardState,
@@ -12,6 +14,7 @@ import {
   overlappingPaths,
   PatchApplyError,
   validateDashboardState,
+  validateDashboardStateChange,
   type Widget,
   type WidgetInput,
   type WidgetType,
@@ -23,14 +26,29 @@ import type {
   DashboardKey,
   DashboardStore,
   DocumentVersion,
+  MutationKey,
   PatchLogEntry,
 } from "./dashboard-store.js";
+import { attributionOps } from "./widget-attribution.js";
 
 export interface DashboardChange {
   key: DashboardKey;
   rev: number;
   ops: JsonPatchOp[];
   origin: ChangeOrigin;
+  /**
+   * Ops from this index on were added by the server (widget attribution, see widget-attribution.ts): the
+   * writer's ack carries them, so its replica ends up with the committed state. Absent: none were added.
+   */
+  serverOpsFrom?: number;
+}
+
+/** What a write computed: the ops to log and fan out, their conflict paths and the resulting state. */
+interface ComputedWrite {
+  ops: JsonPatchOp[];
+  paths: string[];
+  state: DashboardState;
+  serverOpsFrom?: number;
 }
 
 export interface WriteResult {
@@ -147,7 +165,11 @@ export class DashboardService {
     if (this.recent.size > RECENT_DOCUMENTS) this.recent.delete(this.recent.keys().next().value!);
   }
 
-  /** JSON Patch against `baseRev`; a stale base is rebased when no path changed since overlaps. */
+  /**
+   * JSON Patch against `baseRev`; a stale base is rebased when no path changed since overlaps. With a
+   * (clientId, mutationId) the write is idempotent for its principal: the same key and content again get the
+   * first rev; the same key with other content is refused (`idempotency_key_reused`).
+   */
   async patch(
     key: DashboardKey,
     input: { baseRev: number; ops: JsonPatchOp[]; clientId?: string; mutationId?: string },
@@ -162,7 +184,19 @@ export class DashboardService {
       mutationId: input.mutationId,
       ...connection,
     };
-    return this.write(key, origin, async (doc) => {
+    const { clientId, mutationId } = input;
+    const mutation =
+      clientId && mutationId
+        ? {
+            principal,
+            clientId,
+            mutationId,
+            // The ops alone, not the baseRev: a client resends one edit with a newer baseRev after a
+            // conflict or a resync (the SDK keeps its mutationId), and that resend must still be a replay.
+            contentHash: contentHash(input.ops),
+          }
+        : undefined;
+    const write = async (doc: DashboardDocument, at: string): Promise<ComputedWrite> => {
       if (input.baseRev > doc.rev) {
         throw conflict(`baseRev ${input.baseRev} is ahead of the document (rev ${doc.rev})`, {
           rev: doc.rev,
@@ -182,8 +216,9 @@ export class DashboardService {
           });
         }
       }
+      let patched: DashboardState;
       try {
-        return { ops: input.ops, paths, state: applyCheckedDashboardPatch(doc.state, input.ops) };
+        patched = applyJsonPatch(doc.state, input.ops);
       } catch (error) {
         // Ops that no longer apply on top of newer changes are a conflict, not bad input.
         if (stale && error instanceof PatchApplyError) {
@@ -191,7 +226,20 @@ export class DashboardService {
         }
         throw error;
       }
-    });
+      // The stamps are logged and fanned out with the writer's ops, but are not part of its conflict paths:
+      // they are the server's bookkeeping, and counting them would make every two edits of one widget overlap.
+      const stamps = attributionOps(doc.state, patched, principal, at);
+      if (stamps.length === 0) {
+        return { ops: input.ops, paths, state: validateDashboardStateChange(doc.state, patched) };
+      }
+      return {
+        ops: [...input.ops, ...stamps],
+        paths,
+        state: validateDashboardStateChange(doc.state, applyJsonPatch(patched, stamps)),
+        serverOpsFrom: input.ops.length,
+      };
+    };
+    return this.write(key, origin, write, mutation);
   }
 
   /** Replaces the whole state; only from the current rev (no rebase of a whole-document write). */
@@ -201,11 +249,14 @@ export class DashboardService {
     principal: string,
   ): Promise<WriteResult> {
     const state = validateDashboardState(input.state);
-    return this.write(key, { principal }, async (doc) => {
+    return this.write(key, { principal }, async (doc, at) => {
       if (input.baseRev !== doc.rev) {
         throw conflict(`baseRev ${input.baseRev} is not the current rev ${doc.rev}`, { rev: doc.rev });
       }
-      return { ops: replaceRootsOps(state), paths: ROOT_REPLACE_PATHS, state };
+      const stamps = attributionOps(doc.state, state, principal, at);
+      const stamped =
+        stamps.length === 0 ? state : validateDashboardStateChange(state, applyJsonPatch(state, stamps));
+      return { ops: replaceRootsOps(stamped), paths: ROOT_REPLACE_PATHS, state: stamped };
     });
   }
 
@@ -230,13 +281,13 @@ export class DashboardService {
       throw invalid(`body id "${input.id}" does not match the widget id "${widgetId}" in the URL`);
     }
     let written: Widget | undefined;
-    const result = await this.write(key, { principal }, async (doc) => {
+    const result = await this.write(key, { principal }, async (doc, at) => {
       const { id: _ignored, ...rest } = input;
       const widget = {
         status: "ready",
         ...rest,
         id: widgetId,
-        updatedAt: this.now().toISOString(),
+        updatedAt: at,
         updatedBy: principal,
       } as Widget;
       const exists = Object.hasOwn(doc.state.widgets, widgetId);
@@ -320,12 +371,15 @@ export class DashboardService {
     return this.queue.size;
   }
 
+  /**
+   * `compute` gets the current document and the commit's time (`updatedAt` of what it writes). `mutation`:
+   * the write's idempotency record, checked before computing and written with the commit.
+   */
   private write(
     key: DashboardKey,
     origin: ChangeOrigin,
-    compute: (
-      doc: DashboardDocument,
-    ) => Promise<{ ops: JsonPatchOp[]; paths: string[]; state: DashboardState } | null>,
+    compute: (doc: DashboardDocument, at: string) => Promise<ComputedWrite | null>,
+    mutation?: MutationKey & { contentHash: string },
   ): Promise<WriteResult> {
     return this.queue.run(cacheKey(key), async () => {
       const started = performance.now();
@@ -334,23 +388,28 @@ export class DashboardService {
         attempt < MIN_COMMIT_ATTEMPTS || performance.now() - started < CONTENTION_BUDGET_MS;
         attempt++
       ) {
-        const { clientId, mutationId } = origin;
-        const base = await this.store.readForWrite(
-          key,
-          clientId && mutationId ? { clientId, mutationId } : undefined,
-        );
-        if (base.mutationRev !== null) return { rev: base.mutationRev, replayed: true };
+        const base = await this.store.readForWrite(key, mutation);
+        if (base.mutation !== null && mutation) {
+          if (base.mutation.contentHash !== mutation.contentHash) {
+            throw invalid(
+              `mutationId "${mutation.mutationId}" of client "${mutation.clientId}" was already used for a different change`,
+              { reason: "idempotency_key_reused" },
+            );
+          }
+          return { rev: base.mutation.rev, replayed: true };
+        }
         const doc = await this.load(key, base.version);
-        const next = await compute(doc);
+        const at = this.now().toISOString();
+        const next = await compute(doc, at);
         // Nothing to write (a conditional write whose condition no longer holds).
         if (next === null) return { rev: doc.rev };
-        const at = this.now().toISOString();
         const result = await this.store.commit({
           key,
           expectedRev: doc.rev,
           state: next.state,
           entry: { ops: next.ops, paths: next.paths, origin, at },
           logLimit: this.patchLogLimit,
+          ...(mutation ? { mutation } : {}),
         });
         if (result.ok) {
           this.remember(cacheKey(key), {
@@ -359,7 +418,13 @@ export class DashboardService {
             updatedAt: at,
             state: next.state,
           });
-          this.emit({ key, rev: result.rev, ops: next.ops, origin });
+          this.emit({
+            key,
+            rev: result.rev,
+            ops: next.ops,
+            origin,
+            ...(next.serverOpsFrom === undefined ? {} : { serverOpsFrom: next.serverOpsFrom }),
+          });
           return { rev: result.rev };
         }
         // Another node committed first: re-read and decide again (rebase or conflict) on the new rev.
@@ -394,4 +459,9 @@ function replaceRootsOps(state: DashboardState): JsonPatchOp[] {
 function placeBelow(state: DashboardState, widgetId: string, type: WidgetType) {
   const y = state.layout.items.reduce((max, item) => Math.max(max, item.y + item.h), 0);
   return { widgetId, x: 0, y: Math.min(y, 10_000), w: Math.min(DEFAULT_WIDTH[type], GRID_COLUMNS), h: 4 };
+}
+
+/** SHA-256 (hex) of a request's canonical JSON: what an idempotency record is bound to. */
+function contentHash(content: unknown): string {
+  return createHash("sha256").update(canonicalJson(content)).digest("hex");
 }

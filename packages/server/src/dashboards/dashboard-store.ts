@@ -33,6 +33,25 @@ export interface PatchLogEntry {
   at: string;
 }
 
+/**
+ * An idempotency key as the store keys it: the (clientId, mutationId) a client chose, always together with
+ * the principal that sent it, so another principal's identical key names another record (contract.md,
+ * "Tokens, members and dashboards directory"). `contentHash` binds the record to what was asked.
+ */
+export interface MutationKey {
+  /** `<kind>:<id>` of the writer. */
+  principal: string;
+  clientId: string;
+  mutationId: string;
+}
+
+/** What an idempotency record remembers: the rev the write was committed at, and the request's hash. */
+export interface MutationRecord {
+  rev: number;
+  /** SHA-256 (hex) of the request's canonical content (the ops of a patch). */
+  contentHash: string;
+}
+
 export interface CommitInput {
   key: DashboardKey;
   /** The rev the new state was computed from; the commit fails if the stored rev moved on. */
@@ -41,6 +60,8 @@ export interface CommitInput {
   entry: Omit<PatchLogEntry, "rev">;
   /** How many log entries to keep for this document after the commit. */
   logLimit: number;
+  /** Written with the commit when the write carried an idempotency key: its record. */
+  mutation?: MutationKey & { contentHash: string };
 }
 
 export type CommitResult = { ok: true; rev: number } | { ok: false; currentRev: number };
@@ -54,8 +75,8 @@ export interface DocumentVersion {
 export interface WriteBase {
   /** null: no such document. */
   version: DocumentVersion | null;
-  /** The rev the write's (clientId, mutationId) was committed at, or null (not committed, or not asked). */
-  mutationRev: number | null;
+  /** The record of the write's idempotency key, or null (never committed, or not asked). */
+  mutation: MutationRecord | null;
 }
 
 /**
@@ -69,10 +90,10 @@ export interface DashboardStore {
   /** Just the version of a document (cheap): lets the service reuse a state it validated before. */
   readVersion(key: DashboardKey): Promise<DocumentVersion | null>;
   /**
-   * readVersion plus, when `mutation` is given, the rev that (clientId, mutationId) was committed at: a write's
-   * idempotency and version checks in one round trip (one lock in SQLite, one pipeline to Redis).
+   * readVersion plus, when `mutation` is given, that key's idempotency record: a write's idempotency and
+   * version checks in one round trip (one lock in SQLite, one pipeline to Redis).
    */
-  readForWrite(key: DashboardKey, mutation?: { clientId: string; mutationId: string }): Promise<WriteBase>;
+  readForWrite(key: DashboardKey, mutation?: MutationKey): Promise<WriteBase>;
   commit(input: CommitInput): Promise<CommitResult>;
   /**
    * Log entries with rev > sinceRev in order, or null when the log no longer reaches back that far (the

@@ -7,6 +7,8 @@ import type {
   DashboardKey,
   DashboardStore,
   DocumentVersion,
+  MutationKey,
+  MutationRecord,
   PatchLogEntry,
   StoredDashboard,
   WriteBase,
@@ -14,9 +16,9 @@ import type {
 
 /**
  * Compare-and-set commit of one document, atomic because Redis runs a script alone. KEYS: document hash,
- * patch log list, and (optional) the idempotency record of (clientId, mutationId). ARGV: expected rev,
- * state JSON, schemaVersion, updatedAt, log entry JSON without its rev, log limit, document TTL (s),
- * idempotency TTL (s). Returns {1, rev} when written, {0, currentRev} when the rev moved on or the mutation
+ * patch log list, and (optional) the idempotency record of (principal, clientId, mutationId). ARGV:
+ * expected rev, state JSON, schemaVersion, updatedAt, log entry JSON without its rev, log limit, document
+ * TTL (s), idempotency TTL (s), the request's content hash. The record's value is `<rev> <hash>`. Returns {1, rev} when written, {0, currentRev} when the rev moved on or the mutation
  * was already committed (the caller re-reads and finds it). A document that did not exist starts a new log,
  * so what a document left behind when it expired can never be mistaken for its history.
  */
@@ -31,7 +33,7 @@ redis.call('RPUSH', KEYS[2], '{"rev":' .. rev .. ',' .. string.sub(ARGV[5], 2))
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[7])
-if KEYS[3] then redis.call('SET', KEYS[3], rev, 'EX', ARGV[8]) end
+if KEYS[3] then redis.call('SET', KEYS[3], rev .. ' ' .. ARGV[9], 'EX', ARGV[8]) end
 return {1, rev}
 `;
 
@@ -79,8 +81,9 @@ const NOT_SENT = /^Stream isn't writeable/;
  * (the braces are a Redis Cluster hash tag: one workspace's keys share a slot, so a script may touch them):
  * - `doc`  hash {rev, schemaVersion, state, updatedAt} — `readVersion` is one HMGET of two small fields;
  * - `log`  list of the last AGENTBOARD_PATCH_LOG_LIMIT entries as JSON, oldest first;
- * - `mut:<len>:<clientId>:<mutationId>`  the rev a mutation was committed at, expiring after 24 h (the
- *   length prefix keeps `a:b` + `c` apart from `a` + `b:c`).
+ * - `mut:<len>:<principal>:<len>:<clientId>:<mutationId>`  `<rev> <content hash>` of a committed mutation,
+ *   expiring after 24 h; the principal is part of the key, so another principal's identical (clientId,
+ *   mutationId) is another record (the length prefixes keep `a:b` + `c` apart from `a` + `b:c`).
  * `commit` is one Lua script (see COMMIT_SCRIPT): no read-then-write window between nodes. Expiry is Redis's
  * own TTL, refreshed on every write, so `dropExpired` has nothing to sweep.
  */
@@ -106,8 +109,8 @@ export class RedisDashboardStore implements DashboardStore {
     return `${this.prefix}ws:{${key.workspaceId}}:dash:${key.dashboardId}:${part}`;
   }
 
-  mutationKeyOf(key: DashboardKey, clientId: string, mutationId: string): string {
-    return `${this.prefix}ws:{${key.workspaceId}}:dash:${key.dashboardId}:mut:${clientId.length}:${clientId}:${mutationId}`;
+  mutationKeyOf(key: DashboardKey, { principal, clientId, mutationId }: MutationKey): string {
+    return `${this.prefix}ws:{${key.workspaceId}}:dash:${key.dashboardId}:mut:${principal.length}:${principal}:${clientId.length}:${clientId}:${mutationId}`;
   }
 
   async read(key: DashboardKey): Promise<StoredDashboard | null> {
@@ -129,20 +132,17 @@ export class RedisDashboardStore implements DashboardStore {
   }
 
   /** One pipeline (both keys share the workspace's hash tag, so also one slot in a Redis Cluster). */
-  async readForWrite(
-    key: DashboardKey,
-    mutation?: { clientId: string; mutationId: string },
-  ): Promise<WriteBase> {
-    if (!mutation) return { version: await this.readVersion(key), mutationRev: null };
+  async readForWrite(key: DashboardKey, mutation?: MutationKey): Promise<WriteBase> {
+    if (!mutation) return { version: await this.readVersion(key), mutation: null };
     const replies = await this.call(() =>
       this.redis
         .pipeline()
         .hmget(this.keyOf(key, "doc"), "rev", "updatedAt")
-        .get(this.mutationKeyOf(key, mutation.clientId, mutation.mutationId))
+        .get(this.mutationKeyOf(key, mutation))
         .exec(),
     );
     // exec() resolves null only for a discarded MULTI, which a plain pipeline never is.
-    const [[versionError, fields], [mutationError, rev]] = replies as [
+    const [[versionError, fields], [mutationError, record]] = replies as [
       [Error | null, unknown],
       [Error | null, unknown],
     ];
@@ -150,15 +150,15 @@ export class RedisDashboardStore implements DashboardStore {
     if (error) throw asUnavailable(error);
     return {
       version: toVersion(fields as Array<string | null>),
-      mutationRev: typeof rev === "string" ? Number(rev) : null,
+      mutation: typeof record === "string" ? toMutationRecord(record) : null,
     };
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
-    const { key, expectedRev, state, entry, logLimit } = input;
+    const { key, expectedRev, state, entry, logLimit, mutation } = input;
     const { clientId, mutationId, principal } = entry.origin;
     const keys = [this.keyOf(key, "doc"), this.keyOf(key, "log")];
-    if (clientId && mutationId) keys.push(this.mutationKeyOf(key, clientId, mutationId));
+    if (mutation) keys.push(this.mutationKeyOf(key, mutation));
     // Only what the log needs: the connection that wrote it means nothing to another node or later.
     const logged = {
       ops: entry.ops,
@@ -183,6 +183,7 @@ export class RedisDashboardStore implements DashboardStore {
         Math.max(1, logLimit),
         this.ttlSeconds,
         this.idempotencyTtlSeconds,
+        mutation?.contentHash ?? "",
       );
     } catch (error) {
       if (error instanceof Error && !NOT_SENT.test(error.message) && isStoreUnavailable(error)) {
@@ -223,6 +224,12 @@ export class RedisDashboardStore implements DashboardStore {
       throw asUnavailable(error);
     }
   }
+}
+
+/** `<rev> <hash>` as the commit script stores it. */
+function toMutationRecord(value: string): MutationRecord {
+  const [rev = "", contentHash = ""] = value.split(" ");
+  return { rev: Number(rev), contentHash };
 }
 
 /** A document's version from HMGET rev updatedAt (null: no document). */

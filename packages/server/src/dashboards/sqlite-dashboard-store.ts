@@ -9,6 +9,7 @@ import type {
   DashboardKey,
   DashboardStore,
   DocumentVersion,
+  MutationKey,
   PatchLogEntry,
   StoredDashboard,
   WriteBase,
@@ -25,7 +26,10 @@ export type DashboardSync = "full" | "normal";
 /** The statements every write runs, prepared once (see the class comment). */
 interface WriteStatements {
   version: SqliteDatabase.Statement<[string, string], { rev: number; updated_at: string }>;
-  mutation: SqliteDatabase.Statement<[string, string, string, string], { rev: number }>;
+  mutation: SqliteDatabase.Statement<
+    [string, string, string, string, string],
+    { rev: number; content_hash: string }
+  >;
   commit: (input: CommitInput) => CommitResult;
   syncNormal: SqliteDatabase.Statement;
   syncFull: SqliteDatabase.Statement;
@@ -68,13 +72,22 @@ export class SqliteDashboardStore implements DashboardStore {
     return this.sqlite.exclusive((connection) => this.version(this.prepared(connection), key));
   }
 
-  readForWrite(key: DashboardKey, mutation?: { clientId: string; mutationId: string }): Promise<WriteBase> {
+  readForWrite(key: DashboardKey, mutation?: MutationKey): Promise<WriteBase> {
     return this.sqlite.exclusive((connection) => {
       const statements = this.prepared(connection);
       const committed =
         mutation &&
-        statements.mutation.get(key.workspaceId, key.dashboardId, mutation.clientId, mutation.mutationId);
-      return { version: this.version(statements, key), mutationRev: committed ? committed.rev : null };
+        statements.mutation.get(
+          key.workspaceId,
+          key.dashboardId,
+          mutation.principal,
+          mutation.clientId,
+          mutation.mutationId,
+        );
+      return {
+        version: this.version(statements, key),
+        mutation: committed ? { rev: committed.rev, contentHash: committed.content_hash } : null,
+      };
     });
   }
 
@@ -116,10 +129,10 @@ export class SqliteDashboardStore implements DashboardStore {
       "delete from dashboard_patches where workspace_id = ? and dashboard_id = ? and rev <= ?",
     );
     const recordMutation = connection.prepare(
-      "insert into dashboard_mutations (workspace_id, dashboard_id, client_id, mutation_id, rev, created_at) values (?, ?, ?, ?, ?, ?)",
+      "insert into dashboard_mutations (workspace_id, dashboard_id, principal, client_id, mutation_id, rev, content_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const commit = connection.transaction((input: CommitInput): CommitResult => {
-      const { key, expectedRev, state, entry, logLimit } = input;
+      const { key, expectedRev, state, entry, logLimit, mutation } = input;
       const { workspaceId, dashboardId } = key;
       const found = current.get(workspaceId, dashboardId);
       const currentRev = found?.rev ?? 0;
@@ -142,8 +155,17 @@ export class SqliteDashboardStore implements DashboardStore {
         entry.at,
       );
       trimLog.run(workspaceId, dashboardId, rev - logLimit);
-      if (clientId && mutationId) {
-        recordMutation.run(workspaceId, dashboardId, clientId, mutationId, rev, entry.at);
+      if (mutation) {
+        recordMutation.run(
+          workspaceId,
+          dashboardId,
+          mutation.principal,
+          mutation.clientId,
+          mutation.mutationId,
+          rev,
+          mutation.contentHash,
+          entry.at,
+        );
       }
       return { ok: true, rev };
     });
@@ -152,7 +174,7 @@ export class SqliteDashboardStore implements DashboardStore {
         "select rev, updated_at from dashboards where workspace_id = ? and dashboard_id = ?",
       ),
       mutation: connection.prepare(
-        "select rev from dashboard_mutations where workspace_id = ? and dashboard_id = ? and client_id = ? and mutation_id = ?",
+        "select rev, content_hash from dashboard_mutations where workspace_id = ? and dashboard_id = ? and principal = ? and client_id = ? and mutation_id = ?",
       ),
       commit,
       syncNormal: connection.prepare("pragma synchronous = NORMAL"),

@@ -7,6 +7,8 @@ export interface DashboardChangeEvent {
   rev: number;
   ops: JsonPatchOp[];
   origin: ChangeOrigin;
+  /** Ops from this index on were added by the server (widget attribution): the writer's ack carries them. */
+  serverOpsFrom?: number;
 }
 
 /** An approval lifecycle event (created | decided | cancelled | expired) with the full approval. */

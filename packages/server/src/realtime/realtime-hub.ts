@@ -49,6 +49,7 @@ export class RealtimeHub {
   private readonly connections = new Map<string, Connection>();
   /** Encoded patch frames per change (weak: gone with the change once fan-out and buffers let go of it). */
   private readonly encodedFrames = new WeakMap<DashboardChangeEvent, Map<string, Buffer>>();
+  private readonly principalRefs = new WeakMap<Connection, string>();
   /** Per document: each following connection and its current subscription (the fan-out needs both). */
   private readonly subscribers = new Map<string, Map<Connection, Subscription>>();
   private readonly unsubscribeBus: Array<() => void>;
@@ -400,7 +401,7 @@ export class RealtimeHub {
     const dashboardId = requestId === undefined ? undefined : connection.unacked.get(requestId);
     if (!requestId || dashboardId === undefined) return;
     connection.unacked.delete(requestId);
-    connection.send({ type: "ack", id: requestId, dashboardId, rev: event.rev });
+    connection.send(ackOf(event, requestId, dashboardId));
   }
 
   private deliver(connection: Connection, subscription: Subscription, event: DashboardChangeEvent): void {
@@ -432,7 +433,7 @@ export class RealtimeHub {
   private ackOwnWrite(connection: Connection, subscription: Subscription, event: DashboardChangeEvent): void {
     const { connectionId, requestId } = event.origin;
     if (connectionId !== connection.id || !requestId || !connection.unacked.delete(requestId)) return;
-    connection.send({ type: "ack", id: requestId, dashboardId: subscription.alias, rev: event.rev });
+    connection.send(ackOf(event, requestId, subscription.alias));
   }
 
   /** Sends one change that is exactly lastRev + 1; the writing connection gets its ack here instead. */
@@ -443,24 +444,40 @@ export class RealtimeHub {
     const dashboardId = subscription.alias;
     if (origin.connectionId === connection.id && origin.requestId) {
       if (connection.unacked.delete(origin.requestId)) {
-        connection.send({ type: "ack", id: origin.requestId, dashboardId, rev: event.rev });
+        connection.send(ackOf(event, origin.requestId, dashboardId));
       }
       return;
     }
-    connection.sendEncoded(this.encodedPatch(event, dashboardId));
+    connection.sendEncoded(
+      this.encodedPatch(event, dashboardId, event.origin.principal === this.refOf(connection)),
+    );
+  }
+
+  /** `<kind>:<id>` of a connection's principal, made once per connection (fan-out compares it per change). */
+  private refOf(connection: Connection): string {
+    let ref = this.principalRefs.get(connection);
+    if (ref === undefined) {
+      ref = principalRef(connection.principal);
+      this.principalRefs.set(connection, ref);
+    }
+    return ref;
   }
 
   /**
-   * The `patch` frame of a change, serialised and UTF-8 encoded once per dashboard alias and shared by every
-   * subscriber: with many subscribers, per-subscriber JSON.stringify and string encoding dominated fan-out.
+   * The `patch` frame of a change, serialised and UTF-8 encoded once per dashboard alias and audience and
+   * shared by every subscriber: with many subscribers, per-subscriber JSON.stringify and string encoding
+   * dominated fan-out. The origin's (clientId, mutationId) goes only to the writer's own principal (its
+   * other tabs settle an edit whose ack they missed by it); other principals get an empty origin, so nobody
+   * learns a key they could replay as someone else's (issue 13).
    */
-  private encodedPatch(event: DashboardChangeEvent, dashboardId: string): Buffer {
+  private encodedPatch(event: DashboardChangeEvent, dashboardId: string, ownPrincipal: boolean): Buffer {
     let frames = this.encodedFrames.get(event);
     if (!frames) {
       frames = new Map();
       this.encodedFrames.set(event, frames);
     }
-    let frame = frames.get(dashboardId);
+    const frameKey = ownPrincipal ? `own\u0000${dashboardId}` : dashboardId;
+    let frame = frames.get(frameKey);
     if (!frame) {
       const { origin } = event;
       frame = Buffer.from(
@@ -469,13 +486,15 @@ export class RealtimeHub {
           dashboardId,
           rev: event.rev,
           ops: event.ops,
-          origin: {
-            ...(origin.clientId ? { clientId: origin.clientId } : {}),
-            ...(origin.mutationId ? { mutationId: origin.mutationId } : {}),
-          },
+          origin: ownPrincipal
+            ? {
+                ...(origin.clientId ? { clientId: origin.clientId } : {}),
+                ...(origin.mutationId ? { mutationId: origin.mutationId } : {}),
+              }
+            : {},
         } satisfies ServerMessage),
       );
-      frames.set(dashboardId, frame);
+      frames.set(frameKey, frame);
     }
     return frame;
   }
@@ -497,6 +516,21 @@ export class RealtimeHub {
       connection.send({ type: "refresh", dashboardId: subscription.alias, widgetId: event.widgetId });
     }
   }
+}
+
+/**
+ * The writer's ack of a committed change. Ops the server added to the write (widget attribution) go with
+ * it: the writer's replica applied only its own ops and needs these to hold the committed state.
+ */
+function ackOf(event: DashboardChangeEvent, requestId: string, dashboardId: string): ServerMessage {
+  const { serverOpsFrom } = event;
+  return {
+    type: "ack",
+    id: requestId,
+    dashboardId,
+    rev: event.rev,
+    ...(serverOpsFrom === undefined ? {} : { serverOps: event.ops.slice(serverOpsFrom) }),
+  };
 }
 
 /** Contract errors as they are; a store that cannot answer becomes `unavailable` (the SDK retries those). */

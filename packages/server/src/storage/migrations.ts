@@ -152,6 +152,39 @@ const MIGRATIONS: Record<string, Migration> = {
     },
   },
   /**
+   * Idempotency records belong to the principal that wrote them and to the request's content (issue 13:
+   * another member reusing a (clientId, mutationId) made the owner's next edit vanish with an ack). The old
+   * records only served client retries of the last day and cannot be attributed, so they are dropped.
+   */
+  "003_dashboard_mutation_owner": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropTable("dashboard_mutations").execute();
+      await db.schema
+        .createTable("dashboard_mutations")
+        .addColumn("workspace_id", "text", (c) => c.notNull())
+        .addColumn("dashboard_id", "text", (c) => c.notNull())
+        .addColumn("principal", "text", (c) => c.notNull())
+        .addColumn("client_id", "text", (c) => c.notNull())
+        .addColumn("mutation_id", "text", (c) => c.notNull())
+        .addColumn("rev", "integer", (c) => c.notNull())
+        .addColumn("content_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("dashboard_mutations_pk", [
+          "workspace_id",
+          "dashboard_id",
+          "principal",
+          "client_id",
+          "mutation_id",
+        ])
+        .execute();
+      await db.schema
+        .createIndex("dashboard_mutations_created_at")
+        .on("dashboard_mutations")
+        .column("created_at")
+        .execute();
+    },
+  },
+  /**
    * Revocation reaches what is already open (issue 13): tokens get a last-used time for `GET /api/tokens`,
    * and the embedded server asks "which tokens were revoked since T" several times a second (how a
    * revocation made by the CLI, another process, reaches its open sockets): the index keeps that a seek.

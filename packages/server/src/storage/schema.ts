@@ -59,9 +59,13 @@ export interface DashboardPatchesTable {
 export interface DashboardMutationsTable {
   workspace_id: string;
   dashboard_id: string;
+  /** `<kind>:<id>` of the principal that wrote it: the key is theirs alone. */
+  principal: string;
   client_id: string;
   mutation_id: string;
   rev: number;
+  /** SHA-256 (hex) of the request's canonical content; a reuse with other content is refused. */
+  content_hash: string;
   created_at: string;
 }
 

@@ -35,7 +35,15 @@ describe("RedisDashboardStore specifics", () => {
         origin: { principal: "user:u", clientId: "c", mutationId: "m" },
         at: new Date().toISOString(),
       };
-      await store.commit({ key, expectedRev: 0, state: defaultDashboardState(), entry, logLimit: 10 });
+      const mutation = { principal: "user:u", clientId: "c", mutationId: "m", contentHash: "h" };
+      await store.commit({
+        key,
+        expectedRev: 0,
+        state: defaultDashboardState(),
+        entry,
+        logLimit: 10,
+        mutation,
+      });
       const keys: string[] = [];
       let cursor = "0";
       do {
@@ -46,14 +54,14 @@ describe("RedisDashboardStore specifics", () => {
       expect(keys.sort()).toEqual([
         `${prefix}ws:{ws_t}:dash:user:usr_1:doc`,
         `${prefix}ws:{ws_t}:dash:user:usr_1:log`,
-        `${prefix}ws:{ws_t}:dash:user:usr_1:mut:1:c:m`,
+        `${prefix}ws:{ws_t}:dash:user:usr_1:mut:6:user:u:1:c:m`,
       ]);
       for (const part of ["doc", "log"] as const) {
         const ttl = await admin.ttl(store.keyOf(key, part));
         expect(ttl).toBeGreaterThan(2 * 86_400 - 60);
         expect(ttl).toBeLessThanOrEqual(2 * 86_400);
       }
-      const mutationTtl = await admin.ttl(store.mutationKeyOf(key, "c", "m"));
+      const mutationTtl = await admin.ttl(store.mutationKeyOf(key, mutation));
       expect(mutationTtl).toBeGreaterThan(500);
       expect(mutationTtl).toBeLessThanOrEqual(600);
       // Every write refreshes the TTL: shorten it by hand, write again, and it is back to full.
@@ -85,7 +93,9 @@ describe("RedisDashboardStore specifics", () => {
     try {
       const started = performance.now();
       await expect(store.readVersion(key)).rejects.toMatchObject({ code: "unavailable" });
-      await expect(store.readForWrite(key, { clientId: "c", mutationId: "m" })).rejects.toMatchObject({
+      await expect(
+        store.readForWrite(key, { principal: "user:u", clientId: "c", mutationId: "m" }),
+      ).rejects.toMatchObject({
         code: "unavailable",
       });
       const { defaultDashboardState } = await import("@agentboard/protocol");

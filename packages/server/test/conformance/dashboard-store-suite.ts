@@ -53,6 +53,8 @@ function commitInput(
   origin: Partial<ChangeOrigin> = {},
   logLimit = 1000,
 ): CommitInput {
+  const full: ChangeOrigin = { principal: "user:u1", ...origin };
+  const { principal, clientId, mutationId } = full;
   return {
     key,
     expectedRev,
@@ -60,10 +62,14 @@ function commitInput(
     entry: {
       ops: [{ op: "replace", path: "/widgets/n/props/markdown", value: note }],
       paths: ["/widgets/n/props/markdown"],
-      origin: { principal: "user:u1", ...origin },
+      origin: full,
       at: at(),
     },
     logLimit,
+    // The service records a key with the hash of the request; here the note stands for the content.
+    ...(clientId && mutationId
+      ? { mutation: { principal, clientId, mutationId, contentHash: `h-${note}` } }
+      : {}),
   };
 }
 
@@ -94,16 +100,22 @@ export function describeDashboardStore(name: string, open: () => Promise<Dashboa
     });
     afterEach(async () => fixture.close());
 
-    const committedAt = async (key: DashboardKey, clientId: string, mutationId: string) =>
-      (await store.readForWrite(key, { clientId, mutationId })).mutationRev;
+    const committedAt = async (
+      key: DashboardKey,
+      clientId: string,
+      mutationId: string,
+      principal = "user:u1",
+    ) => (await store.readForWrite(key, { principal, clientId, mutationId })).mutation?.rev ?? null;
 
     it("reads a never-written document as absent, with no changes and no mutations", async () => {
       expect(await store.read(keyA)).toBeNull();
       expect(await store.readVersion(keyA)).toBeNull();
       expect(await store.changesSince(keyA, 0)).toEqual([]);
-      expect(await store.readForWrite(keyA, { clientId: "c", mutationId: "m" })).toEqual({
+      expect(
+        await store.readForWrite(keyA, { principal: "user:u1", clientId: "c", mutationId: "m" }),
+      ).toEqual({
         version: null,
-        mutationRev: null,
+        mutation: null,
       });
       await expect(store.ping()).resolves.toBeUndefined();
     });
@@ -120,7 +132,7 @@ export function describeDashboardStore(name: string, open: () => Promise<Dashboa
       expect(await store.readVersion(keyA)).toEqual({ rev: 1, updatedAt: input.entry.at });
       expect(await store.readForWrite(keyA)).toEqual({
         version: { rev: 1, updatedAt: input.entry.at },
-        mutationRev: null,
+        mutation: null,
       });
     });
 
@@ -196,9 +208,28 @@ export function describeDashboardStore(name: string, open: () => Promise<Dashboa
       await store.commit(commitInput(keyA, 2, "z", { clientId: "a:b" }));
       expect(await committedAt(keyA, "a:b", "undefined")).toBeNull();
       // The version comes with it, as readVersion reports it.
-      expect((await store.readForWrite(keyA, { clientId: "a", mutationId: "c" })).version).toEqual(
-        await store.readVersion(keyA),
+      expect(
+        (await store.readForWrite(keyA, { principal: "user:u1", clientId: "a", mutationId: "c" })).version,
+      ).toEqual(await store.readVersion(keyA));
+    });
+
+    it("keys each record by its principal too, and keeps the request's content hash with it", async () => {
+      await store.commit(
+        commitInput(keyA, 0, "alice", { principal: "user:alice", clientId: "t", mutationId: "t:1" }),
       );
+      expect(
+        (await store.readForWrite(keyA, { principal: "user:alice", clientId: "t", mutationId: "t:1" }))
+          .mutation,
+      ).toEqual({ rev: 1, contentHash: "h-alice" });
+      // Another principal's identical key is another record: nothing is found, and its commit is not refused.
+      expect(await committedAt(keyA, "t", "t:1", "user:bob")).toBeNull();
+      await store.commit(
+        commitInput(keyA, 1, "bob", { principal: "user:bob", clientId: "t", mutationId: "t:1" }),
+      );
+      expect(await committedAt(keyA, "t", "t:1", "user:bob")).toBe(2);
+      expect(await committedAt(keyA, "t", "t:1", "user:alice")).toBe(1);
+      // Principals that share a colon-separated prefix stay apart.
+      expect(await committedAt(keyA, "t", "t:1", "user")).toBeNull();
     });
 
     it("never applies one (clientId, mutationId) twice, even from a fresh expected rev", async () => {

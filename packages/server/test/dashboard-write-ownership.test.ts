@@ -1,0 +1,225 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
+import { connect } from "./helpers/ws-client.js";
+
+/**
+ * Issue 13, findings 1 and 3, through the public surface: an idempotency key belongs to the principal that
+ * used it and to the content it was used for, and widgets' `updatedBy` / `updatedAt` are always the server's.
+ */
+let server: TestServer;
+let alice: Caller;
+let bob: Caller;
+
+beforeEach(async () => {
+  server = await startTestServer();
+  alice = await server.caller({ name: "alice" });
+  bob = await server.caller({ name: "bob" });
+});
+afterEach(async () => server.close());
+
+const ref = (caller: Caller) => `${caller.principal.kind}:${caller.principal.id}`;
+
+const note = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  type: "note",
+  title: id,
+  props: { markdown: id },
+  status: "ready",
+  updatedAt: "2026-01-01T00:00:00.000Z",
+  updatedBy: "user:forged",
+  ...extra,
+});
+
+const state = async (caller: Caller, id = "team") =>
+  (await caller.request("GET", `/api/dashboards/${id}/state`)).body;
+
+describe("idempotency keys belong to their principal and their content", () => {
+  it("another member reusing alice's (clientId, mutationId) does not make her next edit vanish (REST)", async () => {
+    // The outside tester's reproduction, on a shared dashboard.
+    const first = await alice.request("PATCH", "/api/dashboards/team/state", {
+      baseRev: 0,
+      ops: [{ op: "add", path: "/preferences/theme", value: "dark" }],
+      clientId: "alicetab",
+      mutationId: "alicetab:1",
+    });
+    expect(first).toEqual({ status: 200, body: { rev: 1 } });
+    const forged = await bob.request("PATCH", "/api/dashboards/team/state", {
+      baseRev: 1,
+      ops: [{ op: "add", path: "/preferences/density", value: "compact" }],
+      clientId: "alicetab",
+      mutationId: "alicetab:2",
+    });
+    expect(forged).toEqual({ status: 200, body: { rev: 2 } });
+    const mine = await alice.request("PATCH", "/api/dashboards/team/state", {
+      baseRev: 2,
+      ops: [{ op: "add", path: "/widgets/important", value: note("important") }],
+      clientId: "alicetab",
+      mutationId: "alicetab:2",
+    });
+    expect(mine).toEqual({ status: 200, body: { rev: 3 } });
+    const doc = await state(alice);
+    expect(doc.rev).toBe(3);
+    expect(doc.state.widgets.important).toMatchObject({ title: "important", updatedBy: ref(alice) });
+    expect(doc.state.preferences).toEqual({ theme: "dark", density: "compact" });
+  });
+
+  it("the same principal's key is a replay for the same ops and `idempotency_key_reused` for others", async () => {
+    const body = {
+      baseRev: 0,
+      ops: [{ op: "add", path: "/widgets/a", value: note("a") }],
+      clientId: "tab1",
+      mutationId: "tab1:1",
+    };
+    expect(await alice.request("PATCH", "/api/dashboards/team/state", body)).toEqual({
+      status: 200,
+      body: { rev: 1 },
+    });
+    // A resend after a lost answer, also from a newer base (as the SDK resends after a resync): the first rev.
+    expect(await alice.request("PATCH", "/api/dashboards/team/state", body)).toEqual({
+      status: 200,
+      body: { rev: 1 },
+    });
+    await alice.request("PUT", "/api/dashboards/team/widgets/b", noteWidget("b"));
+    expect(await alice.request("PATCH", "/api/dashboards/team/state", { ...body, baseRev: 2 })).toEqual({
+      status: 200,
+      body: { rev: 1 },
+    });
+    const reused = await alice.request("PATCH", "/api/dashboards/team/state", {
+      ...body,
+      baseRev: 2,
+      ops: [{ op: "replace", path: "/widgets/a/title", value: "other" }],
+    });
+    expect(reused.status).toBe(422);
+    expect(reused.body).toMatchObject({ error: "invalid", details: { reason: "idempotency_key_reused" } });
+    const doc = await state(alice);
+    expect(doc.rev).toBe(2);
+    expect(doc.state.widgets.a.title).toBe("a");
+  });
+
+  it("over the WebSocket: a foreign key is a new write with its own ack; a reused one is nacked", async () => {
+    const a = await connect(server, alice);
+    const b = await connect(server, bob);
+    const patch = (ops: unknown[], baseRev: number, mutationId: string) => ({
+      type: "patch",
+      dashboardId: "team",
+      baseRev,
+      ops,
+      clientId: "alicetab",
+      mutationId,
+    });
+    const theme = [{ op: "add", path: "/preferences/theme", value: "dark" }];
+    expect(await a.answer(a.send(patch(theme, 0, "alicetab:1")))).toMatchObject({ type: "ack", rev: 1 });
+    const density = [{ op: "add", path: "/preferences/density", value: "compact" }];
+    expect(await b.answer(b.send(patch(density, 1, "alicetab:2")))).toMatchObject({ type: "ack", rev: 2 });
+    const widget = [{ op: "add", path: "/widgets/important", value: note("important") }];
+    expect(await a.answer(a.send(patch(widget, 2, "alicetab:2")))).toMatchObject({ type: "ack", rev: 3 });
+    expect(await a.answer(a.send(patch(theme, 3, "alicetab:2")))).toMatchObject({
+      type: "nack",
+      error: "invalid",
+    });
+    expect((await state(alice)).state.widgets.important).toBeDefined();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("tells a change's (clientId, mutationId) only to its own principal's connections", async () => {
+    const a = await connect(server, alice);
+    const a2 = await connect(server, alice);
+    const b = await connect(server, bob);
+    for (const socket of [a, a2, b]) {
+      socket.send({ type: "subscribe", dashboardId: "team" });
+      await socket.next("snapshot");
+    }
+    const id = a.send({
+      type: "patch",
+      dashboardId: "team",
+      baseRev: 0,
+      ops: [{ op: "add", path: "/preferences/theme", value: "dark" }],
+      clientId: "alicetab",
+      mutationId: "alicetab:1",
+    });
+    expect(await a.answer(id)).toMatchObject({ type: "ack", rev: 1 });
+    expect((await a2.next("patch")).origin).toEqual({ clientId: "alicetab", mutationId: "alicetab:1" });
+    expect((await b.next("patch")).origin).toEqual({});
+    await Promise.all([a.close(), a2.close(), b.close()]);
+  });
+});
+
+describe("widget attribution is the server's", () => {
+  it("replaces a forged updatedBy / updatedAt on PATCH, and stamps every widget a PATCH changes", async () => {
+    const added = await bob.request("PATCH", "/api/dashboards/team/state", {
+      baseRev: 0,
+      ops: [{ op: "add", path: "/widgets/w", value: note("w", { updatedBy: ref(alice) }) }],
+    });
+    expect(added.status).toBe(200);
+    let widget = (await state(bob)).state.widgets.w;
+    expect(widget.updatedBy).toBe(ref(bob));
+    expect(widget.updatedAt).not.toBe("2026-01-01T00:00:00.000Z");
+
+    // A patch of the stamps alone changes no content: the widget keeps the stamps of its last real write.
+    const addedAt = widget.updatedAt;
+    const before = Date.now();
+    await bob.request("PATCH", "/api/dashboards/team/state", {
+      baseRev: 1,
+      ops: [
+        { op: "replace", path: "/widgets/w/updatedBy", value: ref(alice) },
+        { op: "replace", path: "/widgets/w/updatedAt", value: "2030-01-01T00:00:00.000Z" },
+      ],
+    });
+    widget = (await state(bob)).state.widgets.w;
+    expect(widget.updatedBy).toBe(ref(bob));
+    expect(widget.updatedAt).toBe(addedAt);
+
+    await alice.request("PATCH", "/api/dashboards/team/state", {
+      baseRev: 2,
+      ops: [{ op: "replace", path: "/widgets/w/title", value: "alice's now" }],
+    });
+    widget = (await state(bob)).state.widgets.w;
+    expect(widget.updatedBy).toBe(ref(alice));
+    expect(Date.parse(widget.updatedAt)).toBeGreaterThanOrEqual(before);
+  });
+
+  it("on PUT: changed widgets are the writer's, unchanged ones keep their stamps whatever was sent", async () => {
+    await alice.request("PUT", "/api/dashboards/team/widgets/kept", noteWidget("kept"));
+    await alice.request("PUT", "/api/dashboards/team/widgets/changed", noteWidget("changed"));
+    const doc = await state(bob);
+    const kept = doc.state.widgets.kept;
+    const sent = structuredClone(doc.state);
+    sent.widgets.kept.updatedBy = ref(bob);
+    sent.widgets.kept.updatedAt = "2030-01-01T00:00:00.000Z";
+    sent.widgets.changed.title = "bob's title";
+    sent.widgets.changed.updatedBy = ref(alice);
+    sent.widgets.fresh = note("fresh", { updatedBy: ref(alice) });
+    sent.layout.items.push({ widgetId: "fresh", x: 0, y: 20, w: 4, h: 4 });
+    expect(
+      (await bob.request("PUT", "/api/dashboards/team/state", { baseRev: doc.rev, state: sent })).status,
+    ).toBe(200);
+    const after = (await state(bob)).state.widgets;
+    expect(after.kept).toEqual(kept);
+    expect(after.changed).toMatchObject({ title: "bob's title", updatedBy: ref(bob) });
+    expect(after.fresh.updatedBy).toBe(ref(bob));
+  });
+
+  it("routes Retry to the principal that really wrote the widget, not to the one it named", async () => {
+    const agent = await server.caller({ kind: "agent", name: "reporter" });
+    const socket = await connect(server, agent);
+    const bobSocket = await connect(server, bob);
+    for (const s of [socket, bobSocket]) {
+      s.send({ type: "subscribe", dashboardId: "team" });
+      await s.next("snapshot");
+    }
+    await agent.request("PUT", "/api/dashboards/team/widgets/kpi", noteWidget("kpi"));
+    // bob edits the widget and names the agent as its writer: the widget is bob's now.
+    const { rev } = (await state(bob)) as { rev: number };
+    await bob.request("PATCH", "/api/dashboards/team/state", {
+      baseRev: rev,
+      ops: [
+        { op: "replace", path: "/widgets/kpi/title", value: "bob's" },
+        { op: "replace", path: "/widgets/kpi/updatedBy", value: ref(agent) },
+      ],
+    });
+    expect((await alice.request("POST", "/api/dashboards/team/widgets/kpi/refresh")).status).toBe(202);
+    expect(await bobSocket.next("refresh")).toMatchObject({ widgetId: "kpi" });
+    expect(socket.rest().some((frame) => frame.type === "refresh")).toBe(false);
+    await Promise.all([socket.close(), bobSocket.close()]);
+  });
+});
