@@ -22,7 +22,7 @@ import { registerErrorHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { registerMetrics } from "./observability/metrics.js";
-import type { EventBus } from "./realtime/event-bus.js";
+import type { EventBus } from "./events/event-bus.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
 import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
 import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";

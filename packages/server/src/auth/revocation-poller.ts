@@ -1,4 +1,4 @@
-import type { EventBus } from "../realtime/event-bus.js";
+import type { EventBus } from "../events/event-bus.js";
 import type { IdentityStore } from "./identity-store.js";
 
 /** How often the embedded server looks for revocations made by another process (well within the 1 s goal). */

@@ -1,7 +1,7 @@
 import { CLOSE_CODES, type ServerMessage } from "@agentboard/protocol";
 import type { Principal } from "../auth/principal.js";
 import type { DashboardKey } from "../dashboards/dashboard-store.js";
-import type { DashboardChangeEvent } from "./event-bus.js";
+import type { DashboardChangeEvent } from "../events/event-bus.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
 

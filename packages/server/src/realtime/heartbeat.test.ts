@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { IdentityStore } from "../auth/identity-store.js";
 import type { Principal } from "../auth/principal.js";
 import type { DashboardService } from "../dashboards/dashboard-service.js";
-import { InProcessEventBus } from "./event-bus.js";
+import { InProcessEventBus } from "../events/event-bus.js";
 import { HEARTBEAT_SLICES, RealtimeHub } from "./realtime-hub.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
 

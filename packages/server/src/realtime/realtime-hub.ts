@@ -16,7 +16,7 @@ import type { DashboardKey } from "../dashboards/dashboard-store.js";
 import { unavailable } from "../http/errors.js";
 import { isStoreUnavailable } from "../http/store-errors.js";
 import { Connection, MAX_BUFFERED_EVENTS, type Subscription } from "./connection.js";
-import type { ApprovalBusEvent, DashboardChangeEvent, EventBus, RefreshRequestEvent } from "./event-bus.js";
+import type { ApprovalBusEvent, DashboardChangeEvent, EventBus, RefreshRequestEvent } from "../events/event-bus.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
 
 export interface RealtimeHubOptions {

@@ -10,7 +10,7 @@ import type {
 } from "../approvals/approval-store.js";
 import type { WaitOptions } from "../approvals/waiter-registry.js";
 import type { Principal } from "../auth/principal.js";
-import type { EventBus } from "../realtime/event-bus.js";
+import type { EventBus } from "../events/event-bus.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
 
 const keyOf = (workspaceId: string, id: string) => `${workspaceId}\u0000${id}`;

@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import type { ApprovalPolicy } from "../approvals/approval-policy.js";
 import { RedisDashboardDirectory } from "../dashboards/redis-dashboard-directory.js";
 import { RedisDashboardStore } from "../dashboards/redis-dashboard-store.js";
-import { RedisEventBus } from "../realtime/redis-event-bus.js";
+import { RedisEventBus } from "../events/redis-event-bus.js";
 import { RedisTicketStore } from "../realtime/redis-ticket-store.js";
 import { openPostgres, type PostgresHandle } from "../storage/postgres.js";
 import { closeRedis, connectRedis, createRedisClient } from "../storage/redis.js";

@@ -3,7 +3,7 @@ import type { ApprovalPolicy } from "../approvals/approval-policy.js";
 import { pollRevocations } from "../auth/revocation-poller.js";
 import { SqliteDashboardDirectory } from "../dashboards/sqlite-dashboard-directory.js";
 import { type DashboardSync, SqliteDashboardStore } from "../dashboards/sqlite-dashboard-store.js";
-import { InProcessEventBus } from "../realtime/event-bus.js";
+import { InProcessEventBus } from "../events/event-bus.js";
 import { openSqlite, type SqliteHandle } from "../storage/sqlite.js";
 import { createServices, type ServerRuntime } from "./services.js";
 

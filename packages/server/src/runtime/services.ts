@@ -8,7 +8,7 @@ import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
 import { IdentityStore } from "../auth/identity-store.js";
 import { DashboardService } from "../dashboards/dashboard-service.js";
 import type { DashboardStore } from "../dashboards/dashboard-store.js";
-import type { EventBus } from "../realtime/event-bus.js";
+import type { EventBus } from "../events/event-bus.js";
 import type { Database } from "../storage/schema.js";
 
 /** What both runtimes give the app and the CLI: the services over their stores, plus how to close them. */
