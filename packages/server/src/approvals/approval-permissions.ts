@@ -1,6 +1,6 @@
 import type { Approval } from "@agentboard/protocol";
 import { hasRole, type Principal } from "../auth/principal.js";
-import { forbidden } from "../http/errors.js";
+import { forbidden } from "../errors/agentboard-errors.js";
 
 /** Agents need this scope to ask for approvals. */
 export const REQUEST_SCOPE = "approvals:request";

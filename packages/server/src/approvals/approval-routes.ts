@@ -19,7 +19,7 @@ import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
 import { principalOf, requireAuth } from "../auth/auth-plugin.js";
 import type { RevocationWatch } from "../auth/revocation.js";
-import { unauthorized } from "../http/errors.js";
+import { unauthorized } from "../errors/agentboard-errors.js";
 import type { ApprovalService } from "./approval-service.js";
 
 type Params = z.infer<typeof ApprovalParamsSchema>;

@@ -14,7 +14,7 @@ import {
 } from "@agentboard/protocol";
 import { type Principal, principalRef } from "../auth/principal.js";
 import { newId } from "../auth/secrets.js";
-import { conflict, invalid, notFound } from "../http/errors.js";
+import { conflict, invalid, notFound } from "../errors/agentboard-errors.js";
 import {
   assertCanCancel,
   assertCanDecide,

@@ -1,4 +1,4 @@
-import { invalid } from "../http/errors.js";
+import { invalid } from "../errors/agentboard-errors.js";
 import type { ListPosition } from "./approval-store.js";
 
 /**

@@ -9,7 +9,7 @@ import {
   type PrincipalKind,
 } from "@agentboard/protocol";
 import type { Kysely, Selectable, Transaction } from "kysely";
-import { unavailable } from "../http/errors.js";
+import { unavailable } from "../errors/agentboard-errors.js";
 import type { ApprovalAuditTable, ApprovalsTable, Database } from "../storage/schema.js";
 import type {
   ApprovalIntegrityRow,

@@ -1,5 +1,5 @@
 import type { Approval } from "@agentboard/protocol";
-import { notFound, unavailable } from "../http/errors.js";
+import { notFound, unavailable } from "../errors/agentboard-errors.js";
 
 export interface WaitOptions {
   /** Resolve with the still-pending approval after this long. Required: every wait ends. */

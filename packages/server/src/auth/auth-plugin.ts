@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { forbidden, unauthorized } from "../http/errors.js";
+import { forbidden, unauthorized } from "../errors/agentboard-errors.js";
 import type { IdentityStore } from "./identity-store.js";
 import type { AuthMethod, Principal } from "./principal.js";
 

@@ -1,6 +1,6 @@
 import type { PrincipalKind, UserRole } from "@agentboard/protocol";
 import type { Kysely, Transaction } from "kysely";
-import { conflict, invalid, notFound } from "../http/errors.js";
+import { conflict, invalid, notFound } from "../errors/agentboard-errors.js";
 import type { Database } from "../storage/schema.js";
 import type { Principal } from "./principal.js";
 import { generateSecret, hashSecret, newId, type SecretKind } from "./secrets.js";

@@ -1,6 +1,6 @@
 import type { UserRole } from "@agentboard/protocol";
+import { forbidden, notFound } from "../errors/agentboard-errors.js";
 import type { EventBus, RevocationEvent } from "../events/event-bus.js";
-import { forbidden, notFound } from "../http/errors.js";
 import type { IdentityStore, RevokedCredential, WorkspacePrincipal } from "./identity-store.js";
 import { hasRole, type Principal } from "./principal.js";
 

@@ -1,7 +1,7 @@
 import { MeResponseSchema, SessionBodySchema } from "@agentboard/protocol";
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
-import { unauthorized } from "../http/errors.js";
+import { unauthorized } from "../errors/agentboard-errors.js";
 import { principalOf, requireAuth, SESSION_COOKIE } from "./auth-plugin.js";
 import type { IdentityStore } from "./identity-store.js";
 import type { Revocations } from "./revocation.js";

@@ -1,6 +1,6 @@
 import type { IdentityStore } from "../auth/identity-store.js";
 import { canWriteDashboards, type Principal } from "../auth/principal.js";
-import { forbidden, notFound } from "../http/errors.js";
+import { forbidden, notFound } from "../errors/agentboard-errors.js";
 import type { DashboardKey } from "./dashboard-store.js";
 
 /**

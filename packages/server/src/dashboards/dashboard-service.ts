@@ -19,7 +19,7 @@ import {
   type WidgetInput,
   type WidgetType,
 } from "@agentboard/protocol";
-import { conflict, invalid, notFound, unavailable } from "../http/errors.js";
+import { conflict, invalid, notFound, unavailable } from "../errors/agentboard-errors.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
 import type {
   ChangeOrigin,

@@ -1,6 +1,6 @@
 import { AgentboardError, takeDashboardStateJson } from "@agentboard/protocol";
 import type { Redis } from "ioredis";
-import { isStoreUnavailable } from "../http/store-errors.js";
+import { isStoreUnavailable } from "../errors/store-errors.js";
 import type {
   CommitInput,
   CommitResult,

@@ -1,5 +1,5 @@
+import { notFound } from "../errors/agentboard-errors.js";
 import type { EventBus } from "../events/event-bus.js";
-import { notFound } from "../http/errors.js";
 import type { DashboardService, WriteResult } from "./dashboard-service.js";
 import type { DashboardKey } from "./dashboard-store.js";
 

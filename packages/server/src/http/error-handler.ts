@@ -1,6 +1,6 @@
 import { AgentboardError, type ErrorCode } from "@agentboard/protocol";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
-import { isStoreUnavailable } from "./store-errors.js";
+import { isStoreUnavailable } from "../errors/store-errors.js";
 
 function send(reply: FastifyReply, code: ErrorCode, message: string, details?: unknown): FastifyReply {
   const error = new AgentboardError(code, message, details);

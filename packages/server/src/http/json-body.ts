@@ -1,6 +1,6 @@
 import { AgentboardError, assertSafeJson } from "@agentboard/protocol";
 import type { FastifyInstance } from "fastify";
-import { badRequest } from "./errors.js";
+import { badRequest } from "../errors/agentboard-errors.js";
 
 /**
  * Replaces Fastify's JSON parser so every body is limited before any route sees it: bytes by Fastify's

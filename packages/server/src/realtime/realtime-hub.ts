@@ -13,14 +13,14 @@ import { type Principal, principalRef } from "../auth/principal.js";
 import { resolveDashboard } from "../dashboards/dashboard-access.js";
 import type { DashboardService } from "../dashboards/dashboard-service.js";
 import type { DashboardKey } from "../dashboards/dashboard-store.js";
+import { unavailable } from "../errors/agentboard-errors.js";
+import { isStoreUnavailable } from "../errors/store-errors.js";
 import type {
   ApprovalBusEvent,
   DashboardChangeEvent,
   EventBus,
   RefreshRequestEvent,
 } from "../events/event-bus.js";
-import { unavailable } from "../http/errors.js";
-import { isStoreUnavailable } from "../http/store-errors.js";
 import { Connection, MAX_BUFFERED_EVENTS, type Subscription } from "./connection.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
 

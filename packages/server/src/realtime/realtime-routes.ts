@@ -6,7 +6,7 @@ import { principalOf, requireAuth } from "../auth/auth-plugin.js";
 import type { IdentityStore } from "../auth/identity-store.js";
 import type { Principal } from "../auth/principal.js";
 import type { RevocationWatch } from "../auth/revocation.js";
-import { forbidden, unauthorized } from "../http/errors.js";
+import { forbidden, unauthorized } from "../errors/agentboard-errors.js";
 import type { RealtimeHub } from "./realtime-hub.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
 import { sharedTextFrameWriter } from "./shared-text-frame.js";

@@ -1,6 +1,9 @@
 import { AgentboardError } from "@agentboard/protocol";
 
-/** Shorthands for the contract's error codes; every thrown error in route code is one of these. */
+/**
+ * Shorthands for the contract's error codes: domain code (services, stores, the hub) throws these, and
+ * http/error-handler.ts maps them to HTTP status once, at the edge. Nothing here knows about HTTP.
+ */
 export const unauthorized = (message = "a valid token or session is required") =>
   new AgentboardError("unauthorized", message);
 export const forbidden = (message: string) => new AgentboardError("forbidden", message);
