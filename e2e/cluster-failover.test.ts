@@ -112,7 +112,7 @@ function restWriter(
 describe("cluster failover", () => {
   it("kill -9 of a node during a write storm: every acknowledged write is kept, clients fail over and converge", async () => {
     const { nodes, url, token } = await clusterFixture();
-    const board = createBoardClient({ url, token });
+    const board = createBoardClient({ url, token, minReconnectDelayMs: 50, maxReconnectDelayMs: 300 });
     for (let k = 0; k < 4; k++) {
       await board.dashboards.upsertWidget("ops", `list-${k}`, {
         type: "task_list",
@@ -128,10 +128,9 @@ describe("cluster failover", () => {
       });
     }
 
-    // Live replicas through the balancer: their sockets land on both nodes.
-    const replicas: SyncClient[] = Array.from({ length: 4 }, () =>
-      board.sync("ops", { minReconnectDelayMs: 50, maxReconnectDelayMs: 300 }),
-    );
+    // Live replicas through the balancer: their sockets land on both nodes (replicas of one dashboard on
+    // one board client get a socket each).
+    const replicas: SyncClient[] = Array.from({ length: 4 }, () => board.sync("ops"));
     const dropped: string[] = [];
     const reconnected = new Set<SyncClient>();
     for (const replica of replicas) {

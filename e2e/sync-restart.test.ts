@@ -34,16 +34,17 @@ describe("live replicas across a server crash", () => {
         .stdout,
     );
     const first = await startCliServer({ dataDir, args: ["--port", String(port)] });
-    const board = createBoardClient({ url: first.url, token });
+    const fast = { minReconnectDelayMs: 100, maxReconnectDelayMs: 500 };
+    const board = createBoardClient({ url: first.url, token, ...fast });
     await board.dashboards.upsertWidget("ops", "tasks", {
       type: "task_list",
       title: "Tasks",
       props: { tasks: [] },
     });
 
-    const fast = { minReconnectDelayMs: 100, maxReconnectDelayMs: 500 };
-    const a = board.sync("ops", fast);
-    const b = board.sync("ops", fast);
+    // Two replicas of one dashboard on one board client: each sees the other's writes (a socket each).
+    const a = board.sync("ops");
+    const b = board.sync("ops");
     replicas.push(a, b);
     await Promise.all([a.ready({ timeoutMs: 10_000 }), b.ready({ timeoutMs: 10_000 })]);
     a.apply([{ op: "add", path: "/widgets/tasks/props/tasks/-", value: task("before") }]);

@@ -6,13 +6,18 @@ import type {
   Widget,
   WidgetInput,
 } from "@agentboard/protocol";
-import { ApprovalFeed } from "./approvals/approval-feed.js";
+import { ApprovalEvents } from "./approvals/approval-events.js";
+import { LiveApprovalFeed } from "./approvals/approval-feed.js";
 import { type ApprovalsClient, createApprovalsClient } from "./approvals/approvals-client.js";
 import { longPollStrategy } from "./approvals/long-poll-strategy.js";
 import { realtimeWaitStrategy } from "./approvals/realtime-wait-strategy.js";
-import { ApiRequestError, ConnectionError } from "./errors.js";
-import { createSyncClient, type SyncClient, type SyncOptions } from "./sync/sync-client.js";
-import type { WebSocketConstructor } from "./sync/sync-connection.js";
+import { BoardRealtime } from "./realtime/board-realtime.js";
+import type { WebSocketConstructor } from "./realtime/realtime-connection.js";
+import { createRequest, type RequestOptions } from "./request.js";
+import { createSyncClient } from "./sync/create-sync-client.js";
+import type { SyncClient, SyncOptions } from "./sync/sync-types.js";
+
+export type { RequestOptions } from "./request.js";
 
 export interface BoardClientOptions {
   /** Base URL of the agentboard server, e.g. http://127.0.0.1:7800 */
@@ -22,19 +27,26 @@ export interface BoardClientOptions {
   /** Per-request timeout; default 30 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
-  /** WebSocket class for approval waits; default the global one, else (Node 20) the `ws` package. */
-  WebSocket?: WebSocketConstructor;
   /**
    * How `approvals…wait()` learns of decisions: "realtime" (default) listens on the WebSocket and falls back
    * to the long-poll when no socket can be had; "long-poll" uses only `GET /api/approvals/:id/wait`.
    */
   approvalWaits?: "realtime" | "long-poll";
-}
-
-export interface RequestOptions {
-  signal?: AbortSignal;
-  /** Overrides the client's per-request timeout (long-polls need longer than the default). */
-  timeoutMs?: number;
+  // The realtime connection, shared by every live replica, approval wait and approval feed of this client.
+  /** WebSocket class; default the global one, else (Node 20) the `ws` package. */
+  WebSocket?: WebSocketConstructor;
+  /** First reconnect step (default 500 ms); steps double up to `maxReconnectDelayMs` (default 10 s). */
+  minReconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
+  /** An opening socket is given up after this long (default 10 s). */
+  connectionTimeoutMs?: number;
+  /** Application ping interval (default 25 s); a socket silent for one interval after a ping is replaced. */
+  heartbeatIntervalMs?: number;
+  /**
+   * Patches sent per second at most over the connection, after a burst of as many (default 50: half the
+   * server's default per-connection frame rate, leaving room for pings and subscriptions).
+   */
+  maxPatchesPerSecond?: number;
 }
 
 export interface PatchOptions extends RequestOptions {
@@ -67,11 +79,18 @@ export interface BoardClient {
   members: {
     list(options?: RequestOptions): Promise<Member[]>;
   };
-  /** A live replica of dashboard `id` over the realtime WebSocket; `close()` it when done. */
+  /**
+   * A live replica of dashboard `id` on the client's realtime connection; `close()` it when done. Throws
+   * `invalid` for a bad id, clientId or `initial` (and for connection options, which belong to
+   * `createBoardClient`).
+   */
   sync(id: string, options?: SyncOptions): SyncClient;
-  /** Human approvals: `await (await board.approvals.request({...})).wait()`. */
+  /** Human approvals: `await (await board.approvals.request({...})).wait()`, and `feed()` for UIs. */
   approvals: ApprovalsClient;
-  /** Closes the shared realtime connection used by approval waits (live replicas close themselves). */
+  /**
+   * Closes every live replica and approval feed of this client and its realtime connection; resolves once
+   * no socket is left. Approval waits in progress carry on over the long-poll.
+   */
   close(): Promise<void>;
 }
 
@@ -79,53 +98,32 @@ const enc = encodeURIComponent;
 
 export function createBoardClient(options: BoardClientOptions): BoardClient {
   const base = options.url.replace(/\/+$/, "");
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const timeoutMs = options.timeoutMs ?? 30_000;
-
-  async function request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    requestOptions: RequestOptions = {},
-  ): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const timeout = AbortSignal.timeout(requestOptions.timeoutMs ?? timeoutMs);
-    const signal = requestOptions.signal ? AbortSignal.any([requestOptions.signal, timeout]) : timeout;
-    let response: Response;
-    try {
-      response = await doFetch(base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-        credentials: "same-origin",
-      });
-    } catch (error) {
-      if (requestOptions.signal?.aborted) throw requestOptions.signal.reason ?? error;
-      throw new ConnectionError(
-        `${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (!response.ok) throw ApiRequestError.fromWire(response.status, parsed);
-    return parsed as T;
-  }
-
-  const fetchTicket = async (signal: AbortSignal) =>
-    (await request<{ ticket: string }>("POST", "/api/realtime/ticket", undefined, { signal })).ticket;
-  // Approval waits share one realtime connection, opened only while something waits.
-  const approvalFeed = new ApprovalFeed({ baseUrl: base, fetchTicket, WebSocket: options.WebSocket });
+  const request = createRequest({
+    baseUrl: base,
+    token: options.token,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
+  // One realtime connection for everything live; it opens only while something uses it.
+  const realtime = new BoardRealtime({
+    baseUrl: base,
+    fetchTicket: async (signal) =>
+      (await request<{ ticket: string }>("POST", "/api/realtime/ticket", undefined, { signal })).ticket,
+    WebSocket: options.WebSocket,
+    minReconnectDelayMs: options.minReconnectDelayMs ?? 500,
+    maxReconnectDelayMs: options.maxReconnectDelayMs ?? 10_000,
+    connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 25_000,
+    maxPatchesPerSecond: options.maxPatchesPerSecond ?? 50,
+  });
+  const approvalEvents = new ApprovalEvents(realtime);
+  /** Replicas and feeds still open, for close(); each leaves the set when it closes. */
+  const open = new Set<{ close(): Promise<void> }>();
+  const track = <T extends { close(): Promise<void> }>(make: (onClosed: () => void) => T): T => {
+    const live = make(() => open.delete(live));
+    open.add(live);
+    return live;
+  };
 
   const statePath = (id: string) => `/api/dashboards/${enc(id)}/state`;
   const widgetPath = (id: string, widgetId: string) => `/api/dashboards/${enc(id)}/widgets/${enc(widgetId)}`;
@@ -149,13 +147,18 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
       list: async (o) => (await request<{ items: Member[] }>("GET", "/api/members", undefined, o)).items,
     },
     sync: (id, syncOptions = {}) =>
-      createSyncClient({ ...syncOptions, dashboardId: id, baseUrl: base, fetchTicket }),
+      track((onClosed) => createSyncClient({ ...syncOptions, dashboardId: id, realtime, onClosed })),
     approvals: createApprovalsClient(request, {
       waitStrategies:
         options.approvalWaits === "long-poll"
           ? [longPollStrategy(request)]
-          : [realtimeWaitStrategy(approvalFeed, request), longPollStrategy(request)],
+          : [realtimeWaitStrategy(approvalEvents, request), longPollStrategy(request)],
+      openFeed: () => track((onClosed) => new LiveApprovalFeed(approvalEvents, onClosed)),
     }),
-    close: () => approvalFeed.close(),
+    close: async () => {
+      await Promise.all([...open].map((live) => live.close()));
+      await approvalEvents.close();
+      await realtime.close();
+    },
   };
 }

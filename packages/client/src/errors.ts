@@ -29,3 +29,23 @@ export class ConnectionError extends Error {
     this.name = "ConnectionError";
   }
 }
+
+/** Codes that mean "not now" rather than "never": the same request may succeed later. */
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(["unavailable", "rate_limited"]);
+
+/** Whether a server error code (an HTTP answer, a nack) is worth retrying after a pause. */
+export function isTransientCode(code: ErrorCode): boolean {
+  return TRANSIENT_CODES.has(code);
+}
+
+/**
+ * The SDK's one rule for "try again after a pause": no answer at all (a server restarting, the network in
+ * between), a transient code, or a gateway's 502/503/504 in front of a server that is not up yet.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ConnectionError) return true;
+  if (!AgentboardError.isInstance(error)) return false;
+  if (isTransientCode(error.code)) return true;
+  const { httpStatus } = error as Partial<ApiRequestError>;
+  return httpStatus === 502 || httpStatus === 503 || httpStatus === 504;
+}

@@ -2,6 +2,9 @@
 export {
   ApprovalCancelledError,
   ApprovalExpiredError,
+  type ApprovalFeed,
+  type ApprovalFeedEvents,
+  type ApprovalFeedStatus,
   type ApprovalHandle,
   ApprovalOutcomeError,
   ApprovalRejectedError,
@@ -23,6 +26,7 @@ export {
   type RequestOptions,
 } from "./board-client.js";
 export { ApiRequestError, ConnectionError } from "./errors.js";
+export type { WebSocketConstructor } from "./realtime/realtime-connection.js";
 export {
   type PendingMutation,
   type SyncClient,
@@ -36,5 +40,4 @@ export {
   type SyncStatus,
   SyncTimeoutError,
   type WaitOptions,
-  type WebSocketConstructor,
 } from "./sync/index.js";

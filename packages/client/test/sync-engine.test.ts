@@ -13,7 +13,7 @@ import {
 } from "@agentboard/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type EngineEffects, ReplicaEngine, type SyncConflict } from "../src/sync/sync-engine.js";
+import { type EngineEffects, ReplicaEngine, type SyncConflict } from "../src/sync/replica-engine.js";
 import { SyncNotReadyError } from "../src/sync/sync-errors.js";
 
 const AT = "2026-01-01T00:00:00.000Z";

@@ -48,11 +48,14 @@ function counting() {
 }
 
 function replicaOf(caller: Caller, wire: ReturnType<typeof counting>): SyncClient {
-  const sync = createBoardClient({ url: server.url, token: caller.token, fetch: wire.fetch }).sync("team", {
+  const sync = createBoardClient({
+    url: server.url,
+    token: caller.token,
+    fetch: wire.fetch,
     WebSocket: wire.WebSocket,
     minReconnectDelayMs: 10,
     maxReconnectDelayMs: 50,
-  });
+  }).sync("team");
   opened.push(sync);
   return sync;
 }

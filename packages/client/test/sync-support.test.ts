@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, sleep } from "../src/sync/backoff.js";
-import { SendPacer } from "../src/sync/send-pacer.js";
+import { backoffDelay, sleep } from "../src/backoff.js";
+import { SendPacer } from "../src/realtime/send-pacer.js";
 import { SyncError, SyncTimeoutError } from "../src/sync/sync-errors.js";
-import { TypedEmitter } from "../src/sync/typed-emitter.js";
 import { waitUntil } from "../src/sync/wait-until.js";
+import { TypedEmitter } from "../src/typed-emitter.js";
 
 /** Active timers of this process (vitest keeps some of its own, so tests compare against a baseline). */
 const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;

@@ -20,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import { startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import {
+  type BoardClientOptions,
   createBoardClient,
   type SyncClient,
   SyncClosedError,
@@ -210,18 +211,19 @@ async function withRestartableServer(body: (startAgain: () => Promise<void>) => 
   }
 }
 
+type ConnectionOptions = Pick<BoardClientOptions, "minReconnectDelayMs" | "maxReconnectDelayMs">;
+
+/** A replica on a board client of its own (a tab), whose socket `wire` records. */
 async function replica(
   token: string,
   dashboardId: string,
   wire = new Wire(),
   url = server.url,
-  options: SyncOptions = {},
+  options: SyncOptions & ConnectionOptions = {},
 ) {
-  const sync = createBoardClient({ url, token }).sync(dashboardId, {
-    WebSocket: wire.socketClass(),
-    ...FAST,
-    ...options,
-  });
+  const { initial, clientId, maxRebases, ...connection } = options;
+  const board = createBoardClient({ url, token, WebSocket: wire.socketClass(), ...FAST, ...connection });
+  const sync = board.sync(dashboardId, { initial, clientId, maxRebases });
   opened.push(sync);
   return { sync, wire };
 }
@@ -456,8 +458,8 @@ describe("board.sync API guarantees", () => {
   });
 
   it("goes offline with an error when the credentials are refused, and rejects waits with it", async () => {
-    const board = createBoardClient({ url: server.url, token: "ab_not_a_token" });
-    const sync = board.sync("team", FAST);
+    const board = createBoardClient({ url: server.url, token: "ab_not_a_token", ...FAST });
+    const sync = board.sync("team");
     opened.push(sync);
     const errors: Error[] = [];
     sync.on("error", (error) => errors.push(error));
@@ -493,14 +495,14 @@ describe("board.sync API guarantees", () => {
 
   it("closes without leaving sockets, timers or server connections behind", async () => {
     const alice = await server.caller({ name: "alice" });
-    const board = createBoardClient({ url: server.url, token: alice.token });
+    const board = createBoardClient({ url: server.url, token: alice.token, ...FAST });
     await board.dashboards.get("team"); // warm the HTTP keep-alive pool the ticket requests reuse
     // Handles of this process (client and server side); immediates come and go with any I/O.
     const count = () =>
       process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "Immediate").length;
     const baseline = count();
     for (let round = 0; round < 5; round++) {
-      const sync = board.sync("team", FAST);
+      const sync = board.sync("team");
       await sync.ready();
       sync.apply([{ op: "add", path: "/preferences/theme", value: round % 2 ? "dark" : "light" }]);
       await sync.flushed();
@@ -512,7 +514,7 @@ describe("board.sync API guarantees", () => {
     const hub = server.app.realtimeHub;
     for (let i = 0; i < 100 && hub.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(hub.connectionCount).toBe(0);
-    expect(hub.subscriptionCount).toBe(0);
+    expect(hub.subscriptionCount("dashboards")).toBe(0);
     expect(count(), JSON.stringify(process.getActiveResourcesInfo())).toBeLessThanOrEqual(baseline);
   });
 });
@@ -655,14 +657,14 @@ describe("board.sync from a cached copy (initial)", () => {
 
   it("validates initial synchronously with the protocol's typed errors, before anything connects", async () => {
     const alice = await server.caller({ name: "alice" });
-    const board = createBoardClient({ url: server.url, token: alice.token });
     const wire = new Wire();
-    const open = (initial: unknown) =>
-      board.sync("team", {
-        WebSocket: wire.socketClass(),
-        ...FAST,
-        initial: initial as SyncOptions["initial"],
-      });
+    const board = createBoardClient({
+      url: server.url,
+      token: alice.token,
+      WebSocket: wire.socketClass(),
+      ...FAST,
+    });
+    const open = (initial: unknown) => board.sync("team", { initial: initial as SyncOptions["initial"] });
     const state = defaultDashboardState();
     for (const rev of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "3", undefined]) {
       expect(() => open({ rev, state }), String(rev)).toThrow(
@@ -728,13 +730,18 @@ describe("board.sync reconnect()", () => {
 
   it("replaces an open socket once for several quick calls; does nothing after close() and leaves nothing behind", async () => {
     const alice = await server.caller({ name: "alice" });
-    const board = createBoardClient({ url: server.url, token: alice.token });
+    const wire = new Wire();
+    const board = createBoardClient({
+      url: server.url,
+      token: alice.token,
+      WebSocket: wire.socketClass(),
+      ...SLOW,
+    });
     await board.dashboards.get("team"); // warm the HTTP keep-alive pool the ticket requests reuse
     const count = () =>
       process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "Immediate").length;
     const baseline = count();
-    const wire = new Wire();
-    const sync = board.sync("team", { WebSocket: wire.socketClass(), ...SLOW });
+    const sync = board.sync("team");
     await sync.ready();
     const statuses: SyncStatus[] = [];
     sync.on("status", (status) => statuses.push(status));
@@ -764,13 +771,18 @@ describe("board.sync reconnect()", () => {
 
   it("ends a backoff wait on close() without leaving its timer behind", async () => {
     const alice = await server.caller({ name: "alice" });
-    const board = createBoardClient({ url: server.url, token: alice.token });
+    const wire = new Wire();
+    const board = createBoardClient({
+      url: server.url,
+      token: alice.token,
+      WebSocket: wire.socketClass(),
+      ...SLOW,
+    });
     await board.dashboards.get("team");
     const count = () =>
       process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "Immediate").length;
     const baseline = count();
-    const wire = new Wire();
-    const sync = board.sync("team", { WebSocket: wire.socketClass(), ...SLOW });
+    const sync = board.sync("team");
     await sync.ready();
     wire.cut(); // the drop starts a backoff wait of at least 15 s
     await until("reconnecting", () => sync.status === "reconnecting", [sync]);
@@ -884,9 +896,8 @@ describe("property: replicas through the real server", () => {
       server.caller({ name: "carol", role: "admin" }),
       server.caller({ kind: "agent", name: "planner" }),
     ]);
-    const boards = callers.map((caller) => createBoardClient({ url: server.url, token: caller.token }));
     const refs = callers.map(({ principal }) => `${principal.kind}:${principal.id}`);
-    const board = boards[0]!;
+    const board = createBoardClient({ url: server.url, token: callers[0]!.token });
     let run = 0;
     const totals = { commits: 0, conflicts: 0, nacks: 0 };
     await fc.assert(
@@ -902,8 +913,14 @@ describe("property: replicas through the real server", () => {
           const slug = `prop-${++run}`;
           const wires = Array.from({ length: count }, () => new Wire());
           const writers = wires.map((_, i) => refs[principalOf[i]!]!);
+          // A board client per replica (a tab each), so each wire records one replica's frames.
           const replicas = wires.map((wire, i) =>
-            boards[principalOf[i]!]!.sync(slug, { WebSocket: wire.socketClass(), ...FAST }),
+            createBoardClient({
+              url: server.url,
+              token: callers[principalOf[i]!]!.token,
+              WebSocket: wire.socketClass(),
+              ...FAST,
+            }).sync(slug),
           );
           const conflicts: SyncConflict[] = [];
           for (const r of replicas) r.on("conflict", (c) => conflicts.push(c));

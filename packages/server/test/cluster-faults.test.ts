@@ -106,8 +106,13 @@ async function expectNothingLost(caller: Caller, logs: WriteLog[]) {
 
 /** A live replica on `node` that must end up equal to the server's document. */
 function replicaOn(cluster: Cluster, caller: Caller, node: number): SyncClient {
-  const board = createBoardClient({ url: cluster.nodes[node]!.url, token: caller.token });
-  const sync = board.sync("me", { minReconnectDelayMs: 50, maxReconnectDelayMs: 300 });
+  const board = createBoardClient({
+    url: cluster.nodes[node]!.url,
+    token: caller.token,
+    minReconnectDelayMs: 50,
+    maxReconnectDelayMs: 300,
+  });
+  const sync = board.sync("me");
   sync.on("error", () => {});
   cleanups.push(() => sync.close());
   return sync;

@@ -62,10 +62,12 @@ describe("live replicas on both nodes (property)", () => {
           });
           // Four replicas, two on each node.
           const replicas: SyncClient[] = [0, 1, 2, 3].map((i) =>
-            createBoardClient({ url: cluster.nodes[i % 2]!.url, token: agent.token }).sync(dashboardId, {
+            createBoardClient({
+              url: cluster.nodes[i % 2]!.url,
+              token: agent.token,
               minReconnectDelayMs: 20,
               maxReconnectDelayMs: 200,
-            }),
+            }).sync(dashboardId),
           );
           const outcomes = { applied: 0, dropped: 0 };
           try {

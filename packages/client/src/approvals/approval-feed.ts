@@ -1,116 +1,125 @@
-import type { AgentboardError, Approval, ServerMessage } from "@agentboard/protocol";
-import { RealtimeConnection, type WebSocketConstructor } from "../sync/sync-connection.js";
-
-export type ApprovalFeedEvent =
-  | { kind: "subscribed" }
-  | { kind: "approval"; approval: Approval }
-  | { kind: "down" }
-  | { kind: "fatal"; error: AgentboardError };
-
-export interface ApprovalFeedOptions {
-  baseUrl: string;
-  fetchTicket(signal: AbortSignal): Promise<string>;
-  WebSocket?: WebSocketConstructor;
-  /** The socket stays open this long after the last wait ends, so back-to-back waits share it. */
-  lingerMs?: number;
-}
+import type { ApprovalEvent } from "@agentboard/protocol";
+import { TypedEmitter } from "../typed-emitter.js";
+import type { ApprovalEvents, ApprovalEventsSignal } from "./approval-events.js";
 
 /**
- * One realtime connection per board client that carries approval events to every waiting `wait()`. It opens
- * when the first wait needs it and closes (after a short linger) when the last one ends, so an idle agent
- * holds no socket. Every (re)subscription is announced, which is the cue for waiters to re-read their
- * approval: a decision made while the socket was down is never missed.
+ * `connecting` until the first subscription, `live` while approval events flow, `reconnecting` after a drop,
+ * `offline` once it will not reconnect (refused credentials, or `close()`).
  */
-export class ApprovalFeed {
-  private connection: RealtimeConnection | undefined;
-  private users = 0;
-  private linger: ReturnType<typeof setTimeout> | undefined;
-  private subscribed = false;
-  private readonly listeners = new Set<(event: ApprovalFeedEvent) => void>();
-  private requestCounter = 0;
+export type ApprovalFeedStatus = "connecting" | "live" | "reconnecting" | "offline";
 
-  constructor(private readonly options: ApprovalFeedOptions) {}
+/** Event name → listener arguments. */
+export interface ApprovalFeedEvents {
+  /** An approval was created, decided, cancelled or expired (what the caller may see of the workspace). */
+  approval: [event: ApprovalEvent];
+  /**
+   * The feed (re)subscribed: events from now on are complete. Read what you show again
+   * (`approvals.list()`): whatever happened while the feed was down was not delivered. Also fired when the
+   * feed starts on a subscription that was already live.
+   */
+  live: [];
+  status: [status: ApprovalFeedStatus];
+  /** The server refused the credentials (then status is `offline`); a throwing listener. */
+  error: [error: Error];
+}
 
-  get isSubscribed(): boolean {
-    return this.subscribed;
-  }
+/** Live approval events for a UI (an inbox, a badge): `board.approvals.feed()`; `close()` it when done. */
+export interface ApprovalFeed {
+  readonly status: ApprovalFeedStatus;
+  /** Returns the unsubscribe function. */
+  on<E extends keyof ApprovalFeedEvents>(
+    event: E,
+    listener: (...args: ApprovalFeedEvents[E]) => void,
+  ): () => void;
+  /** Stops the feed and resolves once it holds nothing (its share of the connection is given back). */
+  close(): Promise<void>;
+}
 
-  /** Registers a listener (do this before reading state: subscribe first, then check). */
-  on(listener: (event: ApprovalFeedEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
+/** A feed over the board client's approval subscription (which waits use too). */
+export class LiveApprovalFeed implements ApprovalFeed {
+  private currentStatus: ApprovalFeedStatus = "connecting";
+  private readonly events: TypedEmitter<ApprovalFeedEvents>;
+  private readonly off: () => void;
+  private readonly release: () => Promise<void>;
+  private closed = false;
+  private hasBeenLive = false;
 
-  /** Keeps the connection open until the returned release function is called. */
-  acquire(): () => void {
-    this.users++;
-    clearTimeout(this.linger);
-    this.linger = undefined;
-    if (!this.connection) this.open();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.users > 0) return;
-      this.linger = setTimeout(() => void this.shutdown(), this.options.lingerMs ?? 2_000);
-      (this.linger as { unref?: () => void }).unref?.();
-    };
-  }
-
-  /** Closes the connection now, whatever the users (board client shutdown). */
-  async close(): Promise<void> {
-    clearTimeout(this.linger);
-    await this.shutdown();
-  }
-
-  private open(): void {
-    const connection = new RealtimeConnection({
-      baseUrl: this.options.baseUrl,
-      fetchTicket: this.options.fetchTicket,
-      WebSocket: this.options.WebSocket,
-      minReconnectDelayMs: 250,
-      maxReconnectDelayMs: 5_000,
-      connectionTimeoutMs: 5_000,
-      heartbeatIntervalMs: 25_000,
-      handlers: {
-        onOpen: () => {
-          connection.send({ type: "subscribe_approvals", id: `approvals-${++this.requestCounter}` });
-        },
-        onMessage: (message: ServerMessage) => {
-          if (message.type === "subscribed_approvals") {
-            this.subscribed = true;
-            connection.markHealthy();
-            this.emit({ kind: "subscribed" });
-          } else if (message.type === "approval") {
-            this.emit({ kind: "approval", approval: message.approval });
-          }
-        },
-        onClose: () => {
-          this.subscribed = false;
-          this.emit({ kind: "down" });
-        },
-        onFatal: (error) => {
-          this.subscribed = false;
-          this.emit({ kind: "fatal", error });
-        },
-        onError: () => {
-          // Reconnects are handled by the connection; waiters learn about outages from "down".
-        },
-      },
+  constructor(
+    approvalEvents: ApprovalEvents,
+    private readonly onClosed: () => void = () => {},
+  ) {
+    this.events = new TypedEmitter<ApprovalFeedEvents>((error, event) => {
+      if (event === "error") {
+        queueMicrotask(() => {
+          throw error;
+        });
+        return;
+      }
+      this.events.emit("error", error instanceof Error ? error : new Error(String(error)));
     });
-    this.connection = connection;
-    void connection.start();
+    // Listen first, then subscribe: nothing between the two is missed.
+    this.off = approvalEvents.on((signal) => this.hear(signal));
+    this.release = approvalEvents.acquire({ linger: false });
+    // Already live (waits use the subscription): say so once the caller has registered its listeners.
+    if (approvalEvents.isSubscribed) {
+      queueMicrotask(() => {
+        if (!this.closed && !this.hasBeenLive) this.goLive();
+      });
+    }
   }
 
-  private async shutdown(): Promise<void> {
-    const connection = this.connection;
-    this.connection = undefined;
-    this.subscribed = false;
-    this.linger = undefined;
-    await connection?.close();
+  get status(): ApprovalFeedStatus {
+    return this.currentStatus;
   }
 
-  private emit(event: ApprovalFeedEvent): void {
-    for (const listener of [...this.listeners]) listener(event);
+  on<E extends keyof ApprovalFeedEvents>(
+    event: E,
+    listener: (...args: ApprovalFeedEvents[E]) => void,
+  ): () => void {
+    if (this.closed) return () => {};
+    return this.events.on(event, listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClosed();
+    this.setStatus("offline");
+    this.events.clear();
+    this.off();
+    await this.release();
+  }
+
+  private hear(signal: ApprovalEventsSignal): void {
+    if (this.closed || this.currentStatus === "offline") return;
+    switch (signal.kind) {
+      case "subscribed":
+        this.goLive();
+        return;
+      case "approval":
+        this.events.emit("approval", signal.event);
+        return;
+      case "down":
+        this.setStatus(this.hasBeenLive ? "reconnecting" : "connecting");
+        return;
+      case "fatal":
+        this.setStatus("offline");
+        this.events.emit("error", signal.error);
+        this.off();
+        void this.release();
+        return;
+    }
+  }
+
+  private goLive(): void {
+    this.hasBeenLive = true;
+    this.setStatus("live");
+    this.events.emit("live");
+  }
+
+  private setStatus(status: ApprovalFeedStatus): void {
+    if (this.currentStatus === status) return;
+    this.currentStatus = status;
+    this.events.emit("status", status);
   }
 }

@@ -9,9 +9,10 @@ import {
   StateValidationError,
   toValidationIssues,
 } from "@agentboard/protocol";
-import type { RequestOptions } from "../board-client.js";
+import type { RequestFunction, RequestOptions } from "../request.js";
 import { IdempotencyKeyReusedError, settleOutcome } from "./approval-errors.js";
-import { longPollStrategy, type RequestFunction } from "./long-poll-strategy.js";
+import type { ApprovalFeed } from "./approval-feed.js";
+import { longPollStrategy } from "./long-poll-strategy.js";
 import { type ApprovalWaitStrategy, waitWithStrategies } from "./wait-strategy.js";
 
 /** A wait with no `timeoutMs` on an approval that never expires ends after a day (then WaitTimeoutError). */
@@ -69,6 +70,12 @@ export interface ApprovalsClient {
     options?: RequestOptions,
   ): Promise<BulkDecisionResponse>;
   events(id: string, options?: RequestOptions): Promise<AuditEntry[]>;
+  /**
+   * Live approval events for a UI, over the board client's realtime connection: listen to `approval`, and
+   * read the list again on every `live` (nothing that happened while the feed was down is replayed).
+   * `close()` it when done.
+   */
+  feed(): ApprovalFeed;
 }
 
 export interface ApprovalsClientOptions {
@@ -77,6 +84,8 @@ export interface ApprovalsClientOptions {
    * `createBoardClient` puts the realtime WebSocket strategy in front of it.
    */
   waitStrategies?: readonly ApprovalWaitStrategy[];
+  /** Opens a live feed; `createBoardClient` provides it (without one, `feed()` throws). */
+  openFeed?: () => ApprovalFeed;
 }
 
 const path = (id: string, suffix = "") => `/api/approvals/${encodeURIComponent(id)}${suffix}`;
@@ -153,6 +162,10 @@ export function createApprovalsClient(
         o,
       ),
     events: (id, o) => request<AuditEntry[]>("GET", path(id, "/events"), undefined, o),
+    feed: () => {
+      if (!options.openFeed) throw new Error("approval feeds need a realtime connection (createBoardClient)");
+      return options.openFeed();
+    },
   };
 }
 

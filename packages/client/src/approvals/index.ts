@@ -6,6 +6,11 @@ export {
   IdempotencyKeyReusedError,
   WaitTimeoutError,
 } from "./approval-errors.js";
+export type {
+  ApprovalFeed,
+  ApprovalFeedEvents,
+  ApprovalFeedStatus,
+} from "./approval-feed.js";
 export {
   type ApprovalHandle,
   type ApprovalsClient,
@@ -14,7 +19,7 @@ export {
   createApprovalsClient,
   type ListApprovalsOptions,
 } from "./approvals-client.js";
-export { longPollStrategy, type RequestFunction } from "./long-poll-strategy.js";
+export { longPollStrategy } from "./long-poll-strategy.js";
 export {
   type ApprovalWaitStrategy,
   type WaitRequest,

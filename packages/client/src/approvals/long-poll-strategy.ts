@@ -1,28 +1,16 @@
 import { APPROVAL_LIMITS, type Approval } from "@agentboard/protocol";
-import type { RequestOptions } from "../board-client.js";
-import { ApiRequestError, ConnectionError } from "../errors.js";
-import { backoffDelay, sleep } from "./retry-delay.js";
+import { backoffDelay, sleep } from "../backoff.js";
+import { ApiRequestError, isTransient } from "../errors.js";
+import type { RequestFunction } from "../request.js";
 import type { ApprovalWaitStrategy } from "./wait-strategy.js";
-
-export type RequestFunction = <T>(
-  method: string,
-  path: string,
-  body?: unknown,
-  options?: RequestOptions,
-) => Promise<T>;
 
 /** One long-poll asks the server to hold the request this long at most. */
 const MAX_POLL_MS = 30_000;
 /** On top of the poll time, for the answer to travel: past this the request is treated as lost. */
 const ANSWER_GRACE_MS = 10_000;
 
-/** Server restarting or overloaded, or the network in between: try again after a pause. */
-function isTransient(error: unknown): boolean {
-  if (error instanceof ConnectionError) return true;
-  if (!ApiRequestError.isInstance(error)) return false;
-  const { code, httpStatus } = error as ApiRequestError;
-  return code === "unavailable" || code === "rate_limited" || [502, 503, 504].includes(httpStatus);
-}
+/** Pauses between polls that failed or ended early: from about 100 ms, doubling, up to 2 s. */
+const RETRY_BACKOFF = { minDelayMs: 100, maxDelayMs: 2_000 };
 
 function retryAfterMs(error: unknown): number {
   const details = ApiRequestError.isInstance(error)
@@ -70,12 +58,18 @@ export function longPollStrategy(request: RequestFunction): ApprovalWaitStrategy
           if (!isTransient(error)) throw error;
           const floor = retryAfterMs(error);
           await sleep(
-            Math.max(0, Math.min(Math.max(backoffDelay(failures++), floor), deadline - Date.now())),
+            Math.max(
+              0,
+              Math.min(Math.max(backoffDelay(++failures, RETRY_BACKOFF), floor), deadline - Date.now()),
+            ),
             signal,
           );
           continue;
         }
-        await sleep(Math.min(backoffDelay(failures++), Math.max(0, deadline - Date.now())), signal);
+        await sleep(
+          Math.min(backoffDelay(++failures, RETRY_BACKOFF), Math.max(0, deadline - Date.now())),
+          signal,
+        );
       }
     },
   };

@@ -1,15 +1,11 @@
 import type { Approval } from "@agentboard/protocol";
-import { ApiRequestError, ConnectionError } from "../errors.js";
-import type { ApprovalFeed } from "./approval-feed.js";
-import type { RequestFunction } from "./long-poll-strategy.js";
+import { isTransient } from "../errors.js";
+import type { RequestFunction } from "../request.js";
+import type { ApprovalEvents } from "./approval-events.js";
 import { type ApprovalWaitStrategy, WaitStrategyUnavailableError } from "./wait-strategy.js";
 
 /** Without a subscribed socket for this long, the wait moves on to the long-poll. */
 const CONNECT_GRACE_MS = 5_000;
-
-const isTransient = (error: unknown) =>
-  error instanceof ConnectionError ||
-  (ApiRequestError.isInstance(error) && (error.code === "unavailable" || error.code === "rate_limited"));
 
 /**
  * Event-driven wait over the realtime WebSocket (`subscribe_approvals`): listen first, then read the approval,
@@ -17,12 +13,15 @@ const isTransient = (error: unknown) =>
  * When no socket can be had for a while (proxies that block WebSockets, a server that is down), the wait is
  * handed to the long-poll strategy with the latest known state.
  */
-export function realtimeWaitStrategy(feed: ApprovalFeed, request: RequestFunction): ApprovalWaitStrategy {
+export function realtimeWaitStrategy(
+  approvalEvents: ApprovalEvents,
+  request: RequestFunction,
+): ApprovalWaitStrategy {
   return {
     name: "realtime",
     async wait({ approvalId, latest, deadline, signal }) {
       signal?.throwIfAborted();
-      const release = feed.acquire();
+      const release = approvalEvents.acquire({ linger: true });
       let off = () => {};
       try {
         return await new Promise<Approval>((resolve, reject) => {
@@ -58,25 +57,25 @@ export function realtimeWaitStrategy(feed: ApprovalFeed, request: RequestFunctio
               if (!isTransient(error)) finish(() => reject(error));
             });
           };
-          off = feed.on((event) => {
-            if (event.kind === "subscribed") {
+          off = approvalEvents.on((news) => {
+            if (news.kind === "subscribed") {
               clearTimeout(graceTimer);
               recheck();
-            } else if (event.kind === "approval" && event.approval.id === approvalId) {
-              accept(event.approval);
-            } else if (event.kind === "down") {
+            } else if (news.kind === "approval" && news.event.approval.id === approvalId) {
+              accept(news.event.approval);
+            } else if (news.kind === "down") {
               armGrace();
-            } else if (event.kind === "fatal") {
-              handOver(event.error.message);
+            } else if (news.kind === "fatal") {
+              handOver(news.error.message);
             }
           });
           signal?.addEventListener("abort", onAbort, { once: true });
-          if (feed.isSubscribed) recheck();
+          if (approvalEvents.isSubscribed) recheck();
           else armGrace();
         });
       } finally {
         off();
-        release();
+        void release();
       }
     },
   };

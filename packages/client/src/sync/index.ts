@@ -1,13 +1,5 @@
-export {
-  type CreateSyncClientOptions,
-  createSyncClient,
-  type SyncClient,
-  type SyncEvents,
-  type SyncOptions,
-  type SyncStatus,
-} from "./sync-client.js";
-export type { WebSocketConstructor } from "./sync-connection.js";
-export type { PendingMutation, SyncConflict } from "./sync-engine.js";
+export { type CreateSyncClientOptions, createSyncClient } from "./create-sync-client.js";
+export type { PendingMutation, SyncConflict } from "./local-edits.js";
 export {
   SyncClosedError,
   SyncError,
@@ -15,4 +7,5 @@ export {
   SyncNotReadyError,
   SyncTimeoutError,
 } from "./sync-errors.js";
+export type { SyncClient, SyncEvents, SyncOptions, SyncStatus } from "./sync-types.js";
 export type { WaitOptions } from "./wait-until.js";

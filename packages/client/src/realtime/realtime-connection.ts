@@ -6,8 +6,8 @@ import {
   ServerMessageSchema,
 } from "@agentboard/protocol";
 import ReconnectingWebSocket, { type CloseEvent } from "partysocket/ws";
+import { backoffDelay, sleep } from "../backoff.js";
 import { ApiRequestError } from "../errors.js";
-import { backoffDelay, sleep } from "./backoff.js";
 
 export type WebSocketConstructor = typeof globalThis.WebSocket;
 

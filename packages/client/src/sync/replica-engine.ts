@@ -4,12 +4,19 @@ import {
   applyJsonPatch,
   type ClientMessage,
   type DashboardState,
-  type ErrorCode,
   type JsonPatchOp,
   type ServerMessage,
-  StateValidationError,
 } from "@agentboard/protocol";
-import { SyncNotReadyError } from "./sync-errors.js";
+import { isTransientCode } from "../errors.js";
+import {
+  asAgentboardError,
+  LocalEdits,
+  type PendingMutation,
+  type QueuedMutation,
+  type SyncConflict,
+} from "./local-edits.js";
+
+export type { PendingMutation, SyncConflict } from "./local-edits.js";
 
 export type SubscribeMessage = Extract<ClientMessage, { type: "subscribe" }>;
 export type PatchMessage = Extract<ClientMessage, { type: "patch" }>;
@@ -19,22 +26,6 @@ export type RemotePatchMessage = Extract<ServerMessage, { type: "patch" }>;
 
 /** How often one edit is rebased and resent after `conflict` nacks before it is given up. */
 export const DEFAULT_MAX_REBASES = 20;
-
-/** Nack codes that mean "not now" rather than "never": the edit is resent after a backoff. */
-const TRANSIENT_NACK_CODES: ReadonlySet<ErrorCode> = new Set(["rate_limited", "unavailable"]);
-
-/** A local edit the server has not confirmed yet. */
-export interface PendingMutation {
-  readonly mutationId: string;
-  readonly ops: readonly JsonPatchOp[];
-}
-
-/** A local edit that was dropped: it no longer applies, the server refused it, or it lost too many races. */
-export interface SyncConflict {
-  readonly mutationId: string;
-  readonly ops: readonly JsonPatchOp[];
-  readonly error: AgentboardError;
-}
 
 /** What the transport must do after the engine took in a message. */
 export interface EngineEffects {
@@ -48,25 +39,15 @@ export interface EngineEffects {
   retryLater: boolean;
 }
 
-interface QueuedMutation {
-  readonly mutationId: string;
-  readonly ops: readonly JsonPatchOp[];
-  rebases: number;
-  /**
-   * Sent at least once without a definite answer (the connection dropped, or it is in flight): it may be
-   * committed already, so only the server's answer may drop it, never a failed local re-apply.
-   */
-  unanswered: boolean;
-  /** Parked by a transient nack until `releaseHold()`. */
-  held: boolean;
-  /** The optimistic state right after this edit; undefined while its ops do not apply (unanswered only). */
-  after: DashboardState | undefined;
-}
-
 export interface ReplicaEngineOptions {
   dashboardId: string;
   clientId: string;
   maxRebases?: number;
+  /**
+   * Put in front of every request id (`r3.`): replicas sharing a socket tell their answers apart by it.
+   * Default none.
+   */
+  requestIdPrefix?: string;
   /**
    * A state the server had at `rev` (a cached copy, already validated). The engine starts from it as if it
    * had been confirmed: edits apply and queue at once, and the first subscribe asks for what came after
@@ -77,12 +58,6 @@ export interface ReplicaEngineOptions {
 
 function noEffects(): EngineEffects {
   return { changed: false, conflicts: [], resync: false, retryLater: false };
-}
-
-function asAgentboardError(error: unknown): AgentboardError {
-  if (AgentboardError.isInstance(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new AgentboardError("invalid", message, undefined, { cause: error });
 }
 
 /**
@@ -99,27 +74,27 @@ export class ReplicaEngine {
   readonly dashboardId: string;
   readonly clientId: string;
   private readonly maxRebases: number;
+  private readonly requestIdPrefix: string;
   private confirmed: DashboardState | undefined;
   private confirmedRev = 0;
-  private view: DashboardState | undefined;
-  private queue: QueuedMutation[] = [];
+  private readonly edits: LocalEdits;
   private inFlight: { requestId: string; mutationId: string; baseRev: number } | undefined;
   /** The server's rev when it answered our subscribe; we are caught up once R reaches it. */
   private subscribedRev: number | undefined;
   private live = false;
   /** S can no longer be patched (diverged, or the server went back in time): only a snapshot helps. */
   private needsSnapshot = false;
-  private mutationCounter = 0;
   private requestCounter = 0;
 
   constructor(options: ReplicaEngineOptions) {
     this.dashboardId = options.dashboardId;
     this.clientId = options.clientId;
     this.maxRebases = options.maxRebases ?? DEFAULT_MAX_REBASES;
+    this.requestIdPrefix = options.requestIdPrefix ?? "";
+    this.edits = new LocalEdits(options.dashboardId, options.clientId, options.initial?.state);
     if (options.initial) {
       this.confirmed = options.initial.state;
       this.confirmedRev = options.initial.rev;
-      this.view = options.initial.state;
     }
   }
 
@@ -128,7 +103,7 @@ export class ReplicaEngine {
    * unless started from `initial`.
    */
   get state(): DashboardState | undefined {
-    return this.view;
+    return this.edits.view;
   }
 
   /** The server-confirmed state S at `rev`. */
@@ -142,11 +117,11 @@ export class ReplicaEngine {
   }
 
   get pending(): readonly PendingMutation[] {
-    return this.queue.map(({ mutationId, ops }) => ({ mutationId, ops }));
+    return this.edits.pending;
   }
 
   get pendingCount(): number {
-    return this.queue.length;
+    return this.edits.count;
   }
 
   /** The request id of the patch awaiting its answer, if any. */
@@ -164,20 +139,7 @@ export class ReplicaEngine {
    * values, resulting state) and throws the protocol's typed error with nothing queued.
    */
   apply(ops: readonly JsonPatchOp[]): string {
-    if (!this.view) throw new SyncNotReadyError(this.dashboardId);
-    // A JSON copy is exactly what goes over the wire, so the optimistic view cannot differ from what the
-    // server applies (undefined members, later mutation of the caller's objects).
-    let wireOps: JsonPatchOp[];
-    try {
-      wireOps = JSON.parse(JSON.stringify(ops)) as JsonPatchOp[];
-    } catch (error) {
-      throw new StateValidationError([{ path: "", message: `not JSON: ${String(error)}` }], "JSON Patch");
-    }
-    const { state } = applyDashboardPatch(this.view, wireOps);
-    const mutationId = `${this.clientId}:${++this.mutationCounter}`;
-    this.queue.push({ mutationId, ops: wireOps, rebases: 0, unanswered: false, held: false, after: state });
-    this.view = state;
-    return mutationId;
+    return this.edits.add(ops);
   }
 
   /**
@@ -256,7 +218,7 @@ export class ReplicaEngine {
     if (!head) return effects;
     if (message.rev <= this.confirmedRev) {
       // A replay of an edit committed earlier: its patch is already part of S.
-      this.queue.shift();
+      this.edits.shift();
       this.recompute(effects);
       effects.changed = true;
       return effects;
@@ -267,7 +229,7 @@ export class ReplicaEngine {
       effects.resync = true;
       return effects;
     }
-    this.queue.shift();
+    this.edits.shift();
     let next = head.after;
     if (!next) {
       try {
@@ -307,7 +269,7 @@ export class ReplicaEngine {
     const sentBaseRev = this.inFlight?.baseRev ?? this.confirmedRev;
     const head = this.takeAnswered(message.id);
     if (!head) return effects;
-    if (TRANSIENT_NACK_CODES.has(message.error)) {
+    if (isTransientCode(message.error)) {
       head.held = true;
       effects.retryLater = true;
       return effects;
@@ -362,19 +324,19 @@ export class ReplicaEngine {
     this.live = false;
     this.subscribedRev = undefined;
     this.inFlight = undefined;
-    for (const mutation of this.queue) mutation.held = false;
+    this.edits.releaseHolds();
   }
 
   /** Ends the wait a transient nack asked for. */
   releaseHold(): void {
-    const head = this.queue[0];
+    const head = this.edits.head;
     if (head) head.held = false;
   }
 
   /** The patch frame to send now, or undefined (not live, one already in flight, nothing pending, held). */
   nextToSend(): PatchMessage | undefined {
     if (!this.live || this.inFlight || this.needsSnapshot) return undefined;
-    const head = this.queue[0];
+    const head = this.edits.head;
     if (!head || head.held) return undefined;
     const id = this.nextRequestId("p");
     this.inFlight = { requestId: id, mutationId: head.mutationId, baseRev: this.confirmedRev };
@@ -396,12 +358,12 @@ export class ReplicaEngine {
     if (!this.inFlight || this.inFlight.requestId !== requestId) return undefined;
     const { mutationId } = this.inFlight;
     this.inFlight = undefined;
-    const head = this.queue[0];
+    const head = this.edits.head;
     return head?.mutationId === mutationId ? head : undefined;
   }
 
   private forget(mutationId: string): void {
-    this.queue = this.queue.filter((mutation) => mutation.mutationId !== mutationId);
+    this.edits.forget(mutationId);
     if (this.inFlight?.mutationId === mutationId) this.inFlight = undefined;
   }
 
@@ -412,36 +374,9 @@ export class ReplicaEngine {
     effects.changed = true;
   }
 
-  /**
-   * Rebuilds the view as S + queue. An edit that no longer applies is dropped with a conflict, unless it is
-   * unanswered (it may be committed) or a catch-up is under way: then it only stays out of the view.
-   */
+  /** Rebuilds the view as S + queue; edits are judged (and dropped when they no longer apply) once live. */
   private recompute(effects: EngineEffects): void {
-    let view = this.confirmed;
-    if (!view) return;
-    const kept: QueuedMutation[] = [];
-    for (const mutation of this.queue) {
-      try {
-        view = applyDashboardPatch(view, mutation.ops).state;
-        mutation.after = view;
-        kept.push(mutation);
-      } catch (error) {
-        // During a catch-up S passes through intermediate states (a widget removed, then added again);
-        // edits are only judged against the state the server has now, once caught up.
-        if (mutation.unanswered || !this.live) {
-          mutation.after = undefined;
-          kept.push(mutation);
-        } else {
-          effects.conflicts.push({
-            mutationId: mutation.mutationId,
-            ops: mutation.ops,
-            error: asAgentboardError(error),
-          });
-        }
-      }
-    }
-    this.queue = kept;
-    this.view = view;
+    effects.conflicts.push(...this.edits.rebuild(this.confirmed, this.live));
   }
 
   private checkLive(effects: EngineEffects): void {
@@ -459,6 +394,6 @@ export class ReplicaEngine {
   }
 
   private nextRequestId(prefix: string): string {
-    return `${prefix}${++this.requestCounter}`;
+    return `${this.requestIdPrefix}${prefix}${++this.requestCounter}`;
   }
 }
