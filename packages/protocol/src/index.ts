@@ -39,6 +39,17 @@ export {
   WorkspaceNameSchema,
 } from "./api/identity-api.js";
 export {
+  TOKEN_COUNT_LIMITS,
+  type TokenChatMessage,
+  TokenChatMessageSchema,
+  type TokenCountBody,
+  TokenCountBodySchema,
+  type TokenCountResponse,
+  TokenCountResponseSchema,
+  type TokenEncoding,
+  TokenEncodingSchema,
+} from "./api/token-count-api.js";
+export {
   MemberParamsSchema,
   type MemberRoleBody,
   MemberRoleBodySchema,

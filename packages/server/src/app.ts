@@ -26,6 +26,7 @@ import { registerMetrics } from "./observability/metrics.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
 import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
 import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";
+import { tokensPlugin } from "./tokens/index.js";
 import { registerDocsSecurityHeaders } from "./web/docs-security.js";
 import { registerWebApp } from "./web/web-app.js";
 
@@ -157,6 +158,7 @@ export async function buildApp(
   registerDashboardRoutes(app, services.dashboards, services.identity, refresher);
   registerDirectoryRoutes(app, services.identity, services.dashboardDirectory);
   registerApprovalRoutes(app, services.approvals, revocationWatch);
+  await app.register(tokensPlugin);
   registerRealtimeRoutes(app, {
     hub,
     tickets: services.tickets ?? new TicketStore(),
