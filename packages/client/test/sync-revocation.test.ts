@@ -47,6 +47,17 @@ function counting() {
   return { counts, WebSocket: CountingWebSocket as unknown as WebSocketConstructor, fetch: countingFetch };
 }
 
+function boardOf(caller: Caller, wire: ReturnType<typeof counting>) {
+  return createBoardClient({
+    url: server.url,
+    token: caller.token,
+    fetch: wire.fetch,
+    WebSocket: wire.WebSocket,
+    minReconnectDelayMs: 10,
+    maxReconnectDelayMs: 50,
+  });
+}
+
 function replicaOf(caller: Caller, wire: ReturnType<typeof counting>): SyncClient {
   const sync = createBoardClient({
     url: server.url,
@@ -122,5 +133,29 @@ describe("a replica whose socket is closed with 4401", () => {
     sync.apply([{ op: "add", path: "/preferences/theme", value: "dark" }]);
     expect((await dropped).error).toMatchObject({ code: "forbidden" });
     expect(sync.status).toBe("connected");
+  });
+});
+
+describe("a board client whose shared socket is closed with 4401", () => {
+  it("stops its replica and its approval feed together, after one ticket attempt for both", async () => {
+    const wire = counting();
+    const board = boardOf(bob, wire);
+    const sync = board.sync("team");
+    opened.push(sync);
+    const feed = board.approvals.feed();
+    const feedLive = new Promise<void>((resolve) => feed.on("live", resolve));
+    await Promise.all([sync.ready(), feedLive]);
+    expect(wire.counts).toEqual({ sockets: 1, tickets: 1 });
+    const replicaFailed = nextEvent<AgentboardError>(sync, "error");
+    const feedFailed = new Promise<Error>((resolve) => feed.on("error", resolve));
+
+    expect((await owner.request("DELETE", `/api/tokens/${await bobsTokenId()}`)).status).toBe(204);
+
+    expect(await replicaFailed).toMatchObject({ code: "unauthorized" });
+    expect(await feedFailed).toMatchObject({ code: "unauthorized" });
+    expect([sync.status, feed.status]).toEqual(["offline", "offline"]);
+    expect(wire.counts).toEqual({ sockets: 1, tickets: 2 });
+    await board.close();
+    expect(wire.counts).toEqual({ sockets: 1, tickets: 2 });
   });
 });

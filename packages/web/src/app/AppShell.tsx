@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
-import { ApprovalsFeed } from "../approvals/approvals-feed";
 import { resetApprovals } from "../approvals/approvals-store";
+import { followApprovals } from "../approvals/follow-approvals";
 import { InboxPage } from "../approvals/InboxPage";
 import { PendingBadge, usePendingCount } from "../approvals/PendingBadge";
 import type { DashboardCache } from "../cache/dashboard-cache";
@@ -31,10 +31,9 @@ function useApprovalsFeed() {
   const signedIn = useSession((state) => state.phase === "signed-in");
   useEffect(() => {
     if (!signedIn) return;
-    const feed = new ApprovalsFeed();
-    feed.start();
+    const stop = followApprovals();
     return () => {
-      feed.stop();
+      stop();
       resetApprovals();
     };
   }, [signedIn]);
