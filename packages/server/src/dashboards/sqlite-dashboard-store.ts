@@ -39,7 +39,7 @@ interface WriteStatements {
  * Embedded DashboardStore: one SQLite transaction per commit (WAL). The statements of the write path (version
  * check, idempotency lookup, the commit transaction) are prepared once and run synchronously under the
  * connection lock: building each query with Kysely and preparing it anew cost more CPU than the writes
- * themselves (docs/benchmarks.md, sync fan-out). The rest (reads, catch-up, expiry) uses Kysely.
+ * themselves (`npm run bench:patch` measures this path). The rest (reads, catch-up, expiry) uses Kysely.
  */
 export class SqliteDashboardStore implements DashboardStore {
   private readonly db: Kysely<Database>;
