@@ -102,7 +102,7 @@ describe("wait() across server restarts (realtime WebSocket)", () => {
       const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
       const waiting = handle.wait({ timeoutMs: 60_000 });
       await until(
-        () => first.app.realtimeHub.approvalSubscriberCount === 1,
+        () => first.app.realtimeHub.subscriptionCount("approvals") === 1,
         "the SDK to follow approval events",
       );
       expect(first.runtime.approvals.waiters.size).toBe(0); // event-driven: no long-poll held

@@ -48,7 +48,7 @@ describe.each(["realtime", "long-poll"] as const)("approvals over %s", (transpor
     const count = () =>
       transport === "long-poll"
         ? server.runtime.approvals.waiters.size
-        : Math.min(n, server.app.realtimeHub.approvalSubscriberCount);
+        : Math.min(n, server.app.realtimeHub.subscriptionCount("approvals"));
     while (count() !== n) {
       if (Date.now() > deadline) throw new Error(`expected ${n} waiters (${transport}), have ${count()}`);
       await new Promise((resolve) => setTimeout(resolve, 10));

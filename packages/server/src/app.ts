@@ -6,16 +6,19 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { registerApprovalRoutes } from "./approvals/approval-routes.js";
 import type { ApprovalService } from "./approvals/approval-service.js";
+import { ApprovalsChannel } from "./approvals/approvals-channel.js";
 import { registerAccessRoutes } from "./auth/access-routes.js";
 import { registerAuth } from "./auth/auth-plugin.js";
 import type { IdentityStore } from "./auth/identity-store.js";
 import { Revocations, RevocationWatch } from "./auth/revocation.js";
 import { registerSessionRoutes } from "./auth/session-routes.js";
 import type { Config } from "./config.js";
+import { DashboardChannel } from "./dashboards/dashboard-channel.js";
 import type { DashboardDirectory } from "./dashboards/dashboard-directory.js";
 import { registerDashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { DashboardService } from "./dashboards/dashboard-service.js";
 import { registerDirectoryRoutes } from "./dashboards/directory-routes.js";
+import { RefreshChannel } from "./dashboards/refresh-channel.js";
 import { WidgetRefresher } from "./dashboards/widget-refresher.js";
 import type { EventBus } from "./events/event-bus.js";
 import { type HealthCheck, registerHealthRoutes } from "./health/health-routes.js";
@@ -135,14 +138,20 @@ export async function buildApp(
     log,
   });
   const hub = new RealtimeHub({
-    bus: services.bus,
-    dashboards: services.dashboards,
-    identity: services.identity,
     heartbeatMs: config.wsHeartbeatMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     messagesPerSecond: config.wsMessagesPerSecond,
     log,
   });
+  const dashboardChannel = new DashboardChannel({
+    bus: services.bus,
+    dashboards: services.dashboards,
+    identity: services.identity,
+    log,
+  });
+  hub.register(dashboardChannel);
+  hub.register(new ApprovalsChannel(services.bus));
+  hub.register(new RefreshChannel(services.bus, dashboardChannel));
   app.decorate("realtimeHub", hub);
   // preClose: sockets must be told to go away before Fastify waits for connections to end.
   app.addHook("preClose", async () => {

@@ -216,7 +216,7 @@ describe("resources", () => {
     }
     for (let i = 0; i < 100 && hub.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(hub.connectionCount).toBe(0);
-    expect(hub.subscriptionCount).toBe(0);
+    expect(hub.subscriptionCount("dashboards")).toBe(0);
     expect(s.runtime.bus.listenerCount("dashboard")).toBe(busListeners);
   }, 120_000);
 

@@ -108,7 +108,7 @@ describe("realtime sync between two clients", () => {
     b.send({ type: "ping" });
     await b.next("pong");
     expect(b.frames.filter((f) => f.type === "patch").map((f) => f.rev)).toEqual([3, 4]);
-    expect(server.app.realtimeHub.subscriptionCount).toBe(1);
+    expect(server.app.realtimeHub.subscriptionCount("dashboards")).toBe(1);
   });
 });
 

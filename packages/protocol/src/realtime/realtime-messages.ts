@@ -44,6 +44,9 @@ export const ClientMessageSchema = z.discriminatedUnion("type", [
   PingMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+export type ClientMessageType = ClientMessage["type"];
+/** The client frame of one type (what a server channel that declared the type is handed). */
+export type ClientMessageOf<T extends ClientMessageType> = Extract<ClientMessage, { type: T }>;
 
 export const ChangeOriginSchema = z.object({
   clientId: z.string().optional(),

@@ -1,43 +1,20 @@
 import { CLOSE_CODES, type ServerMessage } from "@agentboard/protocol";
 import type { Principal } from "../auth/principal.js";
-import type { DashboardKey } from "../dashboards/dashboard-store.js";
-import type { DashboardChangeEvent } from "../events/event-bus.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
-
-/** One dashboard a connection follows. Live events are buffered while a catch-up is in flight. */
-export interface Subscription {
-  key: DashboardKey;
-  /** The id the client subscribed with (`me`, `user:…`, a slug): frames carry it back unchanged. */
-  alias: string;
-  /** Highest rev this client has been brought to (-1: not yet). */
-  lastRev: number;
-  ready: boolean;
-  buffer: DashboardChangeEvent[];
-}
 
 /** How long a closing peer gets to answer the close frame before the socket is cut. */
 export const CLOSE_GRACE_MS = 2_000;
 
-/** A subscription buffering more than this during one catch-up is told to resync instead of growing memory. */
-export const MAX_BUFFERED_EVENTS = 10_000;
-
 /**
- * One WebSocket client: who it is, what it follows, and the guards on its traffic (rate, send buffer).
- * Writes of this connection are acknowledged exactly once, in stream order when it is subscribed.
+ * One WebSocket client: who it is and the guards on its traffic (rate, send buffer). What it follows is kept
+ * by the channels (realtime-channel.ts), keyed by the connection.
  */
 export class Connection {
-  readonly subscriptions = new Map<string, Subscription>();
-  approvals = false;
   alive = true;
   closed = false;
   /** Which slice of the hub's heartbeat visits this connection (see RealtimeHub.beat). */
   heartbeatSlice = 0;
-  /**
-   * Patch requests whose ack has not been sent yet (request id → the dashboard id the request named);
-   * whoever sends the ack first removes the entry.
-   */
-  readonly unacked = new Map<string, string>();
   private readonly bucket: TokenBucket;
   private refusedInWindow = 0;
   private windowStart = 0;

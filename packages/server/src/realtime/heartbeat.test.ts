@@ -1,9 +1,6 @@
 import { CLOSE_CODES } from "@agentboard/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { IdentityStore } from "../auth/identity-store.js";
 import type { Principal } from "../auth/principal.js";
-import type { DashboardService } from "../dashboards/dashboard-service.js";
-import { InProcessEventBus } from "../events/event-bus.js";
 import { HEARTBEAT_SLICES, RealtimeHub } from "./realtime-hub.js";
 import type { RealtimeSocket } from "./realtime-socket.js";
 
@@ -59,10 +56,6 @@ describe("realtime heartbeat", () => {
   beforeEach(() => {
     vi.useFakeTimers();
     hub = new RealtimeHub({
-      bus: new InProcessEventBus(() => {}),
-      // Never reached: these sockets send no frames.
-      dashboards: {} as DashboardService,
-      identity: {} as IdentityStore,
       heartbeatMs: HEARTBEAT_MS,
       maxBufferedBytes: 1 << 20,
       messagesPerSecond: 100,
