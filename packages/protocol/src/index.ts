@@ -39,6 +39,28 @@ export {
   WorkspaceNameSchema,
 } from "./api/identity-api.js";
 export {
+  MCP_CALL_LIMITS,
+  MCP_TOOL_CALL_APPROVAL_TYPE,
+  type McpBreakerState,
+  McpBreakerStateSchema,
+  type McpCallToolResult,
+  McpCallToolResultSchema,
+  type McpGatewayTool,
+  McpGatewayToolSchema,
+  type McpServerListResponse,
+  McpServerListResponseSchema,
+  type McpServerStatus,
+  McpServerStatusSchema,
+  type McpServerStatusValue,
+  McpServerStatusValueSchema,
+  type McpToolCallBody,
+  McpToolCallBodySchema,
+  type McpToolCallResponse,
+  McpToolCallResponseSchema,
+  type McpToolListResponse,
+  McpToolListResponseSchema,
+} from "./api/mcp-gateway-api.js";
+export {
   TOKEN_COUNT_LIMITS,
   type TokenChatMessage,
   TokenChatMessageSchema,

@@ -3,6 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
+import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { registerApprovalRoutes } from "./approvals/approval-routes.js";
 import type { ApprovalService } from "./approvals/approval-service.js";
@@ -25,10 +26,12 @@ import { type HealthCheck, registerHealthRoutes } from "./health/health-routes.j
 import { registerErrorHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
+import { mcpGatewayPlugin } from "./mcp/gateway/gateway-plugin.js";
 import { registerMetrics } from "./observability/metrics.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
 import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
 import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";
+import type { Database } from "./storage/schema.js";
 import { tokensPlugin } from "./tokens/index.js";
 import { registerDocsSecurityHeaders } from "./web/docs-security.js";
 import { registerWebApp } from "./web/web-app.js";
@@ -50,6 +53,8 @@ export interface AppServices {
   approvals: ApprovalService;
   bus: EventBus;
   healthChecks: readonly HealthCheck[];
+  /** The relational store (both runtimes have one); the MCP gateway keeps its gated calls there. */
+  db: Kysely<Database>;
   /** Where realtime tickets live; in-process unless given (cluster mode shares them through Redis). */
   tickets?: RealtimeTickets;
 }
@@ -124,7 +129,8 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: "/docs" });
   registerDocsSecurityHeaders(app);
 
-  registerHealthRoutes(app, services.healthChecks);
+  const healthChecks = [...services.healthChecks];
+  registerHealthRoutes(app, healthChecks);
   const revocations = new Revocations(services.identity, services.bus);
   const revocationWatch = new RevocationWatch(services.bus);
   app.addHook("onClose", async () => revocationWatch.close());
@@ -168,6 +174,7 @@ export async function buildApp(
   registerDirectoryRoutes(app, services.identity, services.dashboardDirectory);
   registerApprovalRoutes(app, services.approvals, revocationWatch);
   await app.register(tokensPlugin);
+  await app.register(mcpGatewayPlugin, { servers: config.mcpServers, ...services, healthChecks });
   registerRealtimeRoutes(app, {
     hub,
     tickets: services.tickets ?? new TicketStore(),

@@ -112,6 +112,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     warnings.push(`${problem}: set it so browser Origins can be checked (a start error in production)`);
   }
 
+  // One broken upstream MCP server must not keep the others (or agentboard) from starting: one line each.
+  for (const entry of config.mcpServers) {
+    if (entry.problem)
+      warnings.push(`mcpServers.${entry.name} (${label("mcpServers")}) ${entry.problem}; skipped`);
+  }
+
   // Typos in variable names are the common failure; a warning (not an error) keeps unrelated tooling that
   // shares the prefix from stopping the server.
   for (const name of Object.keys(env).sort()) {

@@ -11,6 +11,7 @@ import {
   text,
   url,
 } from "./kinds.js";
+import { mcpServerMap } from "./mcp-servers.js";
 
 /** One row of the configuration table: what --help and the README show. */
 export interface ConfigOptionDoc {
@@ -189,6 +190,12 @@ export const OPTIONS = {
     env: "AGENTBOARD_REDIS_PREFIX",
     description: "namespaces every Redis key and channel so deployments can share one Redis",
     ...text("agentboard:"),
+  },
+  mcpServers: {
+    env: "AGENTBOARD_MCP_SERVERS",
+    description:
+      "upstream MCP servers the gateway fronts (see docs/mcp.md); usually in the config file. A bad entry is reported in one line at start and skipped; the others start",
+    ...mcpServerMap(),
   },
 } satisfies Record<string, OptionSpec>;
 

@@ -5,7 +5,13 @@ export interface HealthCheck {
   name: string;
   /** Required components make the node unready when down; optional ones only report `degraded`. */
   required: boolean;
-  check(): Promise<void>;
+  /**
+   * Resolves when the component is fine, rejects when not. Either may carry `details` (an object merged
+   * into the component's entry, e.g. the MCP gateway's per-server status): resolve with it, or reject with
+   * an Error that has a `details` property.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most checks resolve with nothing at all.
+  check(): Promise<void | { details?: Record<string, unknown> }>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -14,7 +20,7 @@ async function runCheck(check: HealthCheck) {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const outcome = await Promise.race([
       check.check(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -23,11 +29,17 @@ async function runCheck(check: HealthCheck) {
         );
       }),
     ]);
-    return { status: "ok" as const, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+    return {
+      status: "ok" as const,
+      latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      ...outcome?.details,
+    };
   } catch (error) {
+    const details = (error as { details?: Record<string, unknown> } | undefined)?.details;
     return {
       status: check.required ? ("down" as const) : ("degraded" as const),
       error: error instanceof Error ? error.message : String(error),
+      ...details,
     };
   } finally {
     clearTimeout(timer);

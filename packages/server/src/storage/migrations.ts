@@ -206,6 +206,34 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable("approvals").addColumn("request_hash", "text").execute();
     },
   },
+  /**
+   * Gated upstream MCP tool calls (issue 15): one row per approval of type `mcp.tool_call`, shared by every
+   * node, so the call runs once (the node that moves `awaiting` → `running` runs it) and every retry, on
+   * any node, gets the recorded result.
+   */
+  "006_mcp_tool_calls": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("mcp_tool_calls")
+        .addColumn("approval_id", "text", (c) => c.primaryKey())
+        .addColumn("workspace_id", "text", (c) => c.notNull().references("workspaces.id").onDelete("cascade"))
+        .addColumn("principal_id", "text", (c) => c.notNull())
+        .addColumn("tool", "text", (c) => c.notNull())
+        .addColumn("call_key", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("result", "text")
+        .addColumn("claimed_by", "text")
+        .addColumn("claimed_at", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("finished_at", "text")
+        .execute();
+      await db.schema
+        .createIndex("mcp_tool_calls_key")
+        .on("mcp_tool_calls")
+        .columns(["workspace_id", "call_key"])
+        .execute();
+    },
+  },
 };
 
 class InlineMigrationProvider implements MigrationProvider {
