@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { ApprovalSchema, AuditEntrySchema } from "@agentboard/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/approvals/audit-verify.js";
-import { SqliteApprovalStore } from "../src/approvals/sqlite-approval-store.js";
+import { KyselyApprovalStore } from "../src/approvals/kysely-approval-store.js";
 import { type Cast, castOf, createApproval, deployRequest } from "./approvals-helpers.js";
 import { expectApiError } from "./helpers/api-assertions.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
@@ -365,7 +365,7 @@ describe("transitions", () => {
         event: id === cancelled.id ? "cancelled" : "decided",
       });
     }
-    const report = await verifyAuditChains(new SqliteApprovalStore(server.runtime.sqlite.db), [
+    const report = await verifyAuditChains(new KyselyApprovalStore(server.runtime.sqlite.db), [
       cast.agent.principal.workspaceId,
     ]);
     expect(report).toMatchObject({ ok: true, workspaces: [{ rows: 6, approvals: 3 }] });

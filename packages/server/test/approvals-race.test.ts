@@ -2,7 +2,7 @@ import { AgentboardError } from "@agentboard/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/approvals/audit-verify.js";
-import { SqliteApprovalStore } from "../src/approvals/sqlite-approval-store.js";
+import { KyselyApprovalStore } from "../src/approvals/kysely-approval-store.js";
 import { type Cast, castOf, createApproval, openDatabaseFile } from "./approvals-helpers.js";
 import type { Caller } from "./helpers/test-server.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
@@ -108,7 +108,7 @@ describe("concurrent deciders on one approval", () => {
     } finally {
       db.close();
     }
-    const report = await verifyAuditChains(new SqliteApprovalStore(server.runtime.sqlite.db), [
+    const report = await verifyAuditChains(new KyselyApprovalStore(server.runtime.sqlite.db), [
       cast.agent.principal.workspaceId,
     ]);
     expect(report).toMatchObject({ ok: true, workspaces: [{ rows: 60, approvals: 30 }] });

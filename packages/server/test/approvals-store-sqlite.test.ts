@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SqliteApprovalStore } from "../src/approvals/sqlite-approval-store.js";
+import { KyselyApprovalStore } from "../src/approvals/kysely-approval-store.js";
 import { IdentityStore } from "../src/auth/identity-store.js";
 import { openSqlite } from "../src/storage/sqlite.js";
 import { describeApprovalStore } from "./approvals-store-suite.js";
@@ -13,7 +13,7 @@ describeApprovalStore("SQLite", async () => {
   const a = await identity.ensureWorkspace("alpha");
   const b = await identity.ensureWorkspace("beta");
   return {
-    store: new SqliteApprovalStore(sqlite.db),
+    store: new KyselyApprovalStore(sqlite.db),
     workspaces: [a.id, b.id],
     async close() {
       await sqlite.close();

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DashboardService } from "../src/dashboards/dashboard-service.js";
 import type { DashboardKey } from "../src/dashboards/dashboard-store.js";
 import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js";
+import { InProcessEventBus } from "../src/events/event-bus.js";
 import { type Caller, type Cluster, type ClusterNode, quietLog, startCluster } from "./cluster-helpers.js";
 import { noteWidget } from "./helpers/test-server.js";
 import { openSocket, WsClient } from "./helpers/ws-client.js";
@@ -45,14 +46,15 @@ const titleOp = (widgetId: string, title: string) => ({
   value: title,
 });
 
-/** Commits through a service of its own, on no bus: no node hears of it (a lost event). */
+/** Commits through a service of its own, on a bus of its own: no node hears of it (a lost event). */
 async function silentPatch(key: DashboardKey, baseRev: number, ops: JsonPatchOp[]) {
   const store = new RedisDashboardStore({
     redis: node(0).runtime.redis,
     prefix: cluster.prefix,
     stateTtlDays: 1,
   });
-  const service = new DashboardService({ store, patchLogLimit: 1000, log: quietLog });
+  const bus = new InProcessEventBus(() => {});
+  const service = new DashboardService({ store, patchLogLimit: 1000, bus, log: quietLog });
   return service.patch(key, { baseRev, ops }, "user:test");
 }
 

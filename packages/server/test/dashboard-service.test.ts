@@ -7,6 +7,7 @@ import { DashboardService } from "../src/dashboards/dashboard-service.js";
 import type { DashboardKey, DashboardStore } from "../src/dashboards/dashboard-store.js";
 import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js";
 import { SqliteDashboardStore } from "../src/dashboards/sqlite-dashboard-store.js";
+import { InProcessEventBus } from "../src/events/event-bus.js";
 import { openSqlite, type SqliteHandle } from "../src/storage/sqlite.js";
 import { deletePrefix, quietLog, randomPrefix } from "./cluster-helpers.js";
 import { sharedRedis } from "./helpers/shared-redis.js";
@@ -84,8 +85,16 @@ for (const [name, open] of Object.entries(backends)) {
 
     beforeEach(async () => {
       backend = await open();
-      node1 = new DashboardService({ store: backend.store, patchLogLimit: 100, log: quietLog });
-      node2 = new DashboardService({ store: backend.store, patchLogLimit: 100, log: quietLog });
+      // Each "node" publishes on a bus of its own; nothing here follows them.
+      const service = () =>
+        new DashboardService({
+          store: backend.store,
+          patchLogLimit: 100,
+          bus: new InProcessEventBus(() => {}),
+          log: quietLog,
+        });
+      node1 = service();
+      node2 = service();
     });
     afterEach(async () => backend.close());
 

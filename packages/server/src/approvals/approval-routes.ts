@@ -46,7 +46,7 @@ export function registerApprovalRoutes(
   // Open long-polls would hold app.close() until their timeout; answer them (still pending) instead, so
   // clients retry against the next server at once.
   app.addHook("preClose", async () => {
-    approvals.waiters.releaseAll();
+    approvals.releaseWaits();
   });
 
   app.post(

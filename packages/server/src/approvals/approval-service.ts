@@ -15,6 +15,7 @@ import {
 import { type Principal, principalRef } from "../auth/principal.js";
 import { newId } from "../auth/secrets.js";
 import { conflict, invalid, notFound } from "../errors/agentboard-errors.js";
+import type { EventBus } from "../events/event-bus.js";
 import {
   assertCanCancel,
   assertCanDecide,
@@ -24,6 +25,7 @@ import {
 } from "./approval-permissions.js";
 import { type ApprovalPolicy, routeApproval } from "./approval-policy.js";
 import type { ApprovalStore, TransitionInput } from "./approval-store.js";
+import { approvalTopic } from "./approval-topic.js";
 import { actionHash } from "./audit-chain.js";
 import { type ExpireOutcome, ExpiryScheduler } from "./expiry-scheduler.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
@@ -32,6 +34,11 @@ import { WaiterRegistry, type WaitOptions } from "./waiter-registry.js";
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
   policy: ApprovalPolicy;
+  /**
+   * Every durable create and transition is published here (topic `approval`); this service's waiters and
+   * expiry timers follow the same topic, so they hear this node's events and, in cluster mode, the others'.
+   */
+  bus: EventBus;
   now?: () => Date;
   log: { error(details: object, message: string): void };
 }
@@ -60,13 +67,18 @@ const EXPIRY_ACTOR = "system:expiry";
 
 /**
  * The approval lifecycle: create (routed by policy) → one compare-and-set transition to a terminal status
- * (approve, reject, cancel, expire), each durable with its audit row before anyone hears of it. Listeners
- * (`onEvent`: the realtime hub, the waiters, the expiry timers) are called after the commit.
+ * (approve, reject, cancel, expire), each durable with its audit row before it is published on the bus.
+ * Consumers — the waiters and expiry timers here, the realtime approvals channel — subscribe to the bus, one
+ * path in both modes: the in-process bus delivers this node's events, the cluster bus every node's, each
+ * once (a node drops its own frames when Redis echoes them back).
  */
 export class ApprovalService {
+  /** Open waits (long-polls and in-process waits); read for leak checks. */
   readonly waiters: WaiterRegistry;
+  /** Armed expiry timers; read for leak checks. */
   readonly expiry: ExpiryScheduler;
-  private readonly listeners = new Set<(event: ApprovalEvent) => void>();
+  private readonly bus: EventBus;
+  private readonly unsubscribe: Array<() => void>;
   private readonly store: ApprovalStore;
   private readonly policy: ApprovalPolicy;
   private readonly now: () => Date;
@@ -77,27 +89,27 @@ export class ApprovalService {
     this.policy = options.policy;
     this.now = options.now ?? (() => new Date());
     this.log = options.log;
+    this.bus = options.bus;
+    this.bus.topics.register(approvalTopic);
     this.waiters = new WaiterRegistry((workspaceId, id) => this.store.get(workspaceId, id));
     this.expiry = new ExpiryScheduler({
       expire: (workspaceId, id) => this.expireIfDue(workspaceId, id),
       now: () => this.now().getTime(),
       log: this.log,
     });
-    this.onEvent(({ approval }) => {
-      this.waiters.notify(approval);
-      if (approval.status === "pending" && approval.expiresAt) {
-        this.expiry.arm(approval.workspaceId, approval.id, approval.expiresAt);
-      } else this.expiry.disarm(approval.workspaceId, approval.id);
-    });
+    this.unsubscribe = [
+      this.bus.subscribe("approval", ({ approval }) => this.hear(approval)),
+      // Cluster bus only: events may have been lost (pub/sub reconnected), so waits re-read their approval.
+      ...(this.bus.onResync ? [this.bus.onResync(() => void this.waiters.recheck())] : []),
+    ];
   }
 
   /**
-   * Called after every durable create and transition, in commit order per approval. The hook the realtime
-   * hub subscribes to (and, in cluster mode, the bus that carries events to other nodes' waiters).
+   * Every approval event this node hears, in commit order per approval: its own commits and, in cluster
+   * mode, the other nodes'. A subscription to the bus's `approval` topic; returns the unsubscribe function.
    */
   onEvent(listener: (event: ApprovalEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.bus.subscribe("approval", ({ event, approval }) => listener({ event, approval }));
   }
 
   /**
@@ -119,8 +131,17 @@ export class ApprovalService {
     }
   }
 
+  /**
+   * Answers every open wait with what it knows (the pending approval, as at a timeout) and refuses new ones:
+   * at shutdown, open long-polls end at once and their clients retry against the next server.
+   */
+  releaseWaits(): void {
+    this.waiters.releaseAll();
+  }
+
   /** Stops the timers and answers open waits (as at their timeout); nothing runs after this. */
   close(): void {
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
     this.expiry.close();
     this.waiters.releaseAll();
   }
@@ -350,14 +371,16 @@ export class ApprovalService {
     }
   }
 
+  /** A create or transition committed on any node: wakes its waits here and (re-)arms or disarms its timer. */
+  private hear(approval: Approval): void {
+    this.waiters.notify(approval);
+    if (approval.status === "pending" && approval.expiresAt) {
+      this.expiry.arm(approval.workspaceId, approval.id, approval.expiresAt);
+    } else this.expiry.disarm(approval.workspaceId, approval.id);
+  }
+
+  /** After the commit. The bus isolates its listeners: a failing one cannot fail the decider's request. */
   private emit(event: ApprovalEventName, approval: Approval): void {
-    for (const listener of this.listeners) {
-      try {
-        listener({ event, approval });
-      } catch (error) {
-        // A failing listener must not turn a durable transition into an error for the decider; it is logged.
-        this.log.error({ err: error, approvalId: approval.id, event }, "approval event listener failed");
-      }
-    }
+    this.bus.publish("approval", { workspaceId: approval.workspaceId, event, approval });
   }
 }

@@ -1,7 +1,8 @@
 import { type ClientMessageOf, SubscribeApprovalsMessageSchema } from "@agentboard/protocol";
-import type { ApprovalBusEvent, EventBus } from "../events/event-bus.js";
+import type { EventBus } from "../events/event-bus.js";
 import type { Connection } from "../realtime/connection.js";
 import type { RealtimeChannel } from "../realtime/realtime-channel.js";
+import type { ApprovalBusEvent } from "./approval-topic.js";
 
 /**
  * Approval events over the realtime socket: after `subscribe_approvals`, a connection gets every `approval`

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../storage/schema.js";
 import { verifyAuditChains } from "./audit-verify.js";
-import { SqliteApprovalStore } from "./sqlite-approval-store.js";
+import { KyselyApprovalStore } from "./kysely-approval-store.js";
 
 export interface AuditVerifyOutcome {
   exitCode: 0 | 1;
@@ -17,7 +17,7 @@ export async function runAuditVerify(
   db: Kysely<Database>,
   workspaceName: string | undefined,
 ): Promise<AuditVerifyOutcome | { usageError: string }> {
-  const store = new SqliteApprovalStore(db);
+  const store = new KyselyApprovalStore(db);
   const workspaces = await db.selectFrom("workspaces").select(["id", "name"]).execute();
   const nameOf = new Map(workspaces.map((w) => [w.id, w.name]));
   let ids: string[];

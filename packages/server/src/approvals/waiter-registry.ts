@@ -20,12 +20,13 @@ interface Waiter {
  * first and reads the row second: a decision committed before the registration is seen by the read, one
  * committed after it is delivered by `notify`, so there is no window in which a decision goes unseen.
  *
- * Fed by the approval service's events on this node; in cluster mode the bus feeds `notify` with other
- * nodes' transitions too. Every path out of a wait (decision, timeout, abort, shutdown, read failure)
- * removes the waiter, its timer and its abort listener.
+ * Fed by the approval service from the bus (`notify`): this node's transitions and, in cluster mode, the
+ * other nodes'. When the cluster bus may have lost events, `recheck` re-reads what is waited for. Every path
+ * out of a wait (decision, timeout, abort, shutdown, read failure) removes the waiter, its timer and its
+ * abort listener.
  */
 export class WaiterRegistry {
-  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly waiters = new Map<string, { workspaceId: string; id: string; set: Set<Waiter> }>();
   private count = 0;
   private closed = false;
 
@@ -70,7 +71,7 @@ export class WaiterRegistry {
       };
 
       // Subscribe first…
-      this.add(key, waiter);
+      this.add(workspaceId, id, waiter);
       const timer = setTimeout(waiter.release, options.timeoutMs);
       signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -89,9 +90,23 @@ export class WaiterRegistry {
   /** A committed transition (from this node or, in cluster mode, another): wakes its waiters. */
   notify(approval: Approval): void {
     if (approval.status === "pending") return;
-    const set = this.waiters.get(keyOf(approval.workspaceId, approval.id));
-    if (!set) return;
-    for (const waiter of [...set]) waiter.deliver(approval);
+    const entry = this.waiters.get(keyOf(approval.workspaceId, approval.id));
+    if (!entry) return;
+    for (const waiter of [...entry.set]) waiter.deliver(approval);
+  }
+
+  /**
+   * Re-reads every approval someone waits for and delivers it: after events may have been lost (the cluster
+   * bus reconnected), a decision committed meanwhile still ends its waits. Read failures are left to the
+   * waits' own timeouts.
+   */
+  async recheck(): Promise<void> {
+    await Promise.allSettled(
+      [...this.waiters.values()].map(async ({ workspaceId, id }) => {
+        const approval = await this.read(workspaceId, id);
+        if (approval) this.notify(approval);
+      }),
+    );
   }
 
   /**
@@ -100,7 +115,7 @@ export class WaiterRegistry {
    */
   releaseAll(): void {
     this.closed = true;
-    for (const set of [...this.waiters.values()]) for (const waiter of [...set]) waiter.release();
+    for (const { set } of [...this.waiters.values()]) for (const waiter of [...set]) waiter.release();
   }
 
   /** Waiters currently registered (leak checks). */
@@ -108,21 +123,22 @@ export class WaiterRegistry {
     return this.count;
   }
 
-  private add(key: string, waiter: Waiter): void {
-    let set = this.waiters.get(key);
-    if (!set) {
-      set = new Set();
-      this.waiters.set(key, set);
+  private add(workspaceId: string, id: string, waiter: Waiter): void {
+    const key = keyOf(workspaceId, id);
+    let entry = this.waiters.get(key);
+    if (!entry) {
+      entry = { workspaceId, id, set: new Set() };
+      this.waiters.set(key, entry);
     }
-    set.add(waiter);
+    entry.set.add(waiter);
     this.count++;
   }
 
   private remove(key: string, waiter: Waiter): void {
-    const set = this.waiters.get(key);
-    if (!set?.delete(waiter)) return;
+    const entry = this.waiters.get(key);
+    if (!entry?.set.delete(waiter)) return;
     this.count--;
-    if (set.size === 0) this.waiters.delete(key);
+    if (entry.set.size === 0) this.waiters.delete(key);
   }
 }
 

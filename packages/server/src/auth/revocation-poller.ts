@@ -1,5 +1,6 @@
 import type { EventBus } from "../events/event-bus.js";
 import type { IdentityStore } from "./identity-store.js";
+import { revocationTopic } from "./revocation-topic.js";
 
 /** How often the embedded server looks for revocations made by another process (well within the 1 s goal). */
 export const REVOCATION_POLL_MS = 250;
@@ -24,6 +25,7 @@ export function pollRevocations(options: {
   now?: () => number;
   log: { error(details: object, message: string): void };
 }): () => Promise<void> {
+  options.bus.topics.register(revocationTopic);
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? REVOCATION_POLL_MS;
   /** Announced ids → their revocation time, kept while they are inside the look-back window. */

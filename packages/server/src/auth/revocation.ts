@@ -1,8 +1,9 @@
 import type { UserRole } from "@agentboard/protocol";
 import { forbidden, notFound } from "../errors/agentboard-errors.js";
-import type { EventBus, RevocationEvent } from "../events/event-bus.js";
+import type { EventBus } from "../events/event-bus.js";
 import type { IdentityStore, RevokedCredential, WorkspacePrincipal } from "./identity-store.js";
 import { hasRole, type Principal } from "./principal.js";
+import { type RevocationEvent, revocationTopic } from "./revocation-topic.js";
 
 /**
  * Everything that takes credentials or rights away — sign-out, token revocation, a role change, a removal —
@@ -15,7 +16,9 @@ export class Revocations {
   constructor(
     private readonly identity: IdentityStore,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    bus.topics.register(revocationTopic);
+  }
 
   /** `DELETE /api/auth/session`: revokes the session secret from the cookie (unknown secrets: nothing). */
   async signOut(secret: string): Promise<void> {
@@ -113,6 +116,7 @@ export class RevocationWatch {
     bus: EventBus,
     private readonly now: () => number = () => performance.now(),
   ) {
+    bus.topics.register(revocationTopic);
     this.unsubscribe = bus.subscribe("revocation", (event) => this.onEvent(event));
   }
 

@@ -7,7 +7,7 @@ import {
 } from "@agentboard/protocol";
 import type { IdentityStore } from "../auth/identity-store.js";
 import { principalRef } from "../auth/principal.js";
-import type { DashboardChangeEvent, EventBus } from "../events/event-bus.js";
+import type { EventBus } from "../events/event-bus.js";
 import { knownError } from "../realtime/channel-errors.js";
 import type { Connection } from "../realtime/connection.js";
 import type { RealtimeChannel } from "../realtime/realtime-channel.js";
@@ -17,6 +17,7 @@ import { DashboardPeer, type Subscription } from "./dashboard-peer.js";
 import type { DashboardService } from "./dashboard-service.js";
 import type { DashboardKey } from "./dashboard-store.js";
 import { DashboardStreams, keyString } from "./dashboard-stream.js";
+import type { DashboardChangeEvent } from "./dashboard-topics.js";
 
 type DashboardMessage = ClientMessageOf<"subscribe" | "unsubscribe" | "patch">;
 

@@ -1,8 +1,8 @@
 import type { JsonPatchOp, ServerMessage } from "@agentboard/protocol";
 import { principalRef } from "../auth/principal.js";
-import type { DashboardChangeEvent } from "../events/event-bus.js";
 import type { Connection } from "../realtime/connection.js";
 import type { DashboardKey } from "./dashboard-store.js";
+import type { DashboardChangeEvent } from "./dashboard-topics.js";
 
 /** One dashboard a connection follows. Live events are buffered while a catch-up is in flight. */
 export interface Subscription {

@@ -20,6 +20,7 @@ import {
   type WidgetType,
 } from "@agentboard/protocol";
 import { conflict, invalid, notFound, unavailable } from "../errors/agentboard-errors.js";
+import type { EventBus } from "../events/event-bus.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
 import type {
   ChangeOrigin,
@@ -29,19 +30,8 @@ import type {
   MutationKey,
   PatchLogEntry,
 } from "./dashboard-store.js";
+import { dashboardTopic, refreshTopic } from "./dashboard-topics.js";
 import { attributionOps } from "./widget-attribution.js";
-
-export interface DashboardChange {
-  key: DashboardKey;
-  rev: number;
-  ops: JsonPatchOp[];
-  origin: ChangeOrigin;
-  /**
-   * Ops from this index on were added by the server (widget attribution, see widget-attribution.ts): the
-   * writer's ack carries them, so its replica ends up with the committed state. Absent: none were added.
-   */
-  serverOpsFrom?: number;
-}
 
 /** What a write computed: the ops to log and fan out, their conflict paths and the resulting state. */
 interface ComputedWrite {
@@ -61,6 +51,8 @@ export interface DashboardServiceOptions {
   store: DashboardStore;
   /** Log entries kept per document (AGENTBOARD_PATCH_LOG_LIMIT). */
   patchLogLimit: number;
+  /** Every commit is published here (topic `dashboard`), in rev order per document. */
+  bus: EventBus;
   now?: () => Date;
   log: { error(details: object, message: string): void };
 }
@@ -101,23 +93,20 @@ export class DashboardService {
   private readonly queue = new KeyedQueue();
   /** Recently loaded or written documents, least recently used first. */
   private readonly recent = new Map<string, DashboardDocument>();
-  private readonly listeners = new Set<(change: DashboardChange) => void>();
   private readonly store: DashboardStore;
+  private readonly bus: EventBus;
   private readonly patchLogLimit: number;
   private readonly now: () => Date;
   private readonly log: DashboardServiceOptions["log"];
 
   constructor(options: DashboardServiceOptions) {
     this.store = options.store;
+    this.bus = options.bus;
+    // The dashboards capability's topics: commits, and asking a widget's writer to republish it.
+    this.bus.topics.register(dashboardTopic, refreshTopic);
     this.patchLogLimit = options.patchLogLimit;
     this.now = options.now ?? (() => new Date());
     this.log = options.log;
-  }
-
-  /** Called after every commit, in rev order per document. Returns the unsubscribe function. */
-  onChange(listener: (change: DashboardChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -418,7 +407,9 @@ export class DashboardService {
             updatedAt: at,
             state: next.state,
           });
-          this.emit({
+          // After the commit, never before: whoever hears of a rev can read it. The bus isolates its
+          // listeners, so a failing one cannot turn this commit into an error for the writer.
+          this.bus.publish("dashboard", {
             key,
             rev: result.rev,
             ops: next.ops,
@@ -431,20 +422,6 @@ export class DashboardService {
       }
       throw unavailable(`dashboard ${key.dashboardId} is too contended; retry`);
     });
-  }
-
-  private emit(change: DashboardChange): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        // A failing listener must not turn a commit into an error for the writer; it is logged.
-        this.log.error(
-          { err: error, dashboardId: change.key.dashboardId, rev: change.rev },
-          "dashboard change listener failed",
-        );
-      }
-    }
   }
 }
 

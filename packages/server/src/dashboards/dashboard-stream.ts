@@ -1,9 +1,9 @@
 import { CLOSE_CODES } from "@agentboard/protocol";
-import type { DashboardChangeEvent } from "../events/event-bus.js";
 import type { RealtimeLog } from "../realtime/realtime-hub.js";
 import type { DashboardPeer, Subscription } from "./dashboard-peer.js";
 import type { DashboardService } from "./dashboard-service.js";
 import type { DashboardKey } from "./dashboard-store.js";
+import type { DashboardChangeEvent } from "./dashboard-topics.js";
 import { PatchFrames } from "./patch-frames.js";
 
 /** A subscription buffering more than this during one catch-up is told to resync instead of growing memory. */

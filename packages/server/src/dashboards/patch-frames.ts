@@ -1,5 +1,5 @@
 import type { ServerMessage } from "@agentboard/protocol";
-import type { DashboardChangeEvent } from "../events/event-bus.js";
+import type { DashboardChangeEvent } from "./dashboard-topics.js";
 
 /**
  * The `patch` frame of a change, serialised and UTF-8 encoded once per dashboard alias and audience and

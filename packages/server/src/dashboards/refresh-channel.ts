@@ -1,6 +1,7 @@
-import type { EventBus, RefreshRequestEvent } from "../events/event-bus.js";
+import type { EventBus } from "../events/event-bus.js";
 import type { RealtimeChannel } from "../realtime/realtime-channel.js";
 import type { DashboardChannel } from "./dashboard-channel.js";
+import type { RefreshRequestEvent } from "./dashboard-topics.js";
 
 /**
  * Widget refresh requests (`POST …/widgets/:widgetId/refresh`, widget-refresher.ts) to the principal that

@@ -2,6 +2,7 @@ import { notFound } from "../errors/agentboard-errors.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { DashboardService, WriteResult } from "./dashboard-service.js";
 import type { DashboardKey } from "./dashboard-store.js";
+import { refreshTopic } from "./dashboard-topics.js";
 
 const keyOf = (key: DashboardKey, widgetId: string) =>
   `${key.workspaceId}\u0000${key.dashboardId}\u0000${widgetId}`;
@@ -22,7 +23,9 @@ export class WidgetRefresher {
       timeoutMs: number;
       log: { warn(details: object, message: string): void };
     },
-  ) {}
+  ) {
+    options.bus.topics.register(refreshTopic);
+  }
 
   async refresh(key: DashboardKey, widgetId: string, requester: string): Promise<WriteResult> {
     const { dashboards, bus, timeoutMs } = this.options;

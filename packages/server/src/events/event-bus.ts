@@ -1,57 +1,16 @@
-import type { Approval, ApprovalEventName, JsonPatchOp, UserRole } from "@agentboard/protocol";
-import type { ChangeOrigin, DashboardKey } from "../dashboards/dashboard-store.js";
+import { type BusTopic, type BusTopics, TopicRegistry } from "./topics.js";
 
-/** A committed dashboard change, as fanned out to subscribers (on this node and, in cluster mode, others). */
-export interface DashboardChangeEvent {
-  key: DashboardKey;
-  rev: number;
-  ops: JsonPatchOp[];
-  origin: ChangeOrigin;
-  /** Ops from this index on were added by the server (widget attribution): the writer's ack carries them. */
-  serverOpsFrom?: number;
-}
-
-/** An approval lifecycle event (created | decided | cancelled | expired) with the full approval. */
-export interface ApprovalBusEvent {
-  workspaceId: string;
-  event: ApprovalEventName;
-  approval: Approval;
-}
-
-/** Ask the principal that wrote a widget (`<kind>:<id>`) to republish it. */
-export interface RefreshRequestEvent {
-  key: DashboardKey;
-  widgetId: string;
-  principal: string;
-}
+export type { BusTopic, BusTopics } from "./topics.js";
 
 /**
- * Credentials or a principal stopped being good for what is open: tokens or sessions revoked
- * (`credentialIds`), or a principal removed or its role changed (`principalId`). Every node closes the
- * sockets they authenticated (4401) and ends their approval long-polls.
- */
-export interface RevocationEvent {
-  workspaceId: string;
-  credentialIds?: string[];
-  principalId?: string;
-  /** With `principalId`: its role changed to this one (absent: the principal was removed). */
-  role?: UserRole;
-}
-
-export interface BusTopics {
-  dashboard: DashboardChangeEvent;
-  approval: ApprovalBusEvent;
-  refresh: RefreshRequestEvent;
-  revocation: RevocationEvent;
-}
-export type BusTopic = keyof BusTopics;
-
-/**
- * How events travel between the services that produce them and the hub and waiters that consume them. The
- * in-process bus delivers synchronously and in publish order; the cluster bus (Redis pub/sub) implements the
- * same interface, so neither producers nor the hub know which one runs.
+ * How events travel between the services that produce them and the consumers that follow them (waiters,
+ * expiry timers, realtime channels, the widget refresher): services publish, consumers subscribe, the same
+ * path in both modes. The in-process bus delivers synchronously and in publish order; the cluster bus
+ * (Redis pub/sub) implements the same interface and also delivers other nodes' events, so neither producers
+ * nor consumers know which one runs. Topics come from the capabilities (`topics.register`).
  */
 export interface EventBus {
+  readonly topics: TopicRegistry;
   publish<T extends BusTopic>(topic: T, event: BusTopics[T]): void;
   subscribe<T extends BusTopic>(topic: T, listener: (event: BusTopics[T]) => void): () => void;
   /** Listener count per topic, for leak checks. */
@@ -64,18 +23,22 @@ export interface EventBus {
   onResync?(listener: () => void): () => void;
 }
 
-export class InProcessEventBus implements EventBus {
-  private readonly listeners: { [T in BusTopic]: Set<(event: BusTopics[T]) => void> } = {
-    dashboard: new Set(),
-    approval: new Set(),
-    refresh: new Set(),
-    revocation: new Set(),
-  };
+type Listener = (event: never) => void;
 
-  constructor(private readonly onListenerError: (error: unknown, topic: BusTopic) => void) {}
+export class InProcessEventBus implements EventBus {
+  readonly topics: TopicRegistry;
+  /** Listener sets by topic, made on first use of a registered topic. */
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(
+    private readonly onListenerError: (error: unknown, topic: BusTopic) => void,
+    topics: TopicRegistry = new TopicRegistry(),
+  ) {
+    this.topics = topics;
+  }
 
   publish<T extends BusTopic>(topic: T, event: BusTopics[T]): void {
-    for (const listener of this.listeners[topic] as Set<(event: BusTopics[T]) => void>) {
+    for (const listener of this.listenersOf(topic)) {
       try {
         listener(event);
       } catch (error) {
@@ -86,7 +49,7 @@ export class InProcessEventBus implements EventBus {
   }
 
   subscribe<T extends BusTopic>(topic: T, listener: (event: BusTopics[T]) => void): () => void {
-    const set = this.listeners[topic] as Set<(event: BusTopics[T]) => void>;
+    const set = this.listenersOf(topic);
     set.add(listener);
     return () => {
       set.delete(listener);
@@ -94,6 +57,17 @@ export class InProcessEventBus implements EventBus {
   }
 
   listenerCount(topic: BusTopic): number {
-    return this.listeners[topic].size;
+    return this.listeners.get(topic)?.size ?? 0;
+  }
+
+  private listenersOf<T extends BusTopic>(topic: T): Set<(event: BusTopics[T]) => void> {
+    let set = this.listeners.get(topic);
+    if (!set) {
+      if (!this.topics.has(topic))
+        throw new Error(`bus topic "${topic}" is not registered (bus.topics.register)`);
+      set = new Set();
+      this.listeners.set(topic, set);
+    }
+    return set as Set<(event: BusTopics[T]) => void>;
   }
 }

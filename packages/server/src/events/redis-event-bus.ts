@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import type { DashboardChangeEvent } from "./event-bus.js";
-import { type BusTopic, type BusTopics, type EventBus, InProcessEventBus } from "./event-bus.js";
+import { type EventBus, InProcessEventBus } from "./event-bus.js";
+import type { BusTopic, BusTopics, TopicRegistry } from "./topics.js";
 
 export interface RedisEventBusOptions {
   /** A command connection (shared with the stores): PUBLISH goes out here. */
@@ -15,17 +15,18 @@ export interface RedisEventBusOptions {
   log: { warn(details: object, message: string): void };
   /** Frames kept while Redis is away (default 10,000); beyond that the oldest go and every node resyncs. */
   maxPending?: number;
+  /** The topics the capabilities registered (a fresh registry by default). */
+  topics?: TopicRegistry;
 }
 
 /** A bus frame on the wire. `t: "resync"` asks every node to re-read what its consumers follow. */
 interface Frame {
   /** node id of the publisher */
   n: string;
-  t: BusTopic | "resync";
+  t: string;
   e?: unknown;
 }
 
-const TOPICS: ReadonlySet<string> = new Set<BusTopic>(["dashboard", "approval", "refresh", "revocation"]);
 /** How often frames that could not be published are retried while Redis is away. */
 const FLUSH_RETRY_MS = 250;
 /** Resync requests within this window are served by one resync. */
@@ -45,8 +46,13 @@ const RESYNC_COALESCE_MS = 50;
  * - the subscriber connection drops: frames published meanwhile are gone, so after resubscribing the bus
  *   calls its `onResync` listeners (the hub re-reads every subscription from the log; approval waits re-read
  *   their approval). `requestResync()` does the same on every node, for a commit whose outcome is unknown.
+ *
+ * Frames from other nodes are checked against their topic's schema (a frame of an unknown topic, or one
+ * that does not parse, is dropped with a warning): a node of another version, or anything else publishing
+ * on the channel, cannot hand the consumers an event of the wrong shape.
  */
 export class RedisEventBus implements EventBus {
+  readonly topics: TopicRegistry;
   private readonly local: InProcessEventBus;
   private readonly resyncListeners = new Set<() => void>();
   private readonly channel: string;
@@ -60,7 +66,8 @@ export class RedisEventBus implements EventBus {
   private closed = false;
 
   constructor(private readonly options: RedisEventBusOptions) {
-    this.local = new InProcessEventBus(options.onListenerError);
+    this.local = new InProcessEventBus(options.onListenerError, options.topics);
+    this.topics = this.local.topics;
     this.channel = `${options.prefix}bus`;
     this.maxPending = options.maxPending ?? 10_000;
   }
@@ -78,7 +85,8 @@ export class RedisEventBus implements EventBus {
 
   publish<T extends BusTopic>(topic: T, event: BusTopics[T]): void {
     this.local.publish(topic, event);
-    this.send(JSON.stringify({ n: this.options.nodeId, t: topic, e: forTheWire(topic, event) }));
+    const toWire = this.topics.get(topic)?.toWire;
+    this.send(JSON.stringify({ n: this.options.nodeId, t: topic, e: toWire ? toWire(event) : event }));
   }
 
   subscribe<T extends BusTopic>(topic: T, listener: (event: BusTopics[T]) => void): () => void {
@@ -133,11 +141,20 @@ export class RedisEventBus implements EventBus {
       this.scheduleResync();
       return;
     }
-    if (!TOPICS.has(frame.t) || typeof frame.e !== "object" || frame.e === null) {
+    const topic = this.topics.lookup(frame.t);
+    if (!topic) {
       this.options.log.warn({ topic: frame.t }, "ignoring a bus frame of an unknown topic");
       return;
     }
-    this.local.publish(frame.t, frame.e as BusTopics[BusTopic]);
+    const parsed = topic.schema.safeParse(frame.e);
+    if (!parsed.success) {
+      this.options.log.warn(
+        { topic: frame.t, node: frame.n, issues: parsed.error.issues.slice(0, 3) },
+        "ignoring a bus frame that does not match its topic",
+      );
+      return;
+    }
+    this.local.publish(topic.name, parsed.data);
   };
 
   private readonly onSubscriberClose = (): void => {
@@ -229,12 +246,4 @@ export class RedisEventBus implements EventBus {
       this.requestResync();
     }
   }
-}
-
-/** The connection and request that wrote a change exist only on this node; other nodes get the rest. */
-function forTheWire<T extends BusTopic>(topic: T, event: BusTopics[T]): unknown {
-  if (topic !== "dashboard") return event;
-  const { origin, ...rest } = event as DashboardChangeEvent;
-  const { connectionId: _connection, requestId: _request, ...kept } = origin;
-  return { ...rest, origin: kept };
 }

@@ -2,24 +2,19 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import type { ApprovalPolicy } from "../approvals/approval-policy.js";
+import { WorkspaceQueuedApprovalStore } from "../approvals/workspace-queued-approval-store.js";
 import { RedisDashboardDirectory } from "../dashboards/redis-dashboard-directory.js";
 import { RedisDashboardStore } from "../dashboards/redis-dashboard-store.js";
 import { RedisEventBus } from "../events/redis-event-bus.js";
 import { RedisTicketStore } from "../realtime/redis-ticket-store.js";
 import { openPostgres, type PostgresHandle } from "../storage/postgres.js";
 import { closeRedis, connectRedis, createRedisClient } from "../storage/redis.js";
-import {
-  ClusterApprovalService,
-  followClusterApprovals,
-  NodeSerializedApprovalStore,
-} from "./cluster-approvals.js";
 import { createServices, type ServerRuntime } from "./services.js";
 
 export interface ClusterRuntime extends ServerRuntime {
   mode: "cluster";
   /** This node's id in bus frames and Redis CLIENT LIST names. */
   nodeId: string;
-  approvals: ClusterApprovalService;
   bus: RedisEventBus;
   /** The command connection (stores, PUBLISH, tickets). */
   redis: Redis;
@@ -113,17 +108,13 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
     patchLogLimit: options.patchLogLimit,
     approvalPolicy: options.approvalPolicy,
     log: options.log,
-    createApprovals: (approvalOptions) => new ClusterApprovalService(approvalOptions),
-    wrapApprovalStore: (store) => new NodeSerializedApprovalStore(store),
+    wrapApprovalStore: (store) => new WorkspaceQueuedApprovalStore(store),
   });
-  const clusterApprovals = approvals as ClusterApprovalService;
-  const unfollow = followClusterApprovals(clusterApprovals, bus, options.log);
   try {
     await bus.start();
-    if (options.armApprovalTimers !== false) await clusterApprovals.start();
+    if (options.armApprovalTimers !== false) await approvals.start();
   } catch (error) {
-    unfollow();
-    clusterApprovals.close();
+    approvals.close();
     await bus.close();
     await closeConnections();
     throw error;
@@ -138,7 +129,7 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
     identity,
     dashboards,
     dashboardDirectory: new RedisDashboardDirectory(redis, dashboardStore),
-    approvals: clusterApprovals,
+    approvals,
     bus,
     tickets: new RedisTicketStore(redis, options.redisPrefix),
     healthChecks: [
@@ -164,8 +155,7 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
       },
     ],
     close: async () => {
-      unfollow();
-      clusterApprovals.close();
+      approvals.close();
       await bus.close();
       await closeConnections();
     },

@@ -2,9 +2,9 @@ import type { Kysely } from "kysely";
 import type { AppServices } from "../app.js";
 import type { ApprovalPolicy } from "../approvals/approval-policy.js";
 import { DEFAULT_APPROVAL_POLICY } from "../approvals/approval-policy.js";
-import { ApprovalService, type ApprovalServiceOptions } from "../approvals/approval-service.js";
+import { ApprovalService } from "../approvals/approval-service.js";
 import type { ApprovalStore } from "../approvals/approval-store.js";
-import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
+import { KyselyApprovalStore } from "../approvals/kysely-approval-store.js";
 import { IdentityStore } from "../auth/identity-store.js";
 import { DashboardService } from "../dashboards/dashboard-service.js";
 import type { DashboardStore } from "../dashboards/dashboard-store.js";
@@ -31,16 +31,15 @@ export interface ServiceWiring {
   patchLogLimit: number;
   approvalPolicy?: ApprovalPolicy;
   log: { error(details: object, message: string): void };
-  /** The approval service to use (cluster mode adds cross-node wake-ups); a plain one by default. */
-  createApprovals?: (options: ApprovalServiceOptions) => ApprovalService;
-  /** Wraps the approval store (cluster mode serialises writes per workspace inside a node). */
+  /** Wraps the approval store (cluster mode queues writes per workspace inside a node). */
   wrapApprovalStore?: (store: ApprovalStore) => ApprovalStore;
 }
 
 /**
- * The services over the stores, wired the same way in both modes: every durable dashboard commit and
- * approval transition goes onto the bus (in commit order), which the realtime hub and the waiters follow.
- * The identity, approval and audit queries are one portable Kysely code path for SQLite and PostgreSQL.
+ * The services over the stores, wired the same way in both modes: each service registers its bus topics and
+ * publishes every durable dashboard commit and approval transition on the bus (in commit order), which the
+ * realtime channels, the waiters and the expiry timers follow. The identity, approval and audit queries are
+ * one portable Kysely code path for SQLite and PostgreSQL.
  */
 export function createServices(
   wiring: ServiceWiring,
@@ -50,17 +49,14 @@ export function createServices(
   const dashboards = new DashboardService({
     store: wiring.dashboardStore,
     patchLogLimit: wiring.patchLogLimit,
+    bus,
     log,
   });
-  dashboards.onChange((change) => bus.publish("dashboard", change));
-  const approvalOptions: ApprovalServiceOptions = {
-    store: wiring.wrapApprovalStore?.(new SqliteApprovalStore(db)) ?? new SqliteApprovalStore(db),
+  const approvals = new ApprovalService({
+    store: wiring.wrapApprovalStore?.(new KyselyApprovalStore(db)) ?? new KyselyApprovalStore(db),
     policy: wiring.approvalPolicy ?? DEFAULT_APPROVAL_POLICY,
+    bus,
     log,
-  };
-  const approvals = wiring.createApprovals?.(approvalOptions) ?? new ApprovalService(approvalOptions);
-  approvals.onEvent(({ event, approval }) =>
-    bus.publish("approval", { workspaceId: approval.workspaceId, event, approval }),
-  );
+  });
   return { identity, dashboards, approvals };
 }

@@ -1,4 +1,4 @@
-import { SqliteApprovalStore } from "../../src/approvals/sqlite-approval-store.js";
+import { KyselyApprovalStore } from "../../src/approvals/kysely-approval-store.js";
 import { IdentityStore } from "../../src/auth/identity-store.js";
 import { describeApprovalStore } from "../approvals-store-suite.js";
 import { postgresPerFile } from "./postgres-fixture.js";
@@ -11,5 +11,5 @@ describeApprovalStore("PostgreSQL", async () => {
   const identity = new IdentityStore(db);
   const a = await identity.ensureWorkspace("alpha");
   const b = await identity.ensureWorkspace("beta");
-  return { store: new SqliteApprovalStore(db), workspaces: [a.id, b.id], close: async () => {} };
+  return { store: new KyselyApprovalStore(db), workspaces: [a.id, b.id], close: async () => {} };
 });

@@ -36,9 +36,9 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * ApprovalStore over Kysely. Only portable SQL (no RETURNING, no upsert-with-update, no dialect functions),
- * so the same class runs on SQLite now and on PostgreSQL in cluster mode.
+ * so the same class serves SQLite (embedded mode) and PostgreSQL (cluster mode).
  */
-export class SqliteApprovalStore implements ApprovalStore {
+export class KyselyApprovalStore implements ApprovalStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(input: CreateApprovalInput): Promise<CreateApprovalResult> {
