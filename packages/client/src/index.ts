@@ -41,3 +41,4 @@ export {
   SyncTimeoutError,
   type WaitOptions,
 } from "./sync/index.js";
+export type { TokensClient } from "./tokens-client.js";

@@ -12,6 +12,23 @@ export class TypedEmitter<M extends EventArgs<M>> {
 
   constructor(private readonly onListenerError: (error: unknown, event: keyof M) => void) {}
 
+  /**
+   * An emitter whose throwing listeners are reported as its own `error` event; an `error` listener that
+   * throws has nowhere else to report to, so its error surfaces like any uncaught one.
+   */
+  static reportingToErrorEvent<M extends EventArgs<M> & { error: [error: Error] }>(): TypedEmitter<M> {
+    const emitter: TypedEmitter<M> = new TypedEmitter<M>((error, event) => {
+      if (event === "error") {
+        queueMicrotask(() => {
+          throw error;
+        });
+        return;
+      }
+      emitter.emit("error", ...([error instanceof Error ? error : new Error(String(error))] as M["error"]));
+    });
+    return emitter;
+  }
+
   on<K extends keyof M>(event: K, listener: Listener<M[K]>): () => void {
     let set = this.listeners.get(event);
     if (!set) {

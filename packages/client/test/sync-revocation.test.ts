@@ -59,14 +59,7 @@ function boardOf(caller: Caller, wire: ReturnType<typeof counting>) {
 }
 
 function replicaOf(caller: Caller, wire: ReturnType<typeof counting>): SyncClient {
-  const sync = createBoardClient({
-    url: server.url,
-    token: caller.token,
-    fetch: wire.fetch,
-    WebSocket: wire.WebSocket,
-    minReconnectDelayMs: 10,
-    maxReconnectDelayMs: 50,
-  }).sync("team");
+  const sync = boardOf(caller, wire).sync("team");
   opened.push(sync);
   return sync;
 }

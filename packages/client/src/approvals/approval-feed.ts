@@ -48,15 +48,7 @@ export class LiveApprovalFeed implements ApprovalFeed {
     approvalEvents: ApprovalEvents,
     private readonly onClosed: () => void = () => {},
   ) {
-    this.events = new TypedEmitter<ApprovalFeedEvents>((error, event) => {
-      if (event === "error") {
-        queueMicrotask(() => {
-          throw error;
-        });
-        return;
-      }
-      this.events.emit("error", error instanceof Error ? error : new Error(String(error)));
-    });
+    this.events = TypedEmitter.reportingToErrorEvent<ApprovalFeedEvents>();
     // Listen first, then subscribe: nothing between the two is missed.
     this.off = approvalEvents.on((signal) => this.hear(signal));
     this.release = approvalEvents.acquire({ linger: false });

@@ -1,5 +1,5 @@
 import type { AgentboardError, ClientMessage, ServerMessage } from "@agentboard/protocol";
-import { RealtimeConnection, type WebSocketConstructor } from "./realtime-connection.js";
+import { RealtimeConnection, type RealtimeConnectionOptions } from "./realtime-connection.js";
 import { SendPacer } from "./send-pacer.js";
 
 /** One user of the realtime connection: a live replica, or the approval events behind waits and feeds. */
@@ -46,15 +46,8 @@ export interface RealtimeLink {
   detach(options?: { writeInFlight?: boolean }): Promise<void>;
 }
 
-export interface RealtimeSettings {
-  /** http(s) base URL of the server. */
-  baseUrl: string;
-  fetchTicket(signal: AbortSignal): Promise<string>;
-  WebSocket?: WebSocketConstructor;
-  minReconnectDelayMs: number;
-  maxReconnectDelayMs: number;
-  connectionTimeoutMs: number;
-  heartbeatIntervalMs: number;
+/** How the board client connects: the connection's options, and the patch budget its subscribers share. */
+export interface RealtimeSettings extends Omit<RealtimeConnectionOptions, "handlers"> {
   maxPatchesPerSecond: number;
 }
 
@@ -186,13 +179,7 @@ export class RealtimeLane {
 
   private open(): void {
     const connection = new RealtimeConnection({
-      baseUrl: this.settings.baseUrl,
-      fetchTicket: this.settings.fetchTicket,
-      WebSocket: this.settings.WebSocket,
-      minReconnectDelayMs: this.settings.minReconnectDelayMs,
-      maxReconnectDelayMs: this.settings.maxReconnectDelayMs,
-      connectionTimeoutMs: this.settings.connectionTimeoutMs,
-      heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+      ...this.settings,
       handlers: {
         onOpen: () => {
           if (this.connection !== connection) return;

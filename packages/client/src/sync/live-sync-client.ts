@@ -54,21 +54,14 @@ export class LiveSyncClient implements SyncClient, RealtimeSubscriber {
   private paceTimer: ReturnType<typeof setTimeout> | undefined;
   private requestCounter = 0;
   private readonly onClosed: () => void;
+  /** Leaving the connection (after a refusal, or close()): close() resolves when it is done. */
+  private detached: Promise<void> | undefined;
 
   constructor(options: LiveSyncClientOptions) {
     this.onClosed = options.onClosed;
     this.dashboardId = options.dashboardId;
     this.clientId = options.clientId;
-    this.events = new TypedEmitter<SyncEvents>((error, event) => {
-      if (event === "error") {
-        // An error listener that throws has nowhere else to report to: surface it like any uncaught error.
-        queueMicrotask(() => {
-          throw error;
-        });
-        return;
-      }
-      this.events.emit("error", error instanceof Error ? error : new Error(String(error)));
-    });
+    this.events = TypedEmitter.reportingToErrorEvent<SyncEvents>();
     const tag = options.realtime.newTag("r");
     this.engine = new ReplicaEngine({
       dashboardId: options.dashboardId,
@@ -161,7 +154,8 @@ export class LiveSyncClient implements SyncClient, RealtimeSubscriber {
       this.events.clear();
       this.waiters.clear();
     }
-    await this.link.detach({ writeInFlight });
+    this.detached ??= this.link.detach({ writeInFlight });
+    await this.detached;
   }
 
   // RealtimeSubscriber: called by the board client's connection.
@@ -316,7 +310,7 @@ export class LiveSyncClient implements SyncClient, RealtimeSubscriber {
     this.setStatus("offline");
     this.events.emit("error", error);
     this.wake();
-    void this.link.detach();
+    this.detached = this.link.detach();
   }
 
   private setStatus(status: SyncStatus): void {
