@@ -192,13 +192,18 @@ async function main() {
         });
     const sdkWaits =
       (client: BoardClient): Mode["start"] =>
-      (ids, resumed) =>
-        ids.map(async (id) => {
-          const handle = await client.approvals.handle(id);
+      (ids, resumed) => {
+        // Every handle first, then every wait: a wait whose WebSocket is not subscribed within the SDK's grace
+        // (5 s) moves to the long-poll, and on a busy machine the socket's ticket request can queue that long
+        // behind 1000 handle reads in this same process.
+        const handles = Promise.all(ids.map((id) => client.approvals.handle(id)));
+        return ids.map(async (id, i) => {
+          const handle = (await handles)[i]!;
           requests.waiting.add(id);
           const approval = await handle.wait({ timeoutMs: WAIT_TIMEOUT_MS });
           resumed(approval.id);
         });
+      };
     const nothingToWaitFor = async () => {};
 
     const modes: Mode[] = [
