@@ -16,7 +16,6 @@ import type { WebSocketConstructor } from "./realtime/realtime-connection.js";
 import { createRequest, type RequestOptions } from "./request.js";
 import { createSyncClient } from "./sync/create-sync-client.js";
 import type { SyncClient, SyncOptions } from "./sync/sync-types.js";
-import { createTokensClient, type TokensClient } from "./tokens-client.js";
 
 export type { RequestOptions } from "./request.js";
 
@@ -88,8 +87,6 @@ export interface BoardClient {
   sync(id: string, options?: SyncOptions): SyncClient;
   /** Human approvals: `await (await board.approvals.request({...})).wait()`, and `feed()` for UIs. */
   approvals: ApprovalsClient;
-  /** Token counts (`POST /api/tokens/count`): `board.tokens.count({model?, text? | messages?})`. */
-  tokens: TokensClient;
   /**
    * Closes every live replica and approval feed of this client and its realtime connection; resolves once
    * no socket is left. Approval waits in progress carry on over the long-poll.
@@ -158,7 +155,6 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
           : [realtimeWaitStrategy(approvalEvents, request), longPollStrategy(request)],
       openFeed: () => track((onClosed) => new LiveApprovalFeed(approvalEvents, onClosed)),
     }),
-    tokens: createTokensClient(request),
     close: async () => {
       await Promise.all([...open].map((live) => live.close()));
       await approvalEvents.close();

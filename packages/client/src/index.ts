@@ -41,4 +41,3 @@ export {
   SyncTimeoutError,
   type WaitOptions,
 } from "./sync/index.js";
-export type { TokensClient } from "./tokens-client.js";
