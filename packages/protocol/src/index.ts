@@ -61,6 +61,24 @@ export {
   McpToolListResponseSchema,
 } from "./api/mcp-gateway-api.js";
 export {
+  MCP_BUILTIN_TOOL_NAMES,
+  MCP_DASHBOARD_URI_PREFIX,
+  MCP_DEFAULT_APPROVAL_WAIT_SEC,
+  MCP_MAX_APPROVAL_WAIT_SEC,
+  McpAgentDashboardToolInputs,
+  McpApprovalOutputSchema,
+  type McpBuiltinToolName,
+  McpGetApprovalInputSchema,
+  McpReadDashboardOutputSchema,
+  McpRenderWidgetOutputSchema,
+  type McpRequestApprovalInput,
+  McpRequestApprovalInputSchema,
+  McpRevOutputSchema,
+  McpUserDashboardToolInputs,
+  McpWidgetInputSchema,
+  mcpDashboardUri,
+} from "./api/mcp-server-api.js";
+export {
   TOKEN_COUNT_LIMITS,
   type TokenChatMessage,
   TokenChatMessageSchema,

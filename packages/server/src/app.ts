@@ -27,6 +27,7 @@ import { registerErrorHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { mcpGatewayPlugin } from "./mcp/gateway/gateway-plugin.js";
+import { mcpAllowedHosts, mcpPlugin } from "./mcp/server/mcp-plugin.js";
 import { registerMetrics } from "./observability/metrics.js";
 import { RealtimeHub } from "./realtime/realtime-hub.js";
 import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
@@ -175,6 +176,13 @@ export async function buildApp(
   registerApprovalRoutes(app, services.approvals, revocationWatch);
   await app.register(tokensPlugin);
   await app.register(mcpGatewayPlugin, { servers: config.mcpServers, ...services, healthChecks });
+  await app.register(mcpPlugin, {
+    ...services,
+    revocations: revocationWatch,
+    allowedOrigins: allowedOriginsOf(app, config),
+    allowedHosts: mcpAllowedHosts(app, config),
+    toolProviders: [app.mcpGateway],
+  });
   registerRealtimeRoutes(app, {
     hub,
     tickets: services.tickets ?? new TicketStore(),
