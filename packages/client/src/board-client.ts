@@ -13,6 +13,7 @@ import { longPollStrategy } from "./approvals/long-poll-strategy.js";
 import { realtimeWaitStrategy } from "./approvals/realtime-wait-strategy.js";
 import { BoardRealtime } from "./realtime/board-realtime.js";
 import type { WebSocketConstructor } from "./realtime/realtime-connection.js";
+import { createMcpClient, type McpClient } from "./mcp/mcp-client.js";
 import { createRequest, type RequestOptions } from "./request.js";
 import { createSyncClient } from "./sync/create-sync-client.js";
 import type { SyncClient, SyncOptions } from "./sync/sync-types.js";
@@ -87,6 +88,8 @@ export interface BoardClient {
   sync(id: string, options?: SyncOptions): SyncClient;
   /** Human approvals: `await (await board.approvals.request({...})).wait()`, and `feed()` for UIs. */
   approvals: ApprovalsClient;
+  /** The MCP gateway: `board.mcp.tools()`, `board.mcp.call("<server>__<tool>", args)` (gated calls wait for a human). */
+  mcp: McpClient;
   /**
    * Closes every live replica and approval feed of this client and its realtime connection; resolves once
    * no socket is left. Approval waits in progress carry on over the long-poll.
@@ -155,6 +158,7 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
           : [realtimeWaitStrategy(approvalEvents, request), longPollStrategy(request)],
       openFeed: () => track((onClosed) => new LiveApprovalFeed(approvalEvents, onClosed)),
     }),
+    mcp: createMcpClient(request),
     close: async () => {
       await Promise.all([...open].map((live) => live.close()));
       await approvalEvents.close();

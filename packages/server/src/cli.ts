@@ -9,6 +9,7 @@ import { Revocations } from "./auth/revocation.js";
 import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type RunningDemo, startDemo } from "./demo/demo-agents.js";
+import { runMcpList } from "./mcp/gateway/mcp-list-command.js";
 import { createLogger } from "./observability/logger.js";
 import { DATABASE_FILE } from "./runtime/embedded.js";
 import { openRuntime } from "./runtime/open-runtime.js";
@@ -287,6 +288,21 @@ export function buildCli(): Command {
         out.write(`${outcome.lines.join("\n")}\n`);
         process.exitCode = outcome.exitCode;
       });
+    });
+
+  program
+    .command("mcp")
+    .description("the MCP gateway's upstream servers")
+    .command("list")
+    .description("list a running server's upstream MCP servers: status, tools, latency, breaker, last error")
+    .option("--url <url>", "base URL of the server", "http://127.0.0.1:7800")
+    .option("--token <token>", "an API token (default: AGENTBOARD_TOKEN)")
+    .option("--json", "print JSON instead of a table")
+    .action(async (flags: { url: string; token?: string; json?: boolean }) => {
+      const token = flags.token ?? process.env.AGENTBOARD_TOKEN;
+      if (!token)
+        throw new UsageError("mcp list needs --token or AGENTBOARD_TOKEN (agentboard token create …)");
+      process.stdout.write(await runMcpList({ url: flags.url, token, json: flags.json }));
     });
 
   return program;

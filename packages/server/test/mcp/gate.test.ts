@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createBoardClient } from "@agentboard/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { FIXTURE, MEMORY, stdio, textOf, waitForServers } from "./gateway-helpers.js";
@@ -169,6 +170,25 @@ describe("the human gate on upstream MCP tools", () => {
     expect(done.body.result.isError).toBeFalsy();
     const after = await agent.request("POST", "/api/mcp/tools/memory__read_graph/call", { arguments: {} });
     expect(JSON.stringify(after.body.result)).not.toContain("gate-entity");
+  });
+
+  it("works from the SDK: board.mcp.tools() and a gated board.mcp.call() that resolves once approved", async () => {
+    const board = createBoardClient({ url: server.url, token: agent.token });
+    try {
+      const tools = await board.mcp.tools();
+      expect(tools.map((t) => t.name)).toContain("fixture__increment");
+      expect((await board.mcp.servers()).find((s) => s.name === "fixture")?.status).toBe("connected");
+      const before = executions(counter).length;
+      const call = board.mcp.call("fixture__increment", { by: 42 });
+      const pending = await waitForPending(human, "fixture__increment", { by: 42 });
+      await human.request("POST", `/api/approvals/${pending.id}/approve`, {});
+      const result = await call;
+      expect(result.isError).toBeFalsy();
+      expect(textOf(result)).toBe(`count is ${before + 1}`);
+      expect(executions(counter)).toHaveLength(before + 1);
+    } finally {
+      await board.close();
+    }
   });
 
   it("never auto-approves, whatever the policy says", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runMcpList } from "../../src/mcp/gateway/mcp-list-command.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import {
   EVERYTHING,
@@ -197,6 +198,20 @@ describe("MCP gateway with real upstreams", () => {
       arguments: { message: "x" },
     });
     expect(call.status).toBe(403);
+  });
+
+  it("agentboard mcp list prints each server's status, tools, latency, breaker and error", async () => {
+    const user = await server.caller({ name: "gw-user" });
+    const table = await runMcpList({ url: server.url, token: user.token });
+    const lines = table.trim().split("\n");
+    expect(lines[0]).toMatch(/^NAME\s+STATUS\s+TOOLS\s+LATENCY\s+BREAKER\s+ERROR$/);
+    expect(lines.find((l) => l.startsWith("everything "))).toMatch(
+      /^everything\s+connected\s+\d+\s+\d+ ms\s+closed$/,
+    );
+    expect(lines.find((l) => l.startsWith("hung "))).toMatch(
+      /^hung\s+(down|connecting)\s+0\s+-\s+(open|half-open)\s+connect failed/,
+    );
+    await expect(runMcpList({ url: server.url, token: "ab_wrong" })).rejects.toThrow(/401/);
   });
 
   it("exports per-server metrics with bounded labels", async () => {
