@@ -1,0 +1,241 @@
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
+import { connectV1, noteWidget } from "./mcp-clients.js";
+
+let server: TestServer;
+let alice: Caller;
+let bob: Caller;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  alice = await server.caller({ name: "alice", role: "member" });
+  bob = await server.caller({ name: "bob", role: "member" });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const initialize = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+
+/**
+ * A raw POST to /mcp over node:http (fetch does not let a caller choose the Host header, and the SDK
+ * clients would refuse to send some of these).
+ */
+function post(
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const data = typeof body === "string" ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${server.url}/mcp`,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "content-length": Buffer.byteLength(data),
+          ...headers,
+        },
+        timeout: 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const out = new Headers();
+          for (const [name, value] of Object.entries(res.headers))
+            if (typeof value === "string") out.set(name, value);
+          resolve({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString() });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("POST /mcp timed out")));
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+async function revOf(caller: Caller): Promise<number> {
+  return (await caller.request("GET", "/api/dashboards/me/state")).body.rev;
+}
+
+describe("/mcp refuses what it must", () => {
+  it("without a valid bearer token: 401 with WWW-Authenticate: Bearer", async () => {
+    const none = await post(initialize);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const bad = await post(initialize, { authorization: "Bearer ab_not_a_token" });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("www-authenticate")).toMatch(/^Bearer .*invalid_token/);
+    // A session cookie is not an MCP credential.
+    const cookie = await post(initialize, { cookie: `agentboard_session=${alice.token}` });
+    expect(cookie.status).toBe(401);
+  });
+
+  it("a foreign Host or Origin (DNS rebinding): 403 before anything is served", async () => {
+    const auth = { authorization: `Bearer ${alice.token}` };
+    const port = new URL(server.url).port;
+    expect((await post(initialize, { ...auth, host: "evil.example.com" })).status).toBe(403);
+    expect((await post(initialize, { ...auth, host: `evil.example.com:${port}` })).status).toBe(403);
+    // The right name on another port is someone else's server.
+    expect((await post(initialize, { ...auth, host: "127.0.0.1:1" })).status).toBe(403);
+    expect((await post(initialize, { ...auth, origin: "http://evil.example.com" })).status).toBe(403);
+    expect((await post(initialize, { ...auth, origin: `http://localhost:${Number(port) + 1}` })).status).toBe(
+      403,
+    );
+    // The app's own origin and the loopback names with this port are served.
+    expect((await post(initialize, { ...auth, origin: server.url })).status).toBe(200);
+    expect((await post(initialize, { ...auth, host: `localhost:${port}` })).status).toBe(200);
+  });
+
+  it("an unknown tool is a JSON-RPC error; schema-invalid arguments an isError result; nothing written", async () => {
+    const { client } = await connectV1(server.url, alice.token);
+    try {
+      const before = await revOf(alice);
+      await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toMatchObject({
+        code: -32602,
+      });
+      const invalid = await client.callTool({
+        name: "render_widget",
+        arguments: { widget: { id: "w1", type: "chart", title: "x", props: { kind: "pie", series: "no" } } },
+      });
+      expect(invalid.isError).toBe(true);
+      const body = JSON.parse((invalid.content as Array<{ text: string }>)[0]!.text);
+      expect(body.error).toBe("invalid");
+      expect(body.details.issues.length).toBeGreaterThan(0);
+      const forbiddenPath = await client.callTool({
+        name: "patch_dashboard",
+        arguments: { baseRev: before, ops: [{ op: "add", path: "/__proto__/x", value: 1 }] },
+      });
+      expect(forbiddenPath.isError).toBe(true);
+      expect(await revOf(alice)).toBe(before);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("2 MiB of arguments: 413 payload_too_large, nothing written", async () => {
+    const { client, transport } = await connectV1(server.url, alice.token);
+    try {
+      const before = await revOf(alice);
+      const huge = "x".repeat(2 * 1024 * 1024);
+      const raw = await post(
+        {
+          jsonrpc: "2.0",
+          id: 7,
+          method: "tools/call",
+          params: { name: "render_widget", arguments: { widget: noteWidget("big", huge) } },
+        },
+        {
+          authorization: `Bearer ${alice.token}`,
+          "mcp-session-id": transport.sessionId!,
+          "mcp-protocol-version": "2025-11-25",
+        },
+      );
+      expect(raw.status).toBe(413);
+      expect(JSON.parse(raw.text).error).toBe("payload_too_large");
+      // Through the client, too: a clear error, and the session still works.
+      await expect(
+        client.callTool({ name: "render_widget", arguments: { widget: noteWidget("big", huge) } }),
+      ).rejects.toThrow(/payload_too_large/);
+      expect(await revOf(alice)).toBe(before);
+      await client.callTool({ name: "read_dashboard", arguments: {} });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("a session id opened by another principal is never served (404, like an unknown id); nothing written", async () => {
+    const { client, transport } = await connectV1(server.url, alice.token);
+    try {
+      const sessionId = transport.sessionId!;
+      const bobBefore = await revOf(bob);
+      const aliceBefore = await revOf(alice);
+      const call = {
+        jsonrpc: "2.0",
+        id: 9,
+        method: "tools/call",
+        params: { name: "render_widget", arguments: { widget: noteWidget("hijack", "mine now") } },
+      };
+      const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" };
+      const asBob = await post(call, { ...headers, authorization: `Bearer ${bob.token}` });
+      const unknown = await post(call, {
+        ...headers,
+        "mcp-session-id": "00000000-0000-4000-8000-000000000000",
+        authorization: `Bearer ${bob.token}`,
+      });
+      expect(asBob.status).toBe(404);
+      expect(unknown.status).toBe(404);
+      expect(asBob.text).toBe(unknown.text);
+      // Nor its notification stream, nor ending it.
+      const get = await fetch(`${server.url}/mcp`, {
+        headers: { ...headers, accept: "text/event-stream", authorization: `Bearer ${bob.token}` },
+      });
+      expect(get.status).toBe(404);
+      await get.body?.cancel();
+      const del = await fetch(`${server.url}/mcp`, {
+        method: "DELETE",
+        headers: { ...headers, authorization: `Bearer ${bob.token}` },
+      });
+      expect(del.status).toBe(404);
+      expect(await revOf(bob)).toBe(bobBefore);
+      expect(await revOf(alice)).toBe(aliceBefore);
+      // Alice's session is untouched.
+      const mine = await client.callTool({ name: "read_dashboard", arguments: {} });
+      expect(mine.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("revoking the token that opened a session ends the session", async () => {
+    const carol = await server.caller({ name: "carol", role: "member" });
+    const { client, transport } = await connectV1(server.url, carol.token);
+    const closed = new Promise<void>((resolve) => {
+      client.onclose = () => resolve();
+    });
+    try {
+      const sessionId = transport.sessionId!;
+      const tokens = await carol.request("GET", "/api/tokens");
+      const mine = tokens.body.items.find(
+        (t: { principalId: string }) => t.principalId === carol.principal.id,
+      );
+      const sessionsBefore = await sessionCount();
+      expect((await carol.request("DELETE", `/api/tokens/${mine.id}`)).status).toBe(204);
+      // The session is gone on the server: a fresh token of carol's gets 404 for the old id.
+      const again = await server.caller({ name: "carol", role: "member" });
+      const reuse = await post(
+        { jsonrpc: "2.0", id: 3, method: "tools/list" },
+        {
+          authorization: `Bearer ${again.token}`,
+          "mcp-session-id": sessionId,
+          "mcp-protocol-version": "2025-11-25",
+        },
+      );
+      expect(reuse.status).toBe(404);
+      expect(await sessionCount()).toBe(sessionsBefore - 1);
+      // And the revoked token itself is refused.
+      await expect(client.callTool({ name: "read_dashboard", arguments: {} })).rejects.toThrow();
+    } finally {
+      await client.close();
+      await closed;
+    }
+  });
+});
+
+async function sessionCount(): Promise<number> {
+  const metrics = await server.raw("GET", "/metrics");
+  const line = String(metrics.body)
+    .split("\n")
+    .find((l) => l.startsWith("agentboard_mcp_sessions "));
+  return Number(line?.split(" ")[1]);
+}
