@@ -11,12 +11,13 @@ import { LiveApprovalFeed } from "./approvals/approval-feed.js";
 import { type ApprovalsClient, createApprovalsClient } from "./approvals/approvals-client.js";
 import { longPollStrategy } from "./approvals/long-poll-strategy.js";
 import { realtimeWaitStrategy } from "./approvals/realtime-wait-strategy.js";
+import { createMcpClient, type McpClient } from "./mcp/mcp-client.js";
 import { BoardRealtime } from "./realtime/board-realtime.js";
 import type { WebSocketConstructor } from "./realtime/realtime-connection.js";
-import { createMcpClient, type McpClient } from "./mcp/mcp-client.js";
 import { createRequest, type RequestOptions } from "./request.js";
 import { createSyncClient } from "./sync/create-sync-client.js";
 import type { SyncClient, SyncOptions } from "./sync/sync-types.js";
+import { createTokensClient, type TokensClient } from "./tokens-client.js";
 
 export type { RequestOptions } from "./request.js";
 
@@ -88,6 +89,8 @@ export interface BoardClient {
   sync(id: string, options?: SyncOptions): SyncClient;
   /** Human approvals: `await (await board.approvals.request({...})).wait()`, and `feed()` for UIs. */
   approvals: ApprovalsClient;
+  /** Token counts (`POST /api/tokens/count`): `board.tokens.count({model?, text? | messages?})`. */
+  tokens: TokensClient;
   /** The MCP gateway: `board.mcp.tools()`, `board.mcp.call("<server>__<tool>", args)` (gated calls wait for a human). */
   mcp: McpClient;
   /**
@@ -158,6 +161,7 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
           : [realtimeWaitStrategy(approvalEvents, request), longPollStrategy(request)],
       openFeed: () => track((onClosed) => new LiveApprovalFeed(approvalEvents, onClosed)),
     }),
+    tokens: createTokensClient(request),
     mcp: createMcpClient(request),
     close: async () => {
       await Promise.all([...open].map((live) => live.close()));

@@ -26,8 +26,8 @@ export {
   type RequestOptions,
 } from "./board-client.js";
 export { ApiRequestError, ConnectionError } from "./errors.js";
-export type { WebSocketConstructor } from "./realtime/realtime-connection.js";
 export type { McpCallOptions, McpClient } from "./mcp/mcp-client.js";
+export type { WebSocketConstructor } from "./realtime/realtime-connection.js";
 export {
   type PendingMutation,
   type SyncClient,
@@ -42,3 +42,4 @@ export {
   SyncTimeoutError,
   type WaitOptions,
 } from "./sync/index.js";
+export type { TokensClient } from "./tokens-client.js";

@@ -1,16 +1,18 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { countText, loadEncoder } from "./token-counter.js";
+import { encodeBounded, loadEncoder } from "./token-counter.js";
 
 /** contract.md: an upstream server's `tokenBudget` when its config entry names none. */
 export const DEFAULT_TOKEN_BUDGET = 25_000;
 
 /** Budgets are counted with o200k_base whatever model reads the result: the gateway does not know the model. */
-const BUDGET_ENCODING = "o200k_base";
+const BUDGET_ENCODING = "o200k_base" as const;
 
 type Encoder = Awaited<ReturnType<typeof loadEncoder>>;
 type ContentBlock = CallToolResult["content"][number];
 
-const PLAIN_TEXT = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
+const countText = (encoder: Encoder, text: string): number =>
+  encodeBounded(encoder, BUDGET_ENCODING, text).tokens.length;
+
 const numberFormat = new Intl.NumberFormat("en-US");
 
 /** Where a result carries text a model reads: a text part, or an embedded resource with `text`. */
@@ -38,7 +40,7 @@ function marker(cut: number, total: number, budget: number, droppedStructured: b
 /** The first `limit` tokens of `text` as text, without a half character at the cut. */
 function prefix(encoder: Encoder, text: string, limit: number): string {
   if (limit <= 0) return "";
-  const tokens = encoder.encode(text, PLAIN_TEXT);
+  const { tokens } = encodeBounded(encoder, BUDGET_ENCODING, text);
   if (tokens.length <= limit) return text;
   return encoder.decode(tokens.slice(0, limit)).replace(/\uFFFD+$/u, "");
 }

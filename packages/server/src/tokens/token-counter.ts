@@ -1,3 +1,4 @@
+import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/encodingParams/constants";
 import { chatModelParams, modelToEncodingMap } from "gpt-tokenizer/mapping";
 import { invalid } from "../errors/agentboard-errors.js";
 import type { ChatMessageInput, EncodingName, TokenCountInput, TokenCountResult } from "./token-types.js";
@@ -49,7 +50,85 @@ export function loadEncoder(encoding: EncodingName): Promise<Encoder> {
 }
 
 /** Text from callers is data: `<|endoftext|>` in it counts as the characters it is, never as a control token. */
-const PLAIN_TEXT = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
+export const PLAIN_TEXT = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
+
+/**
+ * BPE merges within one pre-tokenizer piece (a run of letters, of punctuation, of whitespace) in quadratic time:
+ * 100,000 "x" in a row take gpt-tokenizer 20 s, so one request could hold the event loop for minutes. Pieces
+ * longer than this (UTF-16 units) are encoded in chunks of this size and the count is labelled `exact: false`;
+ * real text rarely has them (words, indents and CJK clauses between punctuation are shorter). Measured worst
+ * case with it: ~5 s for 1 MB of random letters without spaces (1 s for 1 MB of ordinary text).
+ */
+export const MAX_EXACT_PIECE = 200;
+
+const SPLIT_REGEX: Record<EncodingName, RegExp> = {
+  o200k_base: O200K_TOKEN_SPLIT_REGEX,
+  cl100k_base: CL100K_TOKEN_SPLIT_REGEX,
+};
+
+/**
+ * A linear pre-check, so ordinary text pays nothing for the guard: a piece longer than `limit` lies inside a run
+ * of non-digit non-space characters or of whitespace (digits always split pieces; non-ASCII and CR/LF count for
+ * both runs, since they may be letters, symbols or spaces). Only text with such a run is scanned with the
+ * encoding's own split regex, which costs about half an encode.
+ */
+function hasLongRun(text: string, limit: number): boolean {
+  let word = 0;
+  let space = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80 || c === 10 || c === 13) {
+      word++;
+      space++;
+    } else if (c === 32 || c === 9 || c === 11 || c === 12) {
+      space++;
+      word = 0;
+    } else if (c >= 48 && c <= 57) {
+      word = 0;
+      space = 0;
+    } else {
+      word++;
+      space = 0;
+    }
+    if (word > limit || space > limit) return true;
+  }
+  return false;
+}
+
+export interface Encoded {
+  tokens: number[];
+  /** false when a piece over MAX_EXACT_PIECE was encoded in chunks. */
+  exact: boolean;
+}
+
+function pushAll(into: number[], tokens: readonly number[]): void {
+  for (const token of tokens) into.push(token);
+}
+
+/** `encoder.encode(text)` with the quadratic worst case cut off (see MAX_EXACT_PIECE). */
+export function encodeBounded(encoder: Encoder, encoding: EncodingName, text: string): Encoded {
+  if (!hasLongRun(text, MAX_EXACT_PIECE)) return { tokens: encoder.encode(text, PLAIN_TEXT), exact: true };
+  const tokens: number[] = [];
+  let exact = true;
+  let done = 0;
+  for (const match of text.matchAll(SPLIT_REGEX[encoding])) {
+    const piece = match[0];
+    if (piece.length <= MAX_EXACT_PIECE) continue;
+    exact = false;
+    if (match.index > done) pushAll(tokens, encoder.encode(text.slice(done, match.index), PLAIN_TEXT));
+    for (let start = 0; start < piece.length; ) {
+      let end = Math.min(start + MAX_EXACT_PIECE, piece.length);
+      // Never split a surrogate pair: half an emoji would encode as replacement bytes.
+      const last = piece.charCodeAt(end - 1);
+      if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end--;
+      pushAll(tokens, encoder.encode(piece.slice(start, end), PLAIN_TEXT));
+      start = end;
+    }
+    done = match.index + piece.length;
+  }
+  if (done < text.length) pushAll(tokens, encoder.encode(text.slice(done), PLAIN_TEXT));
+  return { tokens, exact };
+}
 
 function exactEncodingOf(model: string): EncodingName | undefined {
   const mapped = (modelToEncodingMap as Record<string, string>)[model];
@@ -93,18 +172,37 @@ export function resolveModel(model: string = DEFAULT_TOKEN_MODEL): ResolvedModel
   });
 }
 
-/** Tokens of a chat as the model sees it: each message framed, plus the reply's priming. */
-export function countChat(encoder: Encoder, messages: readonly ChatMessageInput[], framing: string): number {
-  const roleAndContent = messages.map(({ role, content }) => ({ role, content }));
-  let tokens = encoder.encodeChat(roleAndContent, framing as "gpt-4o", PLAIN_TEXT).length;
-  for (const { name } of messages) {
-    if (name !== undefined) tokens += encoder.encode(name, PLAIN_TEXT).length + TOKENS_PER_NAME;
-  }
-  return tokens;
+export interface Counted {
+  tokens: number;
+  exact: boolean;
 }
 
-export function countText(encoder: Encoder, text: string): number {
-  return encoder.encode(text, PLAIN_TEXT).length;
+export function countText(encoder: Encoder, encoding: EncodingName, text: string): Counted {
+  const { tokens, exact } = encodeBounded(encoder, encoding, text);
+  return { tokens: tokens.length, exact };
+}
+
+/**
+ * Tokens of a chat as the model sees it: each message framed, plus the reply's priming. In this format every
+ * content sits between two special tokens, so it is encoded on its own: the framing comes from encodeChat on
+ * empty contents, and each content is counted with the bounded encoder.
+ */
+export function countChat(
+  encoder: Encoder,
+  encoding: EncodingName,
+  messages: readonly ChatMessageInput[],
+  framing: string,
+): Counted {
+  const frames = messages.map(({ role }) => ({ role, content: "" }));
+  let tokens = encoder.encodeChat(frames, framing as "gpt-4o", PLAIN_TEXT).length;
+  let exact = true;
+  for (const { content, name } of messages) {
+    const counted = countText(encoder, encoding, content);
+    tokens += counted.tokens;
+    exact &&= counted.exact;
+    if (name !== undefined) tokens += encoder.encode(name, PLAIN_TEXT).length + TOKENS_PER_NAME;
+  }
+  return { tokens, exact };
 }
 
 /**
@@ -112,14 +210,15 @@ export function countText(encoder: Encoder, text: string): number {
  * with the model's tokenizer. Throws `invalid` for an unknown model or a bad input.
  */
 export async function countTokens(input: TokenCountInput): Promise<TokenCountResult> {
-  const { encoding, exact, framing } = resolveModel(input.model);
+  const resolved = resolveModel(input.model);
   if ((input.text === undefined) === (input.messages === undefined)) {
     throw invalid("give exactly one of text and messages");
   }
+  const { encoding, framing } = resolved;
   const encoder = await loadEncoder(encoding);
-  const tokens =
+  const counted =
     input.text !== undefined
-      ? countText(encoder, input.text)
-      : countChat(encoder, input.messages ?? [], framing);
-  return { tokens, encoding, exact };
+      ? countText(encoder, encoding, input.text)
+      : countChat(encoder, encoding, input.messages ?? [], framing);
+  return { tokens: counted.tokens, encoding, exact: resolved.exact && counted.exact };
 }
