@@ -14,6 +14,22 @@ import { fileURLToPath } from "node:url";
 
 export const CLI_BIN = fileURLToPath(new URL("../../packages/server/bin/agentboard.js", import.meta.url));
 
+/** How to run `agentboard`: `command …args <cli args>` in `cwd`. */
+export interface CliLauncher {
+  command: string;
+  args: string[];
+  cwd?: string;
+  /**
+   * Run it in a process group of its own and signal the whole group: needed when the launcher is a wrapper
+   * such as `npx`, which dies on SIGTERM without passing it on, so signalling its PID alone would leave the
+   * server running.
+   */
+  processGroup?: boolean;
+}
+
+/** The repository's build (the default). */
+export const REPO_CLI: CliLauncher = { command: process.execPath, args: [CLI_BIN] };
+
 /** Environment overrides; `undefined` removes a variable. */
 export type Env = Record<string, string | undefined>;
 
@@ -33,22 +49,34 @@ export interface TrackedChild {
   /** Resolves once the process has exited (never rejects). */
   exited: Promise<ExitInfo>;
   hasExited(): boolean;
+  /** Signals go to the process group `-pid` (spawned with `processGroup`). */
+  processGroup: boolean;
 }
 
 const running = new Map<number, TrackedChild>();
 const tempDirs = new Set<string>();
 
+/** Process groups we started whose leader has exited but whose other members may still run. */
+const groups = new Set<number>();
+
 process.on("exit", () => {
-  for (const pid of running.keys()) signalPid(pid, "SIGKILL");
+  for (const tracked of running.values()) signalTracked(tracked, "SIGKILL");
+  for (const pgid of groups) signalPid(-pgid, "SIGKILL");
 });
 
-/** process.kill without throwing for a process that is already gone. */
-function signalPid(pid: number, signal: NodeJS.Signals): void {
+/** process.kill without throwing for a process that is already gone; false when it was. */
+function signalPid(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(pid, signal);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    return false;
   }
+}
+
+function signalTracked(tracked: TrackedChild, signal: NodeJS.Signals): void {
+  signalPid(tracked.processGroup ? -tracked.pid : tracked.pid, signal);
 }
 
 /**
@@ -71,15 +99,18 @@ export function childEnv(overrides: Env = {}): NodeJS.ProcessEnv {
 export function spawnTracked(
   command: string,
   args: string[],
-  options: { env?: Env; cwd?: string } = {},
+  options: { env?: Env; cwd?: string; processGroup?: boolean } = {},
 ): TrackedChild {
+  const processGroup = options.processGroup ?? false;
   const child = spawn(command, args, {
     env: childEnv(options.env),
     cwd: options.cwd ?? tmpdir(),
     stdio: ["ignore", "pipe", "pipe"],
+    detached: processGroup,
   });
   if (child.pid === undefined) throw new Error(`could not spawn ${command} ${args.join(" ")}`);
   const pid = child.pid;
+  if (processGroup) groups.add(pid);
   let done = false;
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -88,40 +119,65 @@ export function spawnTracked(
       resolve({ code, signal });
     });
   });
-  const tracked: TrackedChild = { child, pid, exited, hasExited: () => done };
+  const tracked: TrackedChild = { child, pid, exited, hasExited: () => done, processGroup };
   running.set(pid, tracked);
   return tracked;
 }
 
-/** Sends `signal`, waits up to `graceMs` for the exit, then SIGKILLs and waits for that exit. */
+/**
+ * Sends `signal`, waits up to `graceMs` for the exit, then SIGKILLs and waits for that exit. For a process
+ * group, "the exit" is the whole group's: its leader's, then no member left (checked with signal 0, since
+ * only the leader is our child and can be awaited).
+ */
 export async function stopPid(
   tracked: TrackedChild,
   signal: NodeJS.Signals = "SIGTERM",
   graceMs = 15_000,
 ): Promise<ExitInfo> {
-  if (tracked.hasExited()) return tracked.exited;
-  signalPid(tracked.pid, signal);
+  if (!tracked.processGroup && tracked.hasExited()) return tracked.exited;
+  signalTracked(tracked, signal);
+  const deadline = Date.now() + graceMs;
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), graceMs);
   });
   try {
     const first = await Promise.race([tracked.exited, gaveUp]);
-    if (first !== "timeout") return first;
+    if (first !== "timeout" && (!tracked.processGroup || (await groupGone(tracked.pid, deadline)))) {
+      groups.delete(tracked.pid);
+      return first;
+    }
   } finally {
     clearTimeout(timer);
   }
-  signalPid(tracked.pid, "SIGKILL");
-  return tracked.exited;
+  signalTracked(tracked, "SIGKILL");
+  const exit = await tracked.exited;
+  if (tracked.processGroup) await groupGone(tracked.pid, Date.now() + 5_000);
+  groups.delete(tracked.pid);
+  return exit;
+}
+
+/** Whether process group `pgid` has no member left by `deadline` (polled: a group cannot be awaited). */
+async function groupGone(pgid: number, deadline: number): Promise<boolean> {
+  while (signalPid(-pgid, 0)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }
 
 /** Runs `agentboard …args` to completion; a run longer than `timeoutMs` is killed and rejects with its output. */
 export function runCli(
   args: string[],
-  options: { env?: Env; timeoutMs?: number; cwd?: string } = {},
+  options: { env?: Env; timeoutMs?: number; cwd?: string; cli?: CliLauncher } = {},
 ): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const tracked = spawnTracked(process.execPath, [CLI_BIN, ...args], options);
+  const cli = options.cli ?? REPO_CLI;
+  const tracked = spawnTracked(cli.command, [...cli.args, ...args], {
+    env: options.env,
+    cwd: options.cwd ?? cli.cwd,
+    processGroup: cli.processGroup ?? false,
+  });
   let stdout = "";
   let stderr = "";
   tracked.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -134,7 +190,7 @@ export function runCli(
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      signalPid(tracked.pid, "SIGKILL");
+      signalTracked(tracked, "SIGKILL");
     }, timeoutMs);
     tracked.child.once("error", (error) => {
       clearTimeout(timer);
@@ -185,11 +241,16 @@ export async function startCliServer(options: {
   env?: Env;
   args?: string[];
   startTimeoutMs?: number;
+  /** Defaults to REPO_CLI; `wait-ready` runs through the same launcher. */
+  cli?: CliLauncher;
 }): Promise<CliServer> {
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const cli = options.cli ?? REPO_CLI;
   const args = ["start", "--port", "0", "--data-dir", options.dataDir, ...(options.args ?? [])];
-  const tracked = spawnTracked(process.execPath, [CLI_BIN, ...args], {
+  const tracked = spawnTracked(cli.command, [...cli.args, ...args], {
     env: { AGENTBOARD_LOG_LEVEL: "warn", ...options.env },
+    cwd: cli.cwd,
+    processGroup: cli.processGroup ?? false,
   });
   let stdout = "";
   let stderr = "";
@@ -248,6 +309,7 @@ export async function startCliServer(options: {
 
   const ready = await runCli(["wait-ready", "--url", url, "--pid", String(tracked.pid), "--timeout", "30"], {
     timeoutMs: 45_000,
+    cli,
   }).catch(async (error: unknown) => {
     await stopPid(tracked, "SIGKILL");
     throw error;
@@ -272,6 +334,9 @@ export function makeTempDir(prefix = "agentboard-e2e-"): string {
 export async function cleanupCli(): Promise<void> {
   const left = [...running.values()];
   await Promise.all(left.map((tracked) => stopPid(tracked, "SIGKILL")));
+  for (const pgid of groups) signalPid(-pgid, "SIGKILL");
+  await Promise.all([...groups].map((pgid) => groupGone(pgid, Date.now() + 5_000)));
+  groups.clear();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
 }

@@ -1,12 +1,22 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import type { IdentityStore } from "../auth/identity-store.js";
 import { DEFAULT_AGENT_SCOPES, type Principal } from "../auth/principal.js";
 
-/** examples/demo in the repository (the agents are plain ESM scripts run with this Node). */
-export const DEMO_AGENTS_DIR = fileURLToPath(new URL("../../../../examples/demo/", import.meta.url));
+/**
+ * Where the demo agents are: the `@agentboard/demo` package, a dependency of this one (examples/demo in the
+ * repository, linked as a workspace). The agents are plain ESM scripts run with this Node; they resolve
+ * `@agentboard/client` from where they are installed, so a packed server needs nothing from a checkout.
+ */
+export function demoAgentsDir(): string {
+  try {
+    return dirname(createRequire(import.meta.url).resolve("@agentboard/demo/package.json"));
+  } catch {
+    throw new Error("--demo needs the package @agentboard/demo (a dependency of @agentboard/server)");
+  }
+}
 
 /** In start order: the board agent lays out the approval agent's widget too, so that one goes first. */
 const AGENTS = [
@@ -40,17 +50,14 @@ interface RunningAgent {
 }
 
 /**
- * `agentboard start --demo`: runs the demo agents of examples/demo as child processes, each with its own
+ * `agentboard start --demo`: runs the demo agents of `@agentboard/demo` as child processes, each with its own
  * agent token, writing to the owner's dashboard, and waits until each has published its widgets (so the
- * printed login URL opens a full board). The sample data lives with the agents only; without them (an
- * installed server package rather than a checkout) `--demo` fails with a clear message.
+ * printed login URL opens a full board). The sample data lives with the agents only.
  */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  const dir = options.dir ?? DEMO_AGENTS_DIR;
+  const dir = options.dir ?? demoAgentsDir();
   if (!AGENTS.every((agent) => existsSync(join(dir, agent.script)))) {
-    throw new Error(
-      `--demo needs the demo agents in ${dir} (they ship with the repository, in examples/demo)`,
-    );
+    throw new Error(`--demo needs the demo agents in ${dir} (the package @agentboard/demo)`);
   }
   const running: RunningAgent[] = [];
   const stop = async () => {

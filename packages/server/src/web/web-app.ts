@@ -5,8 +5,15 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { notFound } from "../errors/agentboard-errors.js";
 
-/** The built web app (packages/web/dist), next to this package in the repository. */
-export const DEFAULT_WEB_DIST = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+/** The web app's build in a checkout (packages/web/dist): always the current one while developing. */
+const CHECKOUT_WEB_DIST = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+/** The copy of that build an installed package carries (put into dist/web-app by `npm pack`'s prepack). */
+const PACKAGED_WEB_DIST = fileURLToPath(new URL("../web-app/", import.meta.url));
+
+/** The built web app: the checkout's own build when there is one, else the copy this package ships with. */
+export const DEFAULT_WEB_DIST = existsSync(join(CHECKOUT_WEB_DIST, "index.html"))
+  ? CHECKOUT_WEB_DIST
+  : PACKAGED_WEB_DIST;
 
 /** Only these types are served; anything else in dist stays private. */
 const CONTENT_TYPES: Record<string, string> = {
