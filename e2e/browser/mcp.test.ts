@@ -34,10 +34,12 @@ describe("agentboard as an MCP server, seen in Chromium", { timeout: 90_000 }, (
     const contexts = await Promise.all(
       [1, 2].map(() => browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" })),
     );
-    [dashboard, inbox] = await Promise.all(contexts.map((context) => openPage(context)));
-    await signIn(dashboard!.page, await freshLoginUrl(server));
-    await signIn(inbox!.page, await freshLoginUrl(server), "/inbox");
-    await inbox!.page.waitForSelector('[data-feed-status="live"]');
+    const pages = await Promise.all(contexts.map((context) => openPage(context)));
+    dashboard = pages[0]!;
+    inbox = pages[1]!;
+    await signIn(dashboard.page, await freshLoginUrl(server));
+    await signIn(inbox.page, await freshLoginUrl(server), "/inbox");
+    await inbox.page.waitForSelector('[data-feed-status="live"]');
   });
 
   afterAll(async () => {
@@ -53,7 +55,7 @@ describe("agentboard as an MCP server, seen in Chromium", { timeout: 90_000 }, (
   async function nextRowId(page: Page, known: Set<string>): Promise<string> {
     const handle = await page.waitForFunction(
       (seen) =>
-        [...document.querySelectorAll("[data-approval-id]")]
+        Array.from(document.querySelectorAll("[data-approval-id]"))
           .map((el) => el.getAttribute("data-approval-id"))
           .find((id) => id && !seen.includes(id)) ?? null,
       [...known],
@@ -109,7 +111,7 @@ describe("agentboard as an MCP server, seen in Chromium", { timeout: 90_000 }, (
     expect(settled).toBe(false);
     await inbox.page.locator(`[data-approval-select="${id}"]`).click();
     await inbox.page.getByRole("button", { name: "Approve", exact: true }).click();
-    const result = (await call) as {
+    const result = (await call) as unknown as {
       structuredContent: { approval: { id: string; status: string; decidedBy?: unknown } };
     };
     expect(result.structuredContent.approval).toMatchObject({ id, status: "approved" });
@@ -131,7 +133,8 @@ describe("agentboard as an MCP server, seen in Chromium", { timeout: 90_000 }, (
     expect(await row(inbox.page, id).getAttribute("data-approval-status")).toBe("pending");
     const stored = await mcp.callTool({ name: "get_approval", arguments: { id } });
     expect(
-      (stored as { structuredContent: { approval: { status: string } } }).structuredContent.approval.status,
+      (stored as unknown as { structuredContent: { approval: { status: string } } }).structuredContent
+        .approval.status,
     ).toBe("pending");
   });
 });
