@@ -239,3 +239,33 @@ async function sessionCount(): Promise<number> {
     .find((l) => l.startsWith("agentboard_mcp_sessions "));
   return Number(line?.split(" ")[1]);
 }
+
+describe("/mcp rate limit", () => {
+  it("is per principal and shared with /api: 429 for the busy one, the other keeps going", async () => {
+    const limited = await startTestServer({ AGENTBOARD_RATE_LIMIT_PER_MINUTE: "5" });
+    try {
+      const busy = await limited.caller({ name: "busy", role: "member" });
+      const calm = await limited.caller({ name: "calm", role: "member" });
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await fetch(`${limited.url}/mcp`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            authorization: `Bearer ${busy.token}`,
+          },
+          body: JSON.stringify(initialize),
+        });
+        statuses.push(response.status);
+        await response.body?.cancel();
+      }
+      expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+      expect(statuses[5]).toBe(429);
+      expect((await busy.request("GET", "/api/me")).status).toBe(429);
+      expect((await calm.request("GET", "/api/me")).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

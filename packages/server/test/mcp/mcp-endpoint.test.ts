@@ -241,6 +241,27 @@ describe("/mcp waiting and cancelling", () => {
       await client.close();
     }
   });
+
+  it("on 2026-07-28 too: closing the request's stream ends the wait; the approval stays pending", async () => {
+    const client = await connectV2Modern(server.url, alice.token);
+    try {
+      const waitersBefore = server.runtime.approvals.waiters.size;
+      const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Cancel me (modern)");
+      const controller = new AbortController();
+      const call = client.callTool(
+        { name: "request_approval", arguments: { type: "deploy", title: "Cancel me (modern)" } },
+        { signal: controller.signal },
+      );
+      const approval = await created;
+      await waitUntil(() => server.runtime.approvals.waiters.size > waitersBefore);
+      controller.abort("changed my mind");
+      await expect(call).rejects.toThrow();
+      await waitUntil(() => server.runtime.approvals.waiters.size === waitersBefore);
+      expect((await alice.request("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending");
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe("/mcp dashboard resource", () => {
