@@ -205,22 +205,29 @@ export class McpSessions {
 
   private async serveModern(request: Request, caller: McpCaller, parsedBody: unknown): Promise<Response> {
     const endpoint = this.modernEndpoint(caller.principal);
-    // The request's calls and streams end when its credential is revoked (and when the client goes away).
-    const revoked = new AbortController();
+    // The request's calls and streams end when its credential is revoked or the server shuts down (and,
+    // through the SDK, when the client goes away); the listeners go when its response has ended.
+    const ended = new AbortController();
+    const onShutdown = () => ended.abort(this.deps.closing.reason);
+    this.deps.closing.addEventListener("abort", onShutdown, { once: true });
     const unwatch = this.revocations.watch(caller.principal, caller.credentialCheckedAt, () =>
-      revoked.abort(new Error("the credentials of this request were revoked")),
+      ended.abort(new Error("the credentials of this request were revoked")),
     );
+    const done = () => {
+      unwatch();
+      this.deps.closing.removeEventListener("abort", onShutdown);
+    };
     let response: Response;
     try {
       response = await endpoint.handler.fetch(request, {
-        authInfo: authInfoOf(caller, revoked.signal),
+        authInfo: authInfoOf(caller, ended.signal),
         parsedBody,
       });
     } catch (error) {
-      unwatch();
+      done();
       throw error;
     }
-    return endWhen(response, revoked.signal, unwatch);
+    return endWhen(response, ended.signal, done);
   }
 
   private modernEndpoint(principal: Principal): ModernEndpoint {
@@ -229,10 +236,9 @@ export class McpSessions {
     if (!endpoint) {
       const handler = createMcpHandler(
         ({ authInfo }) => {
-          const extra = authInfo?.extra as { principal: Principal; revoked?: AbortSignal } | undefined;
+          const extra = authInfo?.extra as { principal: Principal; ended?: AbortSignal } | undefined;
           if (!extra) throw new Error("the /mcp route passes the caller in authInfo");
-          const closing = extra.revoked ? anySignal(this.deps.closing, extra.revoked) : this.deps.closing;
-          return buildMcpServer({ ...this.deps, closing }, extra.principal);
+          return buildMcpServer({ ...this.deps, closing: extra.ended ?? this.deps.closing }, extra.principal);
         },
         { legacy: "reject", onerror: this.onError },
       );
@@ -251,32 +257,19 @@ function urisSeenBy(principal: Principal, dashboardId: string): string[] {
   return owner === principal.id ? [mcpDashboardUri(dashboardId), mcpDashboardUri("me")] : [];
 }
 
-function authInfoOf(caller: McpCaller, revoked?: AbortSignal): AuthInfo {
+function authInfoOf(caller: McpCaller, ended?: AbortSignal): AuthInfo {
   const { principal } = caller;
   return {
     // Never the secret: handlers only need to know who is calling.
     token: "",
     clientId: `${principal.kind}:${principal.id}`,
     scopes: principal.scopes ?? [],
-    extra: { principal, revoked },
+    extra: { principal, ended },
   };
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {
   return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
-}
-
-/** An AbortSignal that aborts with the first of two (AbortSignal.any needs Node 20.3). */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  const controller = new AbortController();
-  for (const signal of [a, b]) {
-    if (signal.aborted) {
-      controller.abort(signal.reason);
-      break;
-    }
-    signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
-  }
-  return controller.signal;
 }
 
 /**
