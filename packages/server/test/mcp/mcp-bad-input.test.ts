@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
-import { connectV1, noteWidget } from "./mcp-clients.js";
+import { connectV1, connectV2Modern, noteWidget } from "./mcp-clients.js";
 
 let server: TestServer;
 let alice: Caller;
@@ -228,6 +228,86 @@ describe("/mcp refuses what it must", () => {
     } finally {
       await client.close();
       await closed;
+    }
+  });
+});
+
+describe("/mcp never crosses principals or workspaces", () => {
+  it("another workspace's dashboard is not found; another user's personal one is forbidden; nothing written", async () => {
+    const outsider = await server.caller({ kind: "agent", name: "outsider", workspace: "other-ws" });
+    const { client } = await connectV1(server.url, outsider.token);
+    try {
+      const before = await revOf(alice);
+      const read = await client.callTool({
+        name: "read_dashboard",
+        arguments: { dashboardId: `user:${alice.principal.id}` },
+      });
+      expect(read.isError).toBe(true);
+      expect(JSON.parse((read.content as Array<{ text: string }>)[0]!.text).error).toBe("not_found");
+      const write = await client.callTool({
+        name: "render_widget",
+        arguments: { dashboardId: `user:${alice.principal.id}`, widget: noteWidget("x", "intruder") },
+      });
+      expect(write.isError).toBe(true);
+      expect(await revOf(alice)).toBe(before);
+    } finally {
+      await client.close();
+    }
+    const { client: asBob } = await connectV1(server.url, bob.token);
+    try {
+      const denied = await asBob.callTool({
+        name: "render_widget",
+        arguments: { dashboardId: `user:${alice.principal.id}`, widget: noteWidget("x", "not yours") },
+      });
+      expect(JSON.parse((denied.content as Array<{ text: string }>)[0]!.text).error).toBe("forbidden");
+    } finally {
+      await asBob.close();
+    }
+  });
+
+  it("a 2026-07-28 listen stream hears only of dashboards its principal may read", async () => {
+    const client = await connectV2Modern(server.url, bob.token);
+    try {
+      const heard: string[] = [];
+      let notify: () => void = () => {};
+      const first = new Promise<void>((resolve) => {
+        notify = resolve;
+      });
+      client.setNotificationHandler("notifications/resources/updated", (n) => {
+        heard.push(n.params.uri);
+        notify();
+      });
+      const subscription = await client.listen({
+        resourceSubscriptions: [
+          `agentboard://dashboards/user:${alice.principal.id}`,
+          "agentboard://dashboards/me",
+        ],
+      });
+      // Alice's change first, then bob's own: the first (and only) notification bob gets is his own.
+      await alice.request("PUT", "/api/dashboards/me/widgets/secret", noteWidget("secret", "alice only"));
+      await bob.request("PUT", "/api/dashboards/me/widgets/own", noteWidget("own", "bob's"));
+      await first;
+      expect(heard).toEqual(["agentboard://dashboards/me"]);
+      await subscription.close();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("revoking the token ends its open 2026-07-28 streams", async () => {
+    const dave = await server.caller({ name: "dave", role: "member" });
+    const client = await connectV2Modern(server.url, dave.token);
+    try {
+      const subscription = await client.listen({ resourceSubscriptions: ["agentboard://dashboards/me"] });
+      const tokens = await dave.request("GET", "/api/tokens");
+      const mine = tokens.body.items.find(
+        (t: { principalId: string }) => t.principalId === dave.principal.id,
+      );
+      expect((await dave.request("DELETE", `/api/tokens/${mine.id}`)).status).toBe(204);
+      // The stream ends from the server's side (not by this client): 'remote' or 'graceful'.
+      expect(await subscription.closed).not.toBe("local");
+    } finally {
+      await client.close();
     }
   });
 });
