@@ -164,6 +164,31 @@ describe("/mcp drives every tool", () => {
     }
   });
 
+  it("answers each 2025 revision a client asks for (2025-06-18, 2025-11-25) in its own session", async () => {
+    for (const version of ["2025-06-18", "2025-11-25"]) {
+      const response = await fetch(`${server.url}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${alice.token}`,
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+        }),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("mcp-session-id")).toBeTruthy();
+      const text = await response.text();
+      const json = JSON.parse(text.startsWith("{") ? text : /^data: (.*)$/m.exec(text)![1]!);
+      expect(json.result.protocolVersion).toBe(version);
+      expect(json.result.capabilities).toMatchObject({ tools: {}, resources: { subscribe: true } });
+    }
+  });
+
   it("agents must name the dashboard; their widgets are attributed to them", async () => {
     const { client } = await connectV1(server.url, agent.token);
     try {
