@@ -4,7 +4,7 @@ import { DashboardService } from "../src/dashboards/dashboard-service.js";
 import type { DashboardKey } from "../src/dashboards/dashboard-store.js";
 import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js";
 import { InProcessEventBus } from "../src/events/event-bus.js";
-import { type Caller, type Cluster, type ClusterNode, quietLog, startCluster } from "./cluster-helpers.js";
+import { type Caller, type Cluster, type ClusterNode, startCluster } from "./cluster-helpers.js";
 import { noteWidget } from "./helpers/test-server.js";
 import { openSocket, WsClient } from "./helpers/ws-client.js";
 
@@ -54,7 +54,7 @@ async function silentPatch(key: DashboardKey, baseRev: number, ops: JsonPatchOp[
     stateTtlDays: 1,
   });
   const bus = new InProcessEventBus(() => {});
-  const service = new DashboardService({ store, patchLogLimit: 1000, bus, log: quietLog });
+  const service = new DashboardService({ store, patchLogLimit: 1000, bus });
   return service.patch(key, { baseRev, ops }, "user:test");
 }
 

@@ -9,7 +9,7 @@ import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js"
 import { SqliteDashboardStore } from "../src/dashboards/sqlite-dashboard-store.js";
 import { InProcessEventBus } from "../src/events/event-bus.js";
 import { openSqlite, type SqliteHandle } from "../src/storage/sqlite.js";
-import { deletePrefix, quietLog, randomPrefix } from "./cluster-helpers.js";
+import { deletePrefix, randomPrefix } from "./cluster-helpers.js";
 import { sharedRedis } from "./helpers/shared-redis.js";
 
 /**
@@ -91,7 +91,6 @@ for (const [name, open] of Object.entries(backends)) {
           store: backend.store,
           patchLogLimit: 100,
           bus: new InProcessEventBus(() => {}),
-          log: quietLog,
         });
       node1 = service();
       node2 = service();

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import {
   applyDashboardPatch,
   applyJsonPatch,
-  CURRENT_SCHEMA_VERSION,
   canonicalJson,
   checkDashboardPatch,
   type DashboardDocument,
@@ -10,7 +9,6 @@ import {
   defaultDashboardState,
   GRID_COLUMNS,
   type JsonPatchOp,
-  loadDashboardState,
   overlappingPaths,
   PatchApplyError,
   validateDashboardState,
@@ -26,11 +24,11 @@ import type {
   ChangeOrigin,
   DashboardKey,
   DashboardStore,
-  DocumentVersion,
   MutationKey,
   PatchLogEntry,
 } from "./dashboard-store.js";
 import { dashboardTopic, refreshTopic } from "./dashboard-topics.js";
+import { DocumentCache } from "./document-cache.js";
 import { attributionOps } from "./widget-attribution.js";
 
 /** What a write computed: the ops to log and fan out, their conflict paths and the resulting state. */
@@ -54,7 +52,6 @@ export interface DashboardServiceOptions {
   /** Every commit is published here (topic `dashboard`), in rev order per document. */
   bus: EventBus;
   now?: () => Date;
-  log: { error(details: object, message: string): void };
 }
 
 /**
@@ -77,9 +74,6 @@ const DEFAULT_WIDTH: Record<WidgetType, number> = {
   note: 4,
 };
 
-/** Documents kept parsed and validated in memory (each at most 256 KiB serialised). */
-const RECENT_DOCUMENTS = 200;
-
 const cacheKey = (key: DashboardKey) => `${key.workspaceId}\u0000${key.dashboardId}`;
 
 const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
@@ -91,67 +85,25 @@ const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
  */
 export class DashboardService {
   private readonly queue = new KeyedQueue();
-  /** Recently loaded or written documents, least recently used first. */
-  private readonly recent = new Map<string, DashboardDocument>();
+  private readonly documents: DocumentCache;
   private readonly store: DashboardStore;
   private readonly bus: EventBus;
   private readonly patchLogLimit: number;
   private readonly now: () => Date;
-  private readonly log: DashboardServiceOptions["log"];
 
   constructor(options: DashboardServiceOptions) {
     this.store = options.store;
+    this.documents = new DocumentCache(options.store);
     this.bus = options.bus;
     // The dashboards capability's topics: commits, and asking a widget's writer to republish it.
     this.bus.topics.register(dashboardTopic, refreshTopic);
     this.patchLogLimit = options.patchLogLimit;
     this.now = options.now ?? (() => new Date());
-    this.log = options.log;
   }
 
-  /**
-   * The current document. Loading means parse + migrate + validate (most of a write's CPU for a large
-   * document), so recently used documents are kept and reused while the store still reports the same
-   * (rev, updatedAt). States are never mutated (patches copy on write), so sharing them is safe.
-   */
+  /** The current document: the cached one while the store still reports its version (DocumentCache). */
   async get(key: DashboardKey): Promise<DashboardDocument> {
-    return this.load(key, await this.store.readVersion(key));
-  }
-
-  /** The document at `version` (as the store just reported it): the cached one while it is still current. */
-  private async load(key: DashboardKey, version: DocumentVersion | null): Promise<DashboardDocument> {
-    const k = cacheKey(key);
-    if (!version) {
-      this.recent.delete(k);
-      return {
-        rev: 0,
-        schemaVersion: CURRENT_SCHEMA_VERSION,
-        updatedAt: null,
-        state: defaultDashboardState(),
-      };
-    }
-    const cached = this.recent.get(k);
-    if (cached && cached.rev === version.rev && cached.updatedAt === version.updatedAt) {
-      this.remember(k, cached);
-      return cached;
-    }
-    const stored = await this.store.read(key);
-    if (!stored) return this.get(key);
-    const { state } = loadDashboardState(stored.state);
-    const document = {
-      rev: stored.rev,
-      schemaVersion: state.schemaVersion,
-      updatedAt: stored.updatedAt,
-      state,
-    };
-    this.remember(k, document);
-    return document;
-  }
-
-  private remember(k: string, document: DashboardDocument): void {
-    this.recent.delete(k);
-    this.recent.set(k, document);
-    if (this.recent.size > RECENT_DOCUMENTS) this.recent.delete(this.recent.keys().next().value!);
+    return this.documents.load(key, await this.store.readVersion(key));
   }
 
   /**
@@ -351,7 +303,7 @@ export class DashboardService {
   /** Expired documents (AGENTBOARD_STATE_TTL_DAYS) are dropped; returns how many. */
   dropExpired(ttlDays: number): Promise<number> {
     // Dropped documents restart at rev 0; never reuse what was cached for them.
-    this.recent.clear();
+    this.documents.clear();
     return this.store.dropExpired(new Date(this.now().getTime() - ttlDays * 86_400_000));
   }
 
@@ -387,7 +339,7 @@ export class DashboardService {
           }
           return { rev: base.mutation.rev, replayed: true };
         }
-        const doc = await this.load(key, base.version);
+        const doc = await this.documents.load(key, base.version);
         const at = this.now().toISOString();
         const next = await compute(doc, at);
         // Nothing to write (a conditional write whose condition no longer holds).
@@ -401,7 +353,7 @@ export class DashboardService {
           ...(mutation ? { mutation } : {}),
         });
         if (result.ok) {
-          this.remember(cacheKey(key), {
+          this.documents.remember(key, {
             rev: result.rev,
             schemaVersion: next.state.schemaVersion,
             updatedAt: at,

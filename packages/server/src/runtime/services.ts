@@ -50,7 +50,6 @@ export function createServices(
     store: wiring.dashboardStore,
     patchLogLimit: wiring.patchLogLimit,
     bus,
-    log,
   });
   const approvals = new ApprovalService({
     store: wiring.wrapApprovalStore?.(new KyselyApprovalStore(db)) ?? new KyselyApprovalStore(db),
