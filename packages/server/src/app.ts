@@ -5,33 +5,27 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
-import { registerApprovalRoutes } from "./approvals/approval-routes.js";
 import type { ApprovalService } from "./approvals/approval-service.js";
-import { ApprovalsChannel } from "./approvals/approvals-channel.js";
-import { registerAccessRoutes } from "./auth/access-routes.js";
+import { approvalsPlugin } from "./approvals/approvals-plugin.js";
+import { accessPlugin } from "./auth/access-plugin.js";
 import { registerAuth } from "./auth/auth-plugin.js";
 import type { IdentityStore } from "./auth/identity-store.js";
-import { Revocations, RevocationWatch } from "./auth/revocation.js";
-import { registerSessionRoutes } from "./auth/session-routes.js";
 import type { Config } from "./config.js";
-import { DashboardChannel } from "./dashboards/dashboard-channel.js";
 import type { DashboardDirectory } from "./dashboards/dashboard-directory.js";
-import { registerDashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { DashboardService } from "./dashboards/dashboard-service.js";
-import { registerDirectoryRoutes } from "./dashboards/directory-routes.js";
-import { RefreshChannel } from "./dashboards/refresh-channel.js";
-import { WidgetRefresher } from "./dashboards/widget-refresher.js";
+import { dashboardsPlugin } from "./dashboards/dashboards-plugin.js";
 import type { EventBus } from "./events/event-bus.js";
-import { type HealthCheck, registerHealthRoutes } from "./health/health-routes.js";
+import { healthPlugin } from "./health/health-plugin.js";
+import type { HealthCheck } from "./health/health-routes.js";
 import { registerErrorHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { mcpGatewayPlugin } from "./mcp/gateway/gateway-plugin.js";
 import { mcpAllowedHosts, mcpPlugin } from "./mcp/server/mcp-plugin.js";
 import { registerMetrics } from "./observability/metrics.js";
-import { RealtimeHub } from "./realtime/realtime-hub.js";
-import { registerRealtimeRoutes, registerWebSocketSupport } from "./realtime/realtime-routes.js";
-import { type RealtimeTickets, TicketStore } from "./realtime/ticket-store.js";
+import { realtimePlugin } from "./realtime/realtime-plugin.js";
+import { registerWebSocketSupport } from "./realtime/realtime-routes.js";
+import type { RealtimeTickets } from "./realtime/ticket-store.js";
 import type { Database } from "./storage/schema.js";
 import { tokensPlugin } from "./tokens/index.js";
 import { registerDocsSecurityHeaders } from "./web/docs-security.js";
@@ -39,12 +33,6 @@ import { registerWebApp } from "./web/web-app.js";
 
 /** How long a shutdown waits for in-flight requests before it cuts the connections that are left. */
 const SHUTDOWN_GRACE_MS = 3_000;
-
-declare module "fastify" {
-  interface FastifyInstance {
-    realtimeHub: RealtimeHub;
-  }
-}
 
 export interface AppServices {
   identity: IdentityStore;
@@ -130,66 +118,45 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: "/docs" });
   registerDocsSecurityHeaders(app);
 
-  const healthChecks = [...services.healthChecks];
-  registerHealthRoutes(app, healthChecks);
-  const revocations = new Revocations(services.identity, services.bus);
-  const revocationWatch = new RevocationWatch(services.bus);
-  app.addHook("onClose", async () => revocationWatch.close());
-  registerSessionRoutes(app, services.identity, config.publicUrl?.startsWith("https:") ?? false, revocations);
-  registerAccessRoutes(app, services.identity, revocations);
-  const log = app.log;
-  const refresher = new WidgetRefresher({
-    dashboards: services.dashboards,
-    bus: services.bus,
-    timeoutMs: config.refreshTimeoutMs,
-    log,
-  });
-  const hub = new RealtimeHub({
-    heartbeatMs: config.wsHeartbeatMs,
-    maxBufferedBytes: config.wsMaxBufferedBytes,
-    messagesPerSecond: config.wsMessagesPerSecond,
-    log,
-  });
-  const dashboardChannel = new DashboardChannel({
-    bus: services.bus,
-    dashboards: services.dashboards,
-    identity: services.identity,
-    log,
-  });
-  hub.register(dashboardChannel);
-  hub.register(new ApprovalsChannel(services.bus));
-  hub.register(new RefreshChannel(services.bus, dashboardChannel));
-  app.decorate("realtimeHub", hub);
-  // preClose: sockets must be told to go away before Fastify waits for connections to end.
+  // Shutdown: Fastify waits for every connection to end. One that never does (seen in tests: a keep-alive
+  // connection left behind by a client that gave up mid-request) would hold the shutdown forever, so
+  // in-flight requests get a grace period and then every remaining connection is cut. (Each capability's own
+  // preClose/onClose hooks close what it opened.)
   app.addHook("preClose", async () => {
-    hub.close();
-    refresher.close();
-    // Fastify waits for every connection to end. One that never does (seen in tests: a keep-alive
-    // connection left behind by a client that gave up mid-request) would hold the shutdown forever, so
-    // in-flight requests get a grace period and then every remaining connection is cut.
     const cut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     cut.unref();
     app.server.once("close", () => clearTimeout(cut));
   });
-  registerDashboardRoutes(app, services.dashboards, services.identity, refresher);
-  registerDirectoryRoutes(app, services.identity, services.dashboardDirectory);
-  registerApprovalRoutes(app, services.approvals, revocationWatch);
+
+  // The capabilities, one line each (docs/architecture.md "Capabilities: the plugin list"). Order matters
+  // only where a plugin uses what an earlier one decorates: health first (others add their checks), access
+  // before anything that holds requests open (revocations), realtime before the channels' owners.
+  const secureCookies = config.publicUrl?.startsWith("https:") ?? false;
+  await app.register(healthPlugin, { checks: services.healthChecks });
+  await app.register(accessPlugin, { identity: services.identity, bus: services.bus, secureCookies });
+  await app.register(realtimePlugin, {
+    identity: services.identity,
+    tickets: services.tickets,
+    heartbeatMs: config.wsHeartbeatMs,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    messagesPerSecond: config.wsMessagesPerSecond,
+    production,
+    allowedOrigins: allowedOriginsOf(app, config),
+  });
+  await app.register(dashboardsPlugin, { ...services, refreshTimeoutMs: config.refreshTimeoutMs });
+  await app.register(approvalsPlugin, services);
   await app.register(tokensPlugin);
-  await app.register(mcpGatewayPlugin, { servers: config.mcpServers, ...services, healthChecks });
+  await app.register(mcpGatewayPlugin, {
+    servers: config.mcpServers,
+    ...services,
+    healthChecks: app.healthChecks,
+  });
   await app.register(mcpPlugin, {
     ...services,
-    revocations: revocationWatch,
+    revocations: app.revocations,
     allowedOrigins: allowedOriginsOf(app, config),
     allowedHosts: mcpAllowedHosts(app, config),
     toolProviders: [app.mcpGateway],
-  });
-  registerRealtimeRoutes(app, {
-    hub,
-    tickets: services.tickets ?? new TicketStore(),
-    identity: services.identity,
-    revocations: revocationWatch,
-    production,
-    allowedOrigins: allowedOriginsOf(app, config),
   });
   if (!registerWebApp(app)) {
     // Only a server run from sources without a build gets here (npm start/test build first); the API works.
