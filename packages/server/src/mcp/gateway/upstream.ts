@@ -1,10 +1,8 @@
-import type { Readable } from "node:stream";
 import type { McpBreakerState, McpServerStatus, McpServerStatusValue } from "@agentboard/protocol";
 import {
   type CallToolResult,
   Client,
   ProtocolError,
-  StreamableHTTPClientTransport,
   type Tool,
   type Transport,
 } from "@modelcontextprotocol/client";
@@ -18,9 +16,19 @@ import {
   handleWhen,
 } from "cockatiel";
 import type { McpServerConfig, McpServerEntry } from "../../config/mcp-servers.js";
-import { substituteVariables } from "../../config/mcp-servers.js";
-import { guardedFetch } from "../../net/ssrf-guard.js";
 import { matchesAny } from "./tool-patterns.js";
+import {
+  type CallOutcome,
+  classifyCallError,
+  isTimeout,
+  oneLine,
+  UpstreamCallError,
+  withDeadline,
+} from "./upstream-errors.js";
+import { buildUpstreamTransport } from "./upstream-transport.js";
+
+// The failure types are part of this module's surface: the gateway and the gate import them from here.
+export { type CallOutcome, UpstreamCallError } from "./upstream-errors.js";
 
 export interface UpstreamTimings {
   /** Default connect timeout (start + initialize + tools/list) when the entry sets none. */
@@ -54,21 +62,6 @@ export interface UpstreamObserver {
   onChange?(server: string): void;
 }
 
-export type CallOutcome = "ok" | "tool_error" | "timeout" | "unavailable" | "breaker_open" | "error";
-
-/** A call that did not reach the upstream's tool, or did not come back from it. */
-export class UpstreamCallError extends Error {
-  constructor(
-    readonly outcome: Exclude<CallOutcome, "ok" | "tool_error">,
-    message: string,
-    /** True when the request may have reached the server (it may have run): never retry such a call. */
-    readonly mayHaveRun: boolean,
-  ) {
-    super(message);
-    this.name = "UpstreamCallError";
-  }
-}
-
 const BREAKER_STATES: Record<CircuitState, McpBreakerState> = {
   [CircuitState.Closed]: "closed",
   [CircuitState.Open]: "open",
@@ -76,19 +69,9 @@ const BREAKER_STATES: Record<CircuitState, McpBreakerState> = {
   [CircuitState.Isolated]: "isolated",
 };
 
+/** How much of a stdio server's stderr is kept: when a server dies at start, its end says why. */
 const STDERR_TAIL_CHARS = 400;
 const CLIENT_INFO = { name: "agentboard-gateway", version: "0.1.0" };
-
-/** One line, bounded: errors end up in /readyz, the Health page and logs. */
-function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && /timed? ?out|timeout/i.test(`${error.name} ${error.message}`);
-}
 
 /**
  * One upstream MCP server: its connection (stdio child or Streamable HTTP), its tools, its breaker. It
@@ -228,7 +211,11 @@ export class Upstream {
       );
       return result;
     } catch (error) {
-      const failure = this.classify(error, sent);
+      const failure = classifyCallError(error, sent, {
+        server: this.name,
+        lastError: this.lastError,
+        callTimeoutMs: this.timings.callTimeoutMs,
+      });
       this.options.observer.onCall?.(this.name, failure.outcome, performance.now() - started);
       if (failure.outcome !== "breaker_open" && !(error instanceof ProtocolError))
         this.noteError(failure.message);
@@ -247,28 +234,6 @@ export class Upstream {
     this.settleFirst();
   }
 
-  private classify(error: unknown, sent: boolean): UpstreamCallError {
-    if (error instanceof UpstreamCallError) return error;
-    if (error instanceof BrokenCircuitError) {
-      return new UpstreamCallError(
-        "breaker_open",
-        `MCP server "${this.name}" is failing; its circuit breaker is open (last error: ${this.lastError ?? "none"})`,
-        false,
-      );
-    }
-    if (error instanceof ProtocolError) {
-      return new UpstreamCallError("error", `MCP server "${this.name}" answered: ${oneLine(error)}`, true);
-    }
-    if (isTimeout(error)) {
-      return new UpstreamCallError(
-        "timeout",
-        `MCP server "${this.name}" did not answer within ${this.timings.callTimeoutMs} ms`,
-        true,
-      );
-    }
-    return new UpstreamCallError("error", `MCP server "${this.name}" failed: ${oneLine(error)}`, sent);
-  }
-
   private changed(): void {
     this.options.observer.onChange?.(this.name);
   }
@@ -277,33 +242,6 @@ export class Upstream {
     this.lastError = message;
     this.lastErrorAt = new Date().toISOString();
     this.changed();
-  }
-
-  private buildTransport(config: McpServerConfig): Transport {
-    if ("command" in config) {
-      const { values: env, missing } = substituteVariables(config.env, this.options.env);
-      if (missing.length > 0) throw new Error(`env refers to unset variable(s) ${missing.join(", ")}`);
-      // Only the declared env plus the SDK's safe defaults (PATH, HOME, …): never agentboard's own
-      // environment, which holds database URLs, metrics keys and tokens.
-      const transport = new StdioClientTransport({
-        command: config.command,
-        args: config.args ?? [],
-        env,
-        ...(config.cwd ? { cwd: config.cwd } : {}),
-        stderr: "pipe",
-      });
-      // Keep the end of stderr: when a server dies at start, that is where it says why.
-      (transport.stderr as Readable | null)?.on("data", (chunk: Buffer) => {
-        this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS);
-      });
-      return transport;
-    }
-    const { values: headers, missing } = substituteVariables(config.headers, this.options.env);
-    if (missing.length > 0) throw new Error(`headers refer to unset variable(s) ${missing.join(", ")}`);
-    return new StreamableHTTPClientTransport(new URL(config.url), {
-      requestInit: { headers },
-      fetch: guardedFetch({ allowPrivateNetwork: config.allowPrivateNetwork === true }),
-    });
   }
 
   private async connect(): Promise<void> {
@@ -329,7 +267,9 @@ export class Upstream {
             },
           },
         });
-        const transport = this.buildTransport(config);
+        const transport = buildUpstreamTransport(config, this.options.env, (chunk) => {
+          this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+        });
         this.transport = transport;
         const deadline = Date.now() + this.timings.connectTimeoutMs;
         const timeout = () => Math.max(1, deadline - Date.now());
@@ -422,13 +362,4 @@ export class Upstream {
     this.status = status;
     this.changed();
   }
-}
-
-/** Rejects with a timeout error if `promise` has not settled within `ms`. */
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
