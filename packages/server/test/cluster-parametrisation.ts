@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { TestServer } from "./helpers/test-server.js";
 
 /**
@@ -19,4 +19,21 @@ export function describeClusterParametrisation(start: () => Promise<TestServer>)
       }
     });
   });
+}
+
+/**
+ * Re-runs a single-node suite unchanged on a two-node cluster: every `startTestServer` the suite imports becomes
+ * the cluster one (two nodes on Redis + PostgreSQL behind a round-robin TCP balancer), then the parametrisation
+ * check proves the swap took effect. `vi.doMock` (not the hoisted `vi.mock`) so that the one copy of this set-up
+ * can live here; it holds for every import that follows it, which is why the suite is imported through `importSuite`.
+ */
+export async function runSuiteOnCluster(importSuite: () => Promise<unknown>): Promise<void> {
+  vi.doMock("./helpers/test-server.js", async (importOriginal) => {
+    const original = await importOriginal<typeof import("./helpers/test-server.js")>();
+    const { startClusterTestServer } = await import("./cluster-helpers.js");
+    return { ...original, startTestServer: startClusterTestServer };
+  });
+  await importSuite();
+  const { startTestServer } = await import("./helpers/test-server.js");
+  describeClusterParametrisation(startTestServer);
 }

@@ -4,21 +4,12 @@
  * sign-out on one node closes a socket on the other within 1 s.
  */
 import { CLOSE_CODES } from "@agentboard/protocol";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { type Cluster, requestAs, startCluster } from "./cluster-helpers.js";
-import { describeClusterParametrisation } from "./cluster-parametrisation.js";
-import { startTestServer } from "./helpers/test-server.js";
+import { runSuiteOnCluster } from "./cluster-parametrisation.js";
 import { openSocket, WsClient } from "./helpers/ws-client.js";
 
-vi.mock("./helpers/test-server.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("./helpers/test-server.js")>();
-  const { startClusterTestServer } = await import("./cluster-helpers.js");
-  return { ...original, startTestServer: startClusterTestServer };
-});
-
-await import("./revocation.test.js");
-
-describeClusterParametrisation(startTestServer);
+await runSuiteOnCluster(() => import("./revocation.test.js"));
 
 const TRUSTED_ORIGIN = "http://board.example.test:8080";
 
