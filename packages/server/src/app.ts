@@ -29,7 +29,7 @@ import type { RealtimeTickets } from "./realtime/ticket-store.js";
 import type { Database } from "./storage/schema.js";
 import { tokensPlugin } from "./tokens/index.js";
 import { registerDocsSecurityHeaders } from "./web/docs-security.js";
-import { registerWebApp } from "./web/web-app.js";
+import { webAppPlugin } from "./web/web-app-plugin.js";
 
 /** How long a shutdown waits for in-flight requests before it cuts the connections that are left. */
 const SHUTDOWN_GRACE_MS = 3_000;
@@ -158,15 +158,6 @@ export async function buildApp(
     allowedHosts: mcpAllowedHosts(app, config),
     toolProviders: [app.mcpGateway],
   });
-  if (!registerWebApp(app)) {
-    // Only a server run from sources without a build gets here (npm start/test build first); the API works.
-    app.log.warn("the web app is not built (run npm run build); / answers with how to build it");
-    app.get("/", { schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .status(503)
-        .type("text/plain")
-        .send("agentboard: the web app is not built. Run `npm run build` (or `npm start`), then reload.\n"),
-    );
-  }
+  await app.register(webAppPlugin);
   return app;
 }
