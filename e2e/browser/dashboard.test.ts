@@ -166,6 +166,8 @@ describe("dashboard with the demo agents", { timeout: 60_000 }, () => {
     await page.getByRole("link", { name: "Health" }).click();
     await page.waitForSelector('[data-health-component="sqlite"][data-health-status="ok"]');
     expect(await page.locator("[data-ready-status]").getAttribute("data-ready-status")).toBe("ok");
+    // The MCP section is live (board.mcp.watch): read it once its subscription answered.
+    await page.waitForSelector('[aria-label="MCP servers"][data-mcp-live="live"]');
     expect(await page.getByRole("region", { name: "MCP servers" }).textContent()).toContain("No MCP servers");
     expect(await page.getByRole("region", { name: "Agents" }).textContent()).toContain("No remote agents");
     // A reload on a client route serves the app again.

@@ -139,4 +139,42 @@ describe("the MCP gateway's human gate, decided in Chromium", { timeout: 120_000
     expect(await executions()).toBe(before);
     expect(inbox.problems()).toEqual([]);
   });
+
+  it("the Health page shows an upstream that dies as down and then up again, without a reload", async () => {
+    const health = await openPage(await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" }));
+    await signIn(health.page, await freshLoginUrl(server), "/health");
+    const row = health.page.locator('[data-mcp-server="fixture"]');
+    await health.page.waitForSelector('[data-mcp-server="fixture"][data-mcp-status="connected"]');
+    expect(await row.textContent()).toContain("closed"); // the breaker
+    // Every status the row takes, recorded in the page: the down phase lasts only until the reconnect
+    // (backoff from 0.5 s), and the record is lost if the page reloads.
+    await health.page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { mcpStatuses: string[] }).mcpStatuses = seen;
+      new MutationObserver(() => {
+        const status = document.querySelector('[data-mcp-server="fixture"]')?.getAttribute("data-mcp-status");
+        if (status && seen.at(-1) !== status) seen.push(status);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    const servers = async () =>
+      ((await api(server, agentToken).get("/api/mcp/servers")).body as { items: Array<{ pid?: number }> })
+        .items;
+    const pid = (await servers())[0]?.pid;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, "SIGKILL");
+    await health.page.waitForFunction(
+      () => {
+        const seen = (window as unknown as { mcpStatuses?: string[] }).mcpStatuses ?? [];
+        const down = seen.indexOf("down");
+        return down >= 0 && seen.indexOf("connected", down) > down;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    expect(await row.getAttribute("data-mcp-status")).toBe("connected");
+    // A new process: the old one is gone for good.
+    expect((await servers())[0]?.pid).not.toBe(pid);
+    expect(await row.textContent()).toContain("connection closed"); // the last error stays on the row
+    expect(health.problems()).toEqual([]);
+  });
 });

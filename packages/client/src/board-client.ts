@@ -12,6 +12,7 @@ import { type ApprovalsClient, createApprovalsClient } from "./approvals/approva
 import { longPollStrategy } from "./approvals/long-poll-strategy.js";
 import { realtimeWaitStrategy } from "./approvals/realtime-wait-strategy.js";
 import { createMcpClient, type McpClient } from "./mcp/mcp-client.js";
+import { McpServerWatch } from "./mcp/mcp-watch.js";
 import { BoardRealtime } from "./realtime/board-realtime.js";
 import type { WebSocketConstructor } from "./realtime/realtime-connection.js";
 import { createRequest, type RequestOptions } from "./request.js";
@@ -162,7 +163,9 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
       openFeed: () => track((onClosed) => new LiveApprovalFeed(approvalEvents, onClosed)),
     }),
     tokens: createTokensClient(request),
-    mcp: createMcpClient(request),
+    mcp: createMcpClient(request, (listener) =>
+      track((onClosed) => new McpServerWatch(realtime, listener, onClosed)),
+    ),
     close: async () => {
       await Promise.all([...open].map((live) => live.close()));
       await approvalEvents.close();

@@ -27,6 +27,7 @@ export {
 } from "./board-client.js";
 export { ApiRequestError, ConnectionError } from "./errors.js";
 export type { McpCallOptions, McpClient } from "./mcp/mcp-client.js";
+export type { McpWatch, McpWatchSignal } from "./mcp/mcp-watch.js";
 export type { WebSocketConstructor } from "./realtime/realtime-connection.js";
 export {
   type PendingMutation,

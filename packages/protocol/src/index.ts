@@ -1,153 +1,13 @@
-// Every export is public API; names are listed explicitly so the surface is chosen on purpose.
-export {
-  ClientIdSchema,
-  ConflictDetailsSchema,
-  type DashboardDocument,
-  DashboardDocumentSchema,
-  DashboardIdSchema,
-  DashboardParamsSchema,
-  MutationIdSchema,
-  type PatchStateBody,
-  PatchStateBodySchema,
-  type PutStateBody,
-  PutStateBodySchema,
-  RevResponseSchema,
-  RevSchema,
-  WidgetParamsSchema,
-  WidgetResponseSchema,
-} from "./api/dashboards-api.js";
-export {
-  type DashboardListItem,
-  DashboardListItemSchema,
-  type DashboardListResponse,
-  DashboardListResponseSchema,
-  type Member,
-  MemberSchema,
-  type MembersResponse,
-  MembersResponseSchema,
-} from "./api/directory-api.js";
-export {
-  HealthComponentSchema,
-  type MeResponse,
-  MeResponseSchema,
-  type PrincipalKind,
-  PrincipalKindSchema,
-  ReadyResponseSchema,
-  SessionBodySchema,
-  type UserRole,
-  UserRoleSchema,
-  WorkspaceNameSchema,
-} from "./api/identity-api.js";
-export {
-  MCP_CALL_LIMITS,
-  MCP_TOOL_CALL_APPROVAL_TYPE,
-  type McpBreakerState,
-  McpBreakerStateSchema,
-  type McpCallToolResult,
-  McpCallToolResultSchema,
-  type McpGatewayTool,
-  McpGatewayToolSchema,
-  type McpServerListResponse,
-  McpServerListResponseSchema,
-  type McpServerStatus,
-  McpServerStatusSchema,
-  type McpServerStatusValue,
-  McpServerStatusValueSchema,
-  type McpToolCallBody,
-  McpToolCallBodySchema,
-  type McpToolCallResponse,
-  McpToolCallResponseSchema,
-  type McpToolListResponse,
-  McpToolListResponseSchema,
-} from "./api/mcp-gateway-api.js";
-export {
-  MCP_BUILTIN_TOOL_NAMES,
-  MCP_DASHBOARD_URI_PREFIX,
-  MCP_DEFAULT_APPROVAL_WAIT_SEC,
-  MCP_MAX_APPROVAL_WAIT_SEC,
-  McpAgentDashboardToolInputs,
-  McpApprovalOutputSchema,
-  type McpBuiltinToolName,
-  McpGetApprovalInputSchema,
-  McpReadDashboardOutputSchema,
-  McpRenderWidgetOutputSchema,
-  type McpRequestApprovalInput,
-  McpRequestApprovalInputSchema,
-  McpRevOutputSchema,
-  McpUserDashboardToolInputs,
-  McpWidgetInputSchema,
-  mcpDashboardUri,
-} from "./api/mcp-server-api.js";
-export {
-  TOKEN_COUNT_LIMITS,
-  type TokenChatMessage,
-  TokenChatMessageSchema,
-  type TokenCountBody,
-  TokenCountBodySchema,
-  type TokenCountResponse,
-  TokenCountResponseSchema,
-  type TokenEncoding,
-  TokenEncodingSchema,
-} from "./api/token-count-api.js";
-export {
-  MemberParamsSchema,
-  type MemberRoleBody,
-  MemberRoleBodySchema,
-  type TokenListItem,
-  TokenListItemSchema,
-  type TokenListResponse,
-  TokenListResponseSchema,
-  TokenParamsSchema,
-} from "./api/tokens-api.js";
-export {
-  APPROVAL_EVENTS,
-  APPROVAL_LIMITS,
-  APPROVAL_STATUSES,
-  type Approval,
-  type ApprovalAction,
-  ApprovalActionInputSchema,
-  ApprovalActionSchema,
-  ApprovalArgsSchema,
-  type ApprovalEvent,
-  type ApprovalEventName,
-  ApprovalEventNameSchema,
-  ApprovalEventSchema,
-  ApprovalIdSchema,
-  type ApprovalListResponse,
-  ApprovalListResponseSchema,
-  type ApprovalOnTimeout,
-  ApprovalOnTimeoutSchema,
-  ApprovalParamsSchema,
-  type ApprovalPriority,
-  ApprovalPrioritySchema,
-  type ApprovalRoute,
-  ApprovalRouteSchema,
-  ApprovalSchema,
-  type ApprovalStatus,
-  ApprovalStatusSchema,
-  ApprovalTypeSchema,
-  type AuditEntry,
-  AuditEntrySchema,
-  AuditTrailSchema,
-  type BulkDecisionBody,
-  BulkDecisionBodySchema,
-  type BulkDecisionResponse,
-  BulkDecisionResponseSchema,
-  BulkDecisionResultSchema,
-  type CreateApprovalBody,
-  CreateApprovalBodySchema,
-  canonicalJson,
-  type DecisionBody,
-  DecisionBodySchema,
-  type ListApprovalsQuery,
-  ListApprovalsQuerySchema,
-  OptionalDecisionBodySchema,
-  type PrincipalRef,
-  PrincipalRefSchema,
-  ReasonSchema,
-  TERMINAL_APPROVAL_STATUSES,
-  WaitQuerySchema,
-} from "./approvals/index.js";
+// Every export is public API. A module whose every export is public is re-exported whole; the others (which also
+// export internals) list their public names, so the surface stays chosen on purpose.
+export * from "./api/dashboards-api.js";
+export * from "./api/directory-api.js";
+export * from "./api/identity-api.js";
+export * from "./api/mcp-gateway-api.js";
+export * from "./api/mcp-server-api.js";
+export * from "./api/token-count-api.js";
+export * from "./api/tokens-api.js";
+export * from "./approvals/index.js";
 export {
   CODEC_VERSION,
   CodecError,
@@ -163,27 +23,8 @@ export {
   type StateEncoding,
   serializeEncodedState,
 } from "./codec/index.js";
-export {
-  applyCheckedDashboardPatch,
-  applyDashboardPatch,
-  checkDashboardPatch,
-} from "./dashboard/dashboard-patch.js";
-export {
-  CURRENT_SCHEMA_VERSION,
-  type DashboardState,
-  DashboardStateSchema,
-  defaultDashboardState,
-  GRID_COLUMNS,
-  jsonByteLength,
-  type LayoutItem,
-  LayoutItemSchema,
-  LayoutSchema,
-  PreferencesSchema,
-  takeDashboardStateJson,
-  toValidationIssues,
-  validateDashboardState,
-  validateDashboardStateChange,
-} from "./dashboard/dashboard-state.js";
+export * from "./dashboard/dashboard-patch.js";
+export * from "./dashboard/dashboard-state.js";
 export { FORBIDDEN_SEGMENTS, HrefSchema, IdSchema, isSafeHref, LinkSchema } from "./dashboard/primitives.js";
 export {
   type Widget,
@@ -201,43 +42,15 @@ export {
   type WidgetType,
   WidgetTypeSchema,
 } from "./dashboard/widget-props.js";
-export {
-  AgentboardError,
-  type ApiError,
-  ApiErrorSchema,
-  DocumentTooLargeError,
-  ERROR_STATUS,
-  type ErrorCode,
-  ErrorCodeSchema,
-  JsonTooDeepError,
-  PatchApplyError,
-  PatchPathError,
-  StateValidationError,
-  UnsupportedSchemaVersionError,
-  type ValidationIssue,
-} from "./errors/index.js";
-export { applyJsonPatch, getAtPointer } from "./json-patch/apply-patch.js";
-export { overlappingPaths, pathsOverlap } from "./json-patch/conflict-paths.js";
-export { formatPointer, parsePointer } from "./json-patch/json-pointer.js";
-export {
-  type JsonPatch,
-  type JsonPatchOp,
-  JsonPatchOpSchema,
-  JsonPatchSchema,
-} from "./json-patch/patch-op.js";
-export { assertSafeJson, deepEqual } from "./json-value.js";
-export { ID_PATTERN, LIMITS } from "./limits.js";
-export {
-  DASHBOARD_MIGRATIONS,
-  dashboardMigrations,
-  loadDashboardState,
-} from "./migrations/dashboard-migrations.js";
-export {
-  createMigrationRegistry,
-  type JsonObject,
-  type Migration,
-  type MigrationRegistry,
-} from "./migrations/migration-registry.js";
+export * from "./errors/index.js";
+export * from "./json-patch/apply-patch.js";
+export * from "./json-patch/conflict-paths.js";
+export * from "./json-patch/json-pointer.js";
+export * from "./json-patch/patch-op.js";
+export * from "./json-value.js";
+export * from "./limits.js";
+export * from "./migrations/dashboard-migrations.js";
+export * from "./migrations/migration-registry.js";
 export {
   AckMessageSchema,
   ApprovalEventMessageSchema,
@@ -247,6 +60,7 @@ export {
   ClientMessageSchema,
   type ClientMessageType,
   ErrorMessageSchema,
+  McpServerMessageSchema,
   NackMessageSchema,
   PatchMessageSchema,
   PingMessageSchema,
@@ -256,6 +70,8 @@ export {
   ServerPatchMessageSchema,
   SnapshotMessageSchema,
   SubscribeApprovalsMessageSchema,
+  SubscribedMcpMessageSchema,
+  SubscribeMcpMessageSchema,
   SubscribeMessageSchema,
   UnsubscribeMessageSchema,
 } from "./realtime/realtime-messages.js";

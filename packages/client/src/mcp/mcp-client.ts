@@ -7,6 +7,7 @@ import {
 } from "@agentboard/protocol";
 import { WaitTimeoutError } from "../approvals/approval-errors.js";
 import type { RequestFunction, RequestOptions } from "../request.js";
+import type { McpWatch, McpWatchSignal } from "./mcp-watch.js";
 
 export interface McpCallOptions extends RequestOptions {
   /**
@@ -30,14 +31,23 @@ export interface McpClient {
    * stays pending: call again with the same `idempotencyKey` to keep waiting).
    */
   call(name: string, args?: Record<string, unknown>, options?: McpCallOptions): Promise<McpCallToolResult>;
+  /**
+   * Follows the servers live on the board client's realtime connection: the listener gets every server
+   * on (re)subscribing and again at each change. `close()` the watch when done.
+   */
+  watch(listener: (signal: McpWatchSignal) => void): McpWatch;
 }
 
 const DEFAULT_APPROVAL_TIMEOUT_MS = 15 * 60_000;
 /** One request waits this long server-side; the request timeout leaves room for the answer to arrive. */
 const SLICE_MS = 25_000;
 
-export function createMcpClient(request: RequestFunction): McpClient {
+export function createMcpClient(
+  request: RequestFunction,
+  openWatch: (listener: (signal: McpWatchSignal) => void) => McpWatch,
+): McpClient {
   return {
+    watch: openWatch,
     servers: async (o) =>
       (await request<{ items: McpServerStatus[] }>("GET", "/api/mcp/servers", undefined, o)).items,
     tools: async (o) =>

@@ -8,6 +8,8 @@ export interface RealtimeSubscriber {
   readonly dashboardId?: string;
   /** Whether it takes `approval` frames. */
   readonly approvals?: boolean;
+  /** Whether it takes `mcp_server` frames (the gateway's upstream servers). */
+  readonly mcp?: boolean;
   /** A socket opened, or the subscriber joined one that is open: (re)subscribe now. */
   onOpen(): void;
   /** Answers to its own request ids, frames of its dashboard or approval events, and errors without an id. */
@@ -229,6 +231,11 @@ export class RealtimeLane {
       case "approval":
         for (const member of [...this.members.values()]) {
           if (member.subscriber.approvals) member.subscriber.onMessage(message);
+        }
+        return;
+      case "mcp_server":
+        for (const member of [...this.members.values()]) {
+          if (member.subscriber.mcp) member.subscriber.onMessage(message);
         }
         return;
       default:

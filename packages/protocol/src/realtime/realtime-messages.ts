@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClientIdSchema, DashboardIdSchema, MutationIdSchema, RevSchema } from "../api/dashboards-api.js";
+import { McpServerStatusSchema } from "../api/mcp-gateway-api.js";
 import { ApprovalEventNameSchema, ApprovalSchema } from "../approvals/approval.js";
 import { DashboardStateSchema } from "../dashboard/dashboard-state.js";
 import { IdSchema } from "../dashboard/primitives.js";
@@ -33,6 +34,11 @@ export const SubscribeApprovalsMessageSchema = z.strictObject({
   type: z.literal("subscribe_approvals"),
   id: RequestIdSchema,
 });
+/** The gateway's upstream MCP servers, live (the Health page): answered `subscribed_mcp`, then `mcp_server`. */
+export const SubscribeMcpMessageSchema = z.strictObject({
+  type: z.literal("subscribe_mcp"),
+  id: RequestIdSchema,
+});
 export const PingMessageSchema = z.strictObject({ type: z.literal("ping"), id: RequestIdSchema });
 
 /** Every frame a client may send (contract.md "Realtime"). */
@@ -41,6 +47,7 @@ export const ClientMessageSchema = z.discriminatedUnion("type", [
   UnsubscribeMessageSchema,
   PatchMessageSchema,
   SubscribeApprovalsMessageSchema,
+  SubscribeMcpMessageSchema,
   PingMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
@@ -111,6 +118,17 @@ export const RefreshMessageSchema = z.object({
   dashboardId: z.string(),
   widgetId: IdSchema,
 });
+/** Every upstream server of this node's gateway as it is now; `mcp_server` frames follow from here on. */
+export const SubscribedMcpMessageSchema = z.object({
+  type: z.literal("subscribed_mcp"),
+  id: RequestIdSchema,
+  servers: z.array(McpServerStatusSchema),
+});
+/** One server's status changed (connected, lost, breaker, tools, latency, last error). */
+export const McpServerMessageSchema = z.object({
+  type: z.literal("mcp_server"),
+  server: McpServerStatusSchema,
+});
 export const PongMessageSchema = z.object({ type: z.literal("pong"), id: RequestIdSchema });
 export const ErrorMessageSchema = z.object({
   type: z.literal("error"),
@@ -130,6 +148,8 @@ export const ServerMessageSchema = z.discriminatedUnion("type", [
   SubscribedApprovalsMessageSchema,
   ApprovalEventMessageSchema,
   RefreshMessageSchema,
+  SubscribedMcpMessageSchema,
+  McpServerMessageSchema,
   PongMessageSchema,
   ErrorMessageSchema,
 ]);

@@ -1,6 +1,7 @@
 import { ReadyResponseSchema } from "@agentboard/protocol";
 import { useCallback, useEffect, useState } from "react";
 import { describeError } from "../lib/errors";
+import { McpServersSection } from "./McpServersSection";
 
 type Ready = ReturnType<typeof ReadyResponseSchema.parse>;
 type Component = Ready["components"][string];
@@ -63,7 +64,7 @@ function Section({
   );
 }
 
-/** Readiness from /readyz: the stores now; MCP servers and agents get their sections as they arrive. */
+/** Readiness from /readyz (stores, agents), and the MCP servers live over the realtime connection. */
 export function HealthPage() {
   const [ready, setReady] = useState<Ready | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -108,7 +109,7 @@ export function HealthPage() {
         </p>
       ) : null}
       <Section title="Stores" entries={[...pick(STORE_NAMES), ...others]} empty="No store reported." />
-      <Section title="MCP servers" entries={pick(["mcp"])} empty="No MCP servers are connected yet." />
+      <McpServersSection />
       <Section title="Agents" entries={pick(["mesh"])} empty="No remote agents are registered yet." />
     </main>
   );

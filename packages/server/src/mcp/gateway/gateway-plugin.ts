@@ -11,6 +11,7 @@ import type { Database } from "../../storage/schema.js";
 import { GatedCallStore } from "./gated-call-store.js";
 import { McpGateway } from "./gateway.js";
 import { registerGatewayRoutes } from "./gateway-routes.js";
+import { McpChannel } from "./mcp-channel.js";
 import { ToolCallGate } from "./tool-call-gate.js";
 import type { UpstreamTimings } from "./upstream.js";
 
@@ -83,6 +84,8 @@ async function gatewayPlugin(app: FastifyInstance, options: McpGatewayPluginOpti
   });
 
   registerGatewayRoutes(app, gateway);
+  // Live server status for the Health page (`subscribe_mcp`); the hub closes the channel with the app.
+  if (app.hasDecorator("realtimeHub")) app.realtimeHub.register(new McpChannel(gateway));
   app.addHook("onClose", async () => {
     gate.close();
     metrics?.close();
