@@ -1,17 +1,3 @@
-export {
-  AgentboardError,
-  DocumentTooLargeError,
-  JsonTooDeepError,
-  PatchApplyError,
-  PatchPathError,
-  StateValidationError,
-  UnsupportedSchemaVersionError,
-  type ValidationIssue,
-} from "./agentboard-error.js";
-export {
-  type ApiError,
-  ApiErrorSchema,
-  ERROR_STATUS,
-  type ErrorCode,
-  ErrorCodeSchema,
-} from "./error-codes.js";
+// Both modules export only public names, so each is re-exported whole.
+export * from "./agentboard-error.js";
+export * from "./error-codes.js";
