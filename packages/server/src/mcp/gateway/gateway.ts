@@ -52,6 +52,9 @@ function errorResult(text: string): CallToolResult {
 export class McpGateway implements McpToolProvider {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly listeners = new Set<(server: string) => void>();
+  private readonly toolListeners = new Set<() => void>();
+  /** Per server, what its offered tools looked like at the last change (names and descriptions). */
+  private readonly toolKeys = new Map<string, string>();
 
   constructor(
     entries: readonly McpServerEntry[],
@@ -68,6 +71,7 @@ export class McpGateway implements McpToolProvider {
       onChange: (server) => {
         deps.observer?.onChange?.(server);
         for (const listener of this.listeners) listener(server);
+        this.checkTools(server);
       },
     };
     for (const entry of entries) {
@@ -101,6 +105,21 @@ export class McpGateway implements McpToolProvider {
   onChange(listener: (server: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The offered tools changed (a server connected or went away, or changed its list); see McpToolProvider. */
+  onToolsChanged(listener: () => void): () => void {
+    this.toolListeners.add(listener);
+    return () => this.toolListeners.delete(listener);
+  }
+
+  /** Most changes are status, latency or breaker only: tell tool listeners only when the list differs. */
+  private checkTools(server: string): void {
+    const tools = this.upstreams.get(server)?.tools() ?? [];
+    const key = JSON.stringify(tools.map((tool) => [tool.name, tool.description, tool.annotations]));
+    if ((this.toolKeys.get(server) ?? "[]") === key) return;
+    this.toolKeys.set(server, key);
+    for (const listener of this.toolListeners) listener();
   }
 
   servers(): McpServerStatus[] {
@@ -222,6 +241,7 @@ export class McpGateway implements McpToolProvider {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.toolListeners.clear();
     await Promise.allSettled([...this.upstreams.values()].map((upstream) => upstream.close()));
   }
 }

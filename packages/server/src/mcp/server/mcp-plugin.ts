@@ -87,6 +87,9 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
     (error) => app.log.warn({ err: error }, "mcp endpoint error"),
   );
   const unsubscribe = options.bus.subscribe("dashboard", (event) => sessions.dashboardChanged(event));
+  const unsubscribeTools = (options.toolProviders ?? []).map(
+    (provider) => provider.onToolsChanged?.(() => sessions.toolsChanged()) ?? (() => {}),
+  );
   new Gauge({
     name: "agentboard_mcp_sessions",
     help: "Open 2025-era MCP sessions on /mcp",
@@ -100,6 +103,7 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
     // Waits for approvals end now, so Fastify is not held by streams that would stay open for an hour.
     closing.abort(new Error("the server is shutting down"));
     unsubscribe();
+    for (const stop of unsubscribeTools) stop();
     await sessions.close();
   });
   app.addHook("onClose", async () => {

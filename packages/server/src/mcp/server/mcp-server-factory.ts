@@ -68,7 +68,8 @@ export function buildMcpServer(
     { name: "agentboard", version: deps.version },
     {
       capabilities: {
-        tools: { listChanged: false },
+        // Providers that report changes (the gateway: upstreams connect, go away, change their tools).
+        tools: { listChanged: deps.toolProviders.some((provider) => provider.onToolsChanged !== undefined) },
         resources: { subscribe: true, listChanged: false },
       },
       instructions:

@@ -102,6 +102,16 @@ export class McpSessions {
     }
   }
 
+  /** `notifications/tools/list_changed` to every open session and every listen stream that opted in. */
+  toolsChanged(): void {
+    for (const session of this.legacy.values()) {
+      session.server.server.sendToolListChanged().catch((error: unknown) => {
+        this.onError(error instanceof Error ? error : new Error(String(error)));
+      });
+    }
+    for (const endpoint of this.modern.values()) endpoint.handler.notify.toolsChanged();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweep);
     await Promise.allSettled([...this.legacy.values()].map((session) => this.end(session)));

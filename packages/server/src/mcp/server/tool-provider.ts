@@ -11,6 +11,9 @@ import type { Principal } from "../../auth/principal.js";
  *   timeout…) is a result with `isError: true`; throwing is for protocol-level failures only (the name is
  *   not one of `list`'s, say) and becomes a JSON-RPC error. `signal` aborts when the MCP client cancels the
  *   request or its session ends.
+ * - `onToolsChanged` (optional): the provider's list changed (tools appeared or went away). `/mcp` then
+ *   advertises `tools.listChanged` and sends `notifications/tools/list_changed` to every open session and
+ *   listen stream. Returns the unsubscribe function.
  */
 export interface McpToolProvider {
   list(principal: Principal): Promise<Tool[]>;
@@ -20,6 +23,7 @@ export interface McpToolProvider {
     args: Record<string, unknown>,
     signal: AbortSignal,
   ): Promise<CallToolResult>;
+  onToolsChanged?(listener: () => void): () => void;
 }
 
 export type { CallToolResult, Tool };
