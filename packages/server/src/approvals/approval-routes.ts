@@ -42,6 +42,11 @@ export function registerApprovalRoutes(
   const base = "/api/approvals";
   const tags = ["approvals"];
   const reasonOf = (body: unknown) => (body as DecisionBody | null | undefined)?.reason;
+  // Every route but create (201): signed in, tagged, and its success schema next to the shared error answers.
+  const routeOptions = (schema: object, success: object) => ({
+    preHandler: requireAuth,
+    schema: { tags, ...schema, response: { 200: success, ...errors } },
+  });
 
   // Open long-polls would hold app.close() until their timeout; answer them (still pending) instead, so
   // clients retry against the next server at once.
@@ -63,82 +68,39 @@ export function registerApprovalRoutes(
 
   app.get(
     base,
-    {
-      preHandler: requireAuth,
-      schema: {
-        tags,
-        querystring: ListApprovalsQuerySchema,
-        response: { 200: ApprovalListResponseSchema, ...errors },
-      },
-    },
+    routeOptions({ querystring: ListApprovalsQuerySchema }, ApprovalListResponseSchema),
     async (request) => approvals.list(principalOf(request), request.query as ListApprovalsQuery),
   );
 
   app.post(
     `${base}/bulk`,
-    {
-      preHandler: requireAuth,
-      schema: {
-        tags,
-        body: BulkDecisionBodySchema,
-        response: { 200: BulkDecisionResponseSchema, ...errors },
-      },
-    },
+    routeOptions({ body: BulkDecisionBodySchema }, BulkDecisionResponseSchema),
     async (request) => approvals.bulk(principalOf(request), request.body as BulkDecisionBody),
   );
 
-  app.get(
-    `${base}/:id`,
-    {
-      preHandler: requireAuth,
-      schema: { tags, params: ApprovalParamsSchema, response: { 200: ApprovalSchema, ...errors } },
-    },
-    async (request) => approvals.get(principalOf(request), (request.params as Params).id),
+  app.get(`${base}/:id`, routeOptions({ params: ApprovalParamsSchema }, ApprovalSchema), async (request) =>
+    approvals.get(principalOf(request), (request.params as Params).id),
   );
 
-  for (const decision of ["approve", "reject"] as const) {
-    app.post(
-      `${base}/:id/${decision}`,
-      {
-        preHandler: requireAuth,
-        schema: {
-          tags,
-          params: ApprovalParamsSchema,
-          body: OptionalDecisionBodySchema,
-          response: { 200: ApprovalSchema, ...errors },
-        },
-      },
-      async (request) =>
-        approvals[decision](principalOf(request), (request.params as Params).id, reasonOf(request.body)),
-    );
+  // The three decisions share one shape: an id, an optional reason, the approval as it now stands.
+  const decisions = [
+    { method: "POST", url: `${base}/:id/approve`, decide: approvals.approve },
+    { method: "POST", url: `${base}/:id/reject`, decide: approvals.reject },
+    { method: "DELETE", url: `${base}/:id`, decide: approvals.cancel },
+  ] as const;
+  for (const { method, url, decide } of decisions) {
+    app.route({
+      method,
+      url,
+      ...routeOptions({ params: ApprovalParamsSchema, body: OptionalDecisionBodySchema }, ApprovalSchema),
+      handler: async (request) =>
+        decide.call(approvals, principalOf(request), (request.params as Params).id, reasonOf(request.body)),
+    });
   }
-
-  app.delete(
-    `${base}/:id`,
-    {
-      preHandler: requireAuth,
-      schema: {
-        tags,
-        params: ApprovalParamsSchema,
-        body: OptionalDecisionBodySchema,
-        response: { 200: ApprovalSchema, ...errors },
-      },
-    },
-    async (request) =>
-      approvals.cancel(principalOf(request), (request.params as Params).id, reasonOf(request.body)),
-  );
 
   app.get(
     `${base}/:id/wait`,
-    {
-      preHandler: requireAuth,
-      schema: {
-        tags,
-        params: ApprovalParamsSchema,
-        querystring: WaitQuerySchema,
-        response: { 200: ApprovalSchema, ...errors },
-      },
-    },
+    routeOptions({ params: ApprovalParamsSchema, querystring: WaitQuerySchema }, ApprovalSchema),
     async (request, reply) => {
       const { timeoutMs } = request.query as z.infer<typeof WaitQuerySchema>;
       // A client that goes away ends its wait at once: no waiter or timer outlives its connection. So does
@@ -171,10 +133,7 @@ export function registerApprovalRoutes(
 
   app.get(
     `${base}/:id/events`,
-    {
-      preHandler: requireAuth,
-      schema: { tags, params: ApprovalParamsSchema, response: { 200: AuditTrailSchema, ...errors } },
-    },
+    routeOptions({ params: ApprovalParamsSchema }, AuditTrailSchema),
     async (request) => approvals.auditTrail(principalOf(request), (request.params as Params).id),
   );
 }

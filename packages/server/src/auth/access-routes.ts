@@ -40,16 +40,6 @@ export function registerAccessRoutes(
     },
   );
 
-  app.delete(
-    "/api/tokens/:id",
-    { preHandler: requireAuth, schema: { tags: ["tokens"], params: TokenParamsSchema } },
-    async (request, reply) => {
-      const { id } = request.params as z.infer<typeof TokenParamsSchema>;
-      await revocations.revokeToken(principalOf(request), id);
-      return reply.status(204).send();
-    },
-  );
-
   app.patch(
     "/api/members/:id",
     {
@@ -69,13 +59,21 @@ export function registerAccessRoutes(
     },
   );
 
-  app.delete(
-    "/api/members/:id",
-    { preHandler: requireAuth, schema: { tags: ["directory"], params: MemberParamsSchema } },
-    async (request, reply) => {
-      const { id } = request.params as z.infer<typeof MemberParamsSchema>;
-      await revocations.removeMember(principalOf(request), id);
-      return reply.status(204).send();
+  // Revoking a token and removing a member: an id in, nothing (204) out.
+  const removals = [
+    { url: "/api/tokens/:id", tag: "tokens", params: TokenParamsSchema, remove: revocations.revokeToken },
+    {
+      url: "/api/members/:id",
+      tag: "directory",
+      params: MemberParamsSchema,
+      remove: revocations.removeMember,
     },
-  );
+  ] as const;
+  for (const { url, tag, params, remove } of removals) {
+    app.delete(url, { preHandler: requireAuth, schema: { tags: [tag], params } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      await remove.call(revocations, principalOf(request), id);
+      return reply.status(204).send();
+    });
+  }
 }

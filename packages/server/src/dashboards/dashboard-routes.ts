@@ -45,51 +45,31 @@ export function registerDashboardRoutes(
     },
   );
 
-  app.put(
-    `${base}/state`,
-    {
+  // PUT replaces the whole state and PATCH applies ops to it: one route shape around two writes.
+  const stateWrite = <Body>(
+    method: "PUT" | "PATCH",
+    body: z.ZodType<Body>,
+    write: (
+      target: Awaited<ReturnType<typeof resolveDashboard>>,
+      body: Body,
+      by: ReturnType<typeof principalRef>,
+    ) => Promise<{ rev: number }>,
+  ) =>
+    app.route({
+      method,
+      url: `${base}/state`,
       preHandler: requireAuth,
-      schema: {
-        tags,
-        params: DashboardParamsSchema,
-        body: PutStateBodySchema,
-        response: { 200: RevResponseSchema, ...errors },
+      schema: { tags, params: DashboardParamsSchema, body, response: { 200: RevResponseSchema, ...errors } },
+      handler: async (request) => {
+        const { id } = request.params as DashboardParams;
+        const principal = principalOf(request);
+        const target = await resolveDashboard(identity, principal, id, "write");
+        const { rev } = await write(target, request.body as Body, principalRef(principal));
+        return { rev };
       },
-    },
-    async (request) => {
-      const { id } = request.params as DashboardParams;
-      const principal = principalOf(request);
-      const { rev } = await dashboards.put(
-        await resolveDashboard(identity, principal, id, "write"),
-        request.body as z.infer<typeof PutStateBodySchema>,
-        principalRef(principal),
-      );
-      return { rev };
-    },
-  );
-
-  app.patch(
-    `${base}/state`,
-    {
-      preHandler: requireAuth,
-      schema: {
-        tags,
-        params: DashboardParamsSchema,
-        body: PatchStateBodySchema,
-        response: { 200: RevResponseSchema, ...errors },
-      },
-    },
-    async (request) => {
-      const { id } = request.params as DashboardParams;
-      const principal = principalOf(request);
-      const { rev } = await dashboards.patch(
-        await resolveDashboard(identity, principal, id, "write"),
-        request.body as z.infer<typeof PatchStateBodySchema>,
-        principalRef(principal),
-      );
-      return { rev };
-    },
-  );
+    });
+  stateWrite("PUT", PutStateBodySchema, (target, body, by) => dashboards.put(target, body, by));
+  stateWrite("PATCH", PatchStateBodySchema, (target, body, by) => dashboards.patch(target, body, by));
 
   app.delete(
     `${base}/state`,
