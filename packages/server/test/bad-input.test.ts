@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectApiError } from "./helpers/api-assertions.js";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
+import {
+  type Caller,
+  noteWidget,
+  startTestServer,
+  storedNote,
+  type TestServer,
+} from "./helpers/test-server.js";
 
 // Contract "Errors": bad input never changes stored data. Every test here sends one kind of bad input against
 // a seeded document and then compares the GET bodies (rev, updatedAt and state, byte for byte) with the ones
@@ -14,16 +20,6 @@ const ME = "/api/dashboards/me/state";
 const TEAM = "/api/dashboards/team/state";
 const DOCUMENT_LIMIT = 256 * 1024;
 
-const fullNote = (id: string, markdown = id) => ({
-  id,
-  type: "note",
-  title: id,
-  props: { markdown },
-  status: "ready",
-  updatedAt: "2026-01-01T00:00:00Z",
-  updatedBy: "test",
-});
-
 const alertWidget = (href: string) => ({
   type: "alert",
   title: "Disk",
@@ -33,7 +29,7 @@ const alertWidget = (href: string) => ({
 /** Five notes of 60 KiB each: every one is valid alone (markdown ≤ 64 KiB), together they pass 256 KiB. */
 const bigNotes = () =>
   Object.fromEntries(
-    Array.from({ length: 5 }, (_, i) => [`big${i}`, fullNote(`big${i}`, "x".repeat(60 * 1024))]),
+    Array.from({ length: 5 }, (_, i) => [`big${i}`, storedNote(`big${i}`, "x".repeat(60 * 1024))]),
   );
 
 async function readText(caller: Caller, path: string): Promise<string> {
@@ -105,7 +101,7 @@ describe("JSON Patch paths", () => {
   const patch = (ops: unknown[]) => alice.request("PATCH", ME, { baseRev: 2, ops });
 
   it.each([
-    ["add under /widgets", { op: "add", path: "/widgets/__proto__", value: fullNote("w9") }],
+    ["add under /widgets", { op: "add", path: "/widgets/__proto__", value: storedNote("w9") }],
     ["add inside a widget", { op: "add", path: "/widgets/w1/__proto__/polluted", value: true }],
     ["replace at the root", { op: "replace", path: "/__proto__/polluted", value: true }],
     ["copy from", { op: "copy", from: "/widgets/__proto__", path: "/widgets/w9" }],
@@ -118,8 +114,8 @@ describe("JSON Patch paths", () => {
   });
 
   it.each([
-    ["/widgets/constructor", { op: "add", path: "/widgets/constructor", value: fullNote("constructor") }],
-    ["/widgets/prototype", { op: "add", path: "/widgets/prototype", value: fullNote("prototype") }],
+    ["/widgets/constructor", { op: "add", path: "/widgets/constructor", value: storedNote("constructor") }],
+    ["/widgets/prototype", { op: "add", path: "/widgets/prototype", value: storedNote("prototype") }],
     ["/widgets/w1/props/prototype", { op: "add", path: "/widgets/w1/props/prototype", value: {} }],
     [
       "/preferences/constructor",
@@ -176,7 +172,7 @@ describe("widget content", () => {
   it("refuses an unknown widget type via PATCH add and via replacing a widget's type as 422 invalid", async () => {
     const added = await alice.request("PATCH", ME, {
       baseRev: 2,
-      ops: [{ op: "add", path: "/widgets/w3", value: { ...fullNote("w3"), type: "iframe" } }],
+      ops: [{ op: "add", path: "/widgets/w3", value: { ...storedNote("w3"), type: "iframe" } }],
     });
     expectApiError(added, 422, "invalid");
     const retyped = await alice.request("PATCH", ME, {
@@ -469,7 +465,7 @@ describe("who may read and write", () => {
     expect(
       await carol.request("PATCH", TEAM, {
         baseRev: 0,
-        ops: [{ op: "add", path: "/widgets/b1", value: fullNote("b1") }],
+        ops: [{ op: "add", path: "/widgets/b1", value: storedNote("b1") }],
       }),
     ).toEqual({
       status: 200,

@@ -14,6 +14,7 @@ import { type Config, loadConfig } from "../src/config.js";
 import { createLogger } from "../src/observability/logger.js";
 import { type ClusterRuntime, type ClusterTimeouts, openClusterRuntime } from "../src/runtime/cluster.js";
 import { openPostgres, type PostgresHandle } from "../src/storage/postgres.js";
+import { rawRequest } from "./helpers/raw-request.js";
 import type { TestServer } from "./helpers/test-server.js";
 
 /** The services every development and CI machine runs (docs/engineering.md). */
@@ -429,17 +430,7 @@ export async function startClusterTestServer(env: Record<string, string> = {}): 
   const balancer = new TcpBalancer(cluster.nodes.map((node) => node.port));
   const url = await balancer.listen();
   const first = cluster.nodes[0]!;
-  const raw: TestServer["raw"] = async (method, path, init = {}) => {
-    const response = await fetch(url + path, { method, headers: init.headers, body: init.body });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON
-    }
-    return { status: response.status, body, headers: response.headers };
-  };
+  const raw = rawRequest(url);
   const runtime = {
     ...first.runtime,
     sqlite: { db: first.runtime.db, file: "(postgresql)", close: () => first.runtime.postgres.close() },

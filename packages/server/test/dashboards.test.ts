@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
+import {
+  type Caller,
+  noteWidget,
+  startTestServer,
+  storedNote,
+  type TestServer,
+} from "./helpers/test-server.js";
 
 let server: TestServer;
 let alice: Caller;
@@ -13,15 +19,7 @@ afterEach(async () => server.close());
 const addNote = (id: string, markdown = id) => ({
   op: "add",
   path: `/widgets/${id}`,
-  value: {
-    id,
-    type: "note",
-    title: id,
-    props: { markdown },
-    status: "ready",
-    updatedAt: "2026-01-01T00:00:00Z",
-    updatedBy: "test",
-  },
+  value: storedNote(id, markdown),
 });
 
 describe("dashboard documents", () => {

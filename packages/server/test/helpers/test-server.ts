@@ -9,6 +9,7 @@ import { DEFAULT_AGENT_SCOPES } from "../../src/auth/principal.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { type EmbeddedRuntime, openEmbeddedRuntime } from "../../src/runtime/embedded.js";
+import { rawRequest } from "./raw-request.js";
 
 export interface Caller {
   principal: Principal;
@@ -66,17 +67,7 @@ export async function startTestServer(
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
 
-  const raw: TestServer["raw"] = async (method, path, init = {}) => {
-    const response = await fetch(url + path, { method, headers: init.headers, body: init.body });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON (e.g. /metrics text)
-    }
-    return { status: response.status, body, headers: response.headers };
-  };
+  const raw = rawRequest(url);
 
   return {
     app,
@@ -114,6 +105,19 @@ export async function startTestServer(
       await runtime.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A note widget as it stands in a dashboard's state (all stored fields), for PUT /state bodies and add ops. */
+export function storedNote(id: string, markdown = id) {
+  return {
+    id,
+    type: "note",
+    title: id,
+    props: { markdown },
+    status: "ready",
+    updatedAt: "2026-01-01T00:00:00Z",
+    updatedBy: "test",
   };
 }
 
