@@ -172,6 +172,11 @@ export class ReplicaEngine {
     this.confirmed = state;
     this.confirmedRev = rev;
     this.needsSnapshot = false;
+    return this.confirmedChanged(effects);
+  }
+
+  /** S moved (a snapshot or a remote patch): the view is recomputed on top of it, and may now be live. */
+  private confirmedChanged(effects: EngineEffects): EngineEffects {
     this.recompute(effects);
     effects.changed = true;
     this.checkLive(effects);
@@ -206,10 +211,7 @@ export class ReplicaEngine {
     if (message.origin.clientId === this.clientId && message.origin.mutationId) {
       this.forget(message.origin.mutationId);
     }
-    this.recompute(effects);
-    effects.changed = true;
-    this.checkLive(effects);
-    return effects;
+    return this.confirmedChanged(effects);
   }
 
   onAck(message: Pick<AckMessage, "id" | "rev" | "serverOps">): EngineEffects {
@@ -230,30 +232,18 @@ export class ReplicaEngine {
       return effects;
     }
     this.edits.shift();
-    let next = head.after;
-    if (!next) {
-      try {
-        next = applyJsonPatch(this.confirmed!, head.ops);
-      } catch {
-        this.needsSnapshot = true;
-        effects.resync = true;
-        this.recompute(effects);
-        effects.changed = true;
-        return effects;
-      }
-    }
     // The server stamps widgets it saw changed (updatedBy/updatedAt are its own): S is the edit plus those.
     const serverOps = message.serverOps ?? [];
-    if (serverOps.length > 0) {
-      try {
-        next = applyJsonPatch(next, serverOps);
-      } catch {
-        this.needsSnapshot = true;
-        effects.resync = true;
-        this.recompute(effects);
-        effects.changed = true;
-        return effects;
-      }
+    let next: DashboardState;
+    try {
+      next = head.after ?? applyJsonPatch(this.confirmed!, head.ops);
+      if (serverOps.length > 0) next = applyJsonPatch(next, serverOps);
+    } catch {
+      this.needsSnapshot = true;
+      effects.resync = true;
+      this.recompute(effects);
+      effects.changed = true;
+      return effects;
     }
     this.confirmed = next;
     this.confirmedRev = message.rev;
