@@ -154,14 +154,17 @@ export class KyselyApprovalStore implements ApprovalStore {
     return rows.map((row) => ({ workspaceId: row.workspace_id, id: row.id, expiresAt: row.expires_at! }));
   }
 
-  async auditTrail(workspaceId: string, approvalId: string): Promise<AuditEntry[]> {
-    const rows = await this.db
+  /** A workspace's audit rows in chain order (seq ascending), to narrow further. */
+  private auditOf(workspaceId: string) {
+    return this.db
       .selectFrom("approval_audit")
       .selectAll()
       .where("workspace_id", "=", workspaceId)
-      .where("approval_id", "=", approvalId)
-      .orderBy("seq", "asc")
-      .execute();
+      .orderBy("seq", "asc");
+  }
+
+  async auditTrail(workspaceId: string, approvalId: string): Promise<AuditEntry[]> {
+    const rows = await this.auditOf(workspaceId).where("approval_id", "=", approvalId).execute();
     return rows.map(
       (row): AuditEntry => ({
         seq: row.seq,
@@ -188,14 +191,7 @@ export class KyselyApprovalStore implements ApprovalStore {
   }
 
   async auditRows(workspaceId: string, afterSeq: number, limit: number): Promise<StoredAuditRow[]> {
-    const rows = await this.db
-      .selectFrom("approval_audit")
-      .selectAll()
-      .where("workspace_id", "=", workspaceId)
-      .where("seq", ">", afterSeq)
-      .orderBy("seq", "asc")
-      .limit(limit)
-      .execute();
+    const rows = await this.auditOf(workspaceId).where("seq", ">", afterSeq).limit(limit).execute();
     return rows.map(toStoredAuditRow);
   }
 

@@ -69,9 +69,9 @@ export class CredentialStore {
     return { secret, expiresAt };
   }
 
-  /** The principal a live (not revoked, not expired) secret of one of `kinds` belongs to, or null. */
-  async resolveSecret(secret: string, kinds: readonly SecretKind[]): Promise<Principal | null> {
-    const row = await this.db
+  /** A credential row with its principal and workspace: what resolving a secret or a credential id reads. */
+  private credentialWithPrincipal() {
+    return this.db
       .selectFrom("tokens")
       .innerJoin("principals", "principals.id", "tokens.principal_id")
       .innerJoin("workspaces", "workspaces.id", "tokens.workspace_id")
@@ -90,7 +90,12 @@ export class CredentialStore {
         "principals.scopes",
         "principals.created_at",
         "workspaces.name as workspace_name",
-      ])
+      ]);
+  }
+
+  /** The principal a live (not revoked, not expired) secret of one of `kinds` belongs to, or null. */
+  async resolveSecret(secret: string, kinds: readonly SecretKind[]): Promise<Principal | null> {
+    const row = await this.credentialWithPrincipal()
       .where("tokens.token_hash", "=", hashSecret(secret))
       .executeTakeFirst();
     if (!row || !kinds.includes(row.token_kind) || row.revoked_at) return null;
@@ -126,24 +131,7 @@ export class CredentialStore {
    * reaches the next socket.
    */
   async resolveCredential(credentialId: string): Promise<Principal | null> {
-    const row = await this.db
-      .selectFrom("tokens")
-      .innerJoin("principals", "principals.id", "tokens.principal_id")
-      .innerJoin("workspaces", "workspaces.id", "tokens.workspace_id")
-      .select([
-        "tokens.kind as token_kind",
-        "tokens.expires_at",
-        "tokens.revoked_at",
-        "principals.id",
-        "principals.workspace_id",
-        "principals.kind",
-        "principals.name",
-        "principals.role",
-        "principals.scopes",
-        "workspaces.name as workspace_name",
-      ])
-      .where("tokens.id", "=", credentialId)
-      .executeTakeFirst();
+    const row = await this.credentialWithPrincipal().where("tokens.id", "=", credentialId).executeTakeFirst();
     if (!row || row.token_kind === "login_code" || row.revoked_at) return null;
     if (row.expires_at && row.expires_at <= this.now().toISOString()) return null;
     return {
