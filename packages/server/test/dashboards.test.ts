@@ -1,11 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type Caller,
-  noteWidget,
-  startTestServer,
-  storedNote,
-  type TestServer,
-} from "./helpers/test-server.js";
+import { storedNote } from "./helpers/stored-widgets.js";
+import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let server: TestServer;
 let alice: Caller;
