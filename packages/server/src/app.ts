@@ -22,6 +22,9 @@ import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { mcpGatewayPlugin } from "./mcp/gateway/gateway-plugin.js";
 import { mcpAllowedHosts, mcpPlugin } from "./mcp/server/mcp-plugin.js";
+import { a2aPlugin } from "./mesh/a2a-plugin.js";
+import { meshPlugin } from "./mesh/mesh-plugin.js";
+import type { SweepLock } from "./mesh/sweep-lock.js";
 import { registerMetrics } from "./observability/metrics.js";
 import { realtimePlugin } from "./realtime/realtime-plugin.js";
 import { registerWebSocketSupport } from "./realtime/realtime-routes.js";
@@ -46,6 +49,8 @@ export interface AppServices {
   db: Kysely<Database>;
   /** Where realtime tickets live; in-process unless given (cluster mode shares them through Redis). */
   tickets?: RealtimeTickets;
+  /** Cluster mode: the lease that makes one node per cluster sweep the agents' health. */
+  agentSweepLock?: SweepLock;
 }
 
 /** The origin browsers use for this server: the configured public URL, else http://host:port. */
@@ -157,6 +162,15 @@ export async function buildApp(
     allowedOrigins: allowedOriginsOf(app, config),
     allowedHosts: mcpAllowedHosts(app, config),
     toolProviders: [app.mcpGateway],
+  });
+  await app.register(a2aPlugin, { ...services, origin: () => [...allowedOriginsOf(app, config)()][0]! });
+  await app.register(meshPlugin, {
+    ...services,
+    healthChecks: app.healthChecks,
+    sweepLock: services.agentSweepLock,
+    allowPrivateNetwork: config.agentsAllowPrivateNetwork,
+    probeIntervalMs: config.agentProbeIntervalMs,
+    probeTimeoutMs: config.agentProbeTimeoutMs,
   });
   await app.register(webAppPlugin);
   return app;

@@ -234,6 +234,72 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * The agent directory (issue 16): one card per agent of a workspace. A local agent's row (id = its
+   * principal's id) holds only what admins edited over the principal; a remote A2A agent's row is the whole
+   * record: its fetched card and the prober's state (hysteresis counters, EWMA latency, next probe), kept
+   * here so whichever node sweeps next continues from it.
+   */
+  "007_agents": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("agents")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("workspace_id", "text", (c) => c.notNull().references("workspaces.id").onDelete("cascade"))
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("display_name", "text")
+        .addColumn("description", "text")
+        .addColumn("icon_url", "text")
+        .addColumn("role", "text")
+        .addColumn("aliases", "text")
+        .addColumn("skills", "text")
+        .addColumn("card_url", "text")
+        .addColumn("card", "text")
+        .addColumn("status", "text", (c) => c.notNull().defaultTo("unknown"))
+        .addColumn("latency_ms", "double precision")
+        .addColumn("checked_at", "text")
+        .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("successes", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("next_probe_at", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("agents_workspace")
+        .on("agents")
+        .columns(["workspace_id", "kind"])
+        .execute();
+      await db.schema
+        .createIndex("agents_card_url")
+        .on("agents")
+        .columns(["workspace_id", "card_url"])
+        .unique()
+        .execute();
+    },
+  },
+  /**
+   * agentboard as an A2A agent (issue 16): the tasks of `/a2a`, one row per (owner principal, task id) so
+   * another principal's task id is simply not found. `approval_id` links a `request_approval` task to its
+   * approval: the task's state follows the approval's lifecycle on every node and after a restart.
+   */
+  "008_a2a_tasks": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("a2a_tasks")
+        .addColumn("owner", "text", (c) => c.notNull())
+        .addColumn("id", "text", (c) => c.notNull())
+        .addColumn("workspace_id", "text", (c) => c.notNull().references("workspaces.id").onDelete("cascade"))
+        .addColumn("owner_kind", "text", (c) => c.notNull())
+        .addColumn("approval_id", "text")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("task", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("a2a_tasks_pk", ["owner", "id"])
+        .execute();
+      await db.schema.createIndex("a2a_tasks_approval").on("a2a_tasks").columns(["approval_id"]).execute();
+    },
+  },
 };
 
 class InlineMigrationProvider implements MigrationProvider {
