@@ -1,4 +1,9 @@
 import { z } from "zod";
+import {
+  AgentEventMessageSchema,
+  SubscribeAgentsMessageSchema,
+  SubscribedAgentsMessageSchema,
+} from "../api/agents-api.js";
 import { ClientIdSchema, DashboardIdSchema, MutationIdSchema, RevSchema } from "../api/dashboards-api.js";
 import { McpServerStatusSchema } from "../api/mcp-gateway-api.js";
 import { ApprovalEventNameSchema, ApprovalSchema } from "../approvals/approval.js";
@@ -48,6 +53,7 @@ export const ClientMessageSchema = z.discriminatedUnion("type", [
   PatchMessageSchema,
   SubscribeApprovalsMessageSchema,
   SubscribeMcpMessageSchema,
+  SubscribeAgentsMessageSchema,
   PingMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
@@ -150,6 +156,8 @@ export const ServerMessageSchema = z.discriminatedUnion("type", [
   RefreshMessageSchema,
   SubscribedMcpMessageSchema,
   McpServerMessageSchema,
+  SubscribedAgentsMessageSchema,
+  AgentEventMessageSchema,
   PongMessageSchema,
   ErrorMessageSchema,
 ]);

@@ -14,6 +14,8 @@ export interface WorkspacePrincipal {
   kind: PrincipalKind;
   name: string;
   role?: UserRole;
+  /** Agents: the display name of their card, when an admin gave one. */
+  displayName?: string;
 }
 
 /**
@@ -107,10 +109,22 @@ export class IdentityStore extends CredentialStore {
    * both modes. Unbounded on purpose: a workspace has as many principals as someone created by hand.
    */
   async listPrincipals(workspaceId: string): Promise<WorkspacePrincipal[]> {
+    // An agent's card (the agent directory, issue 16) may carry the display name an admin gave it.
     const rows = await this.db
       .selectFrom("principals")
-      .select(["id", "kind", "name", "role"])
-      .where("workspace_id", "=", workspaceId)
+      .leftJoin("agents", (join) =>
+        join
+          .onRef("agents.id", "=", "principals.id")
+          .onRef("agents.workspace_id", "=", "principals.workspace_id"),
+      )
+      .select([
+        "principals.id",
+        "principals.kind",
+        "principals.name",
+        "principals.role",
+        "agents.display_name",
+      ])
+      .where("principals.workspace_id", "=", workspaceId)
       .execute();
     const rank = (kind: string) => (kind === "user" ? 0 : 1);
     const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -122,6 +136,7 @@ export class IdentityStore extends CredentialStore {
       kind: row.kind as PrincipalKind,
       name: row.name,
       ...(row.role ? { role: row.role as UserRole } : {}),
+      ...(row.display_name ? { displayName: row.display_name } : {}),
     }));
   }
 

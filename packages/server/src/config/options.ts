@@ -144,6 +144,21 @@ export const OPTIONS = {
     description: "a widget refresh nobody answers within this time ends as a retryable error",
     ...integer(1_000, 600_000, 30_000),
   },
+  agentProbeIntervalMs: {
+    env: "AGENTBOARD_AGENT_PROBE_INTERVAL_MS",
+    description: "mean time between health sweeps of the remote A2A agents (jittered ±20 %)",
+    ...integer(1_000, 3_600_000, 30_000),
+  },
+  agentProbeTimeoutMs: {
+    env: "AGENTBOARD_AGENT_PROBE_TIMEOUT_MS",
+    description: "a remote agent's card fetch (registration or health probe) gives up after this",
+    ...integer(100, 60_000, 5_000),
+  },
+  agentsAllowPrivateNetwork: {
+    env: "AGENTBOARD_AGENTS_ALLOW_PRIVATE_NETWORK",
+    description: "let agent card URLs reach loopback and private networks (cloud metadata stays blocked)",
+    ...boolean(false),
+  },
   approvalAutoThreshold: {
     env: "AGENTBOARD_APPROVAL_AUTO_THRESHOLD",
     description:

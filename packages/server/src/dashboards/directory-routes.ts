@@ -22,8 +22,10 @@ export function registerDirectoryRoutes(
     },
     async (request) => {
       const principals = await identity.listPrincipals(principalOf(request).workspaceId);
-      // displayName is the name until agents get cards of their own.
-      return { items: principals.map((member) => ({ ...member, displayName: member.name })) };
+      // The agent directory's display name where an admin set one, else the principal's name.
+      return {
+        items: principals.map((member) => ({ ...member, displayName: member.displayName ?? member.name })),
+      };
     },
   );
 

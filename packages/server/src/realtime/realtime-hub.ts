@@ -64,6 +64,13 @@ export class RealtimeHub {
     return this.connections.size;
   }
 
+  /** Principals with an open connection on this node (the agent directory's local health). */
+  connectedPrincipalIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const connection of this.connections.values()) ids.add(connection.principal.id);
+    return ids;
+  }
+
   /** Subscriptions a channel holds (tests check that closed sockets leave none behind). */
   subscriptionCount(channelName: string): number {
     return this.channels.find((channel) => channel.name === channelName)?.subscriptionCount ?? 0;

@@ -123,6 +123,35 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
+/** The agent directory (migration 007): local agents' edited cards and remote A2A agents with probe state. */
+export interface AgentsTable {
+  id: string;
+  workspace_id: string;
+  kind: "local" | "a2a";
+  name: string;
+  display_name: string | null;
+  description: string | null;
+  icon_url: string | null;
+  role: string | null;
+  /** JSON array of strings. */
+  aliases: string | null;
+  /** JSON array of {id, name}. */
+  skills: string | null;
+  card_url: string | null;
+  /** The validated card as fetched (JSON). */
+  card: string | null;
+  status: "healthy" | "degraded" | "unhealthy" | "unknown";
+  latency_ms: number | null;
+  checked_at: string | null;
+  /** Consecutive failed / successful probes (hysteresis). */
+  failures: number;
+  successes: number;
+  /** Backoff: a dead agent is not probed before this. */
+  next_probe_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: Generated<string>;
@@ -138,4 +167,5 @@ export interface Database {
   approvals: ApprovalsTable;
   approval_audit: ApprovalAuditTable;
   audit_heads: AuditHeadsTable;
+  agents: AgentsTable;
 }
