@@ -348,32 +348,28 @@ describe("board.sync against the real server", () => {
     const b = await replica(alice.token, "team");
     await b.sync.ready();
 
-    b.wire.cut();
-    await until("B offline", () => b.sync.status === "reconnecting", [b.sync]);
-    for (let i = 0; i < 8; i++)
-      await rest.dashboards.patch("team", i, [
-        { op: "add", path: "/preferences/theme", value: i % 2 ? "dark" : "light" },
-      ]);
-    const before = b.wire.received.length;
-    b.wire.online = true;
-    await until("B at rev 8", () => b.sync.rev === 8, [b.sync]);
-    const caughtUp = b.wire.received.slice(before);
+    /** B is offline while revs `from + 1`..`to` are written, then reconnects: the frames of its catch-up. */
+    const missWhileOffline = async (from: number, to: number) => {
+      b.wire.cut();
+      await until("B offline", () => b.sync.status === "reconnecting", [b.sync]);
+      for (let i = from; i < to; i++)
+        await rest.dashboards.patch("team", i, [
+          { op: "add", path: "/preferences/theme", value: i % 2 ? "dark" : "light" },
+        ]);
+      const mark = b.wire.received.length;
+      b.wire.online = true;
+      await until(`B at rev ${to}`, () => b.sync.rev === to, [b.sync]);
+      return b.wire.received.slice(mark);
+    };
+
+    const caughtUp = await missWhileOffline(0, 8);
     expect(caughtUp.filter((f) => f.type === "snapshot")).toHaveLength(0);
     expect(caughtUp.filter((f) => f.type === "patch").map((f) => (f as { rev: number }).rev)).toEqual([
       1, 2, 3, 4, 5, 6, 7, 8,
     ]);
     expect(b.wire.sent.filter((f) => f.type === "subscribe").at(-1)).toMatchObject({ sinceRev: 0 });
 
-    b.wire.cut();
-    await until("B offline", () => b.sync.status === "reconnecting", [b.sync]);
-    for (let i = 8; i < 38; i++)
-      await rest.dashboards.patch("team", i, [
-        { op: "add", path: "/preferences/theme", value: i % 2 ? "dark" : "light" },
-      ]);
-    const mark = b.wire.received.length;
-    b.wire.online = true;
-    await until("B at rev 38", () => b.sync.rev === 38, [b.sync]);
-    const later = b.wire.received.slice(mark);
+    const later = await missWhileOffline(8, 38);
     expect(later.filter((f) => f.type === "snapshot")).toHaveLength(1);
     expect(later.filter((f) => f.type === "patch")).toHaveLength(0);
     expect(b.sync.state).toEqual((await rest.dashboards.get("team")).state);

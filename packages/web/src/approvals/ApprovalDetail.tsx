@@ -12,6 +12,13 @@ interface ApprovalDetailProps {
   onLeaveReason(): void;
 }
 
+/** The three answers a pending approval offers, in button order. */
+const DECISIONS = [
+  { decision: "approve", label: "Approve", className: "button button--primary" },
+  { decision: "reject", label: "Reject", className: "button button--danger" },
+  { decision: "cancel", label: "Cancel request", className: "button" },
+] as const;
+
 /** Everything a human needs to decide: the exact action and arguments, who asks, and until when. */
 export const ApprovalDetail = forwardRef<HTMLTextAreaElement, ApprovalDetailProps>(function ApprovalDetail(
   { approval, onLeaveReason },
@@ -95,25 +102,17 @@ export const ApprovalDetail = forwardRef<HTMLTextAreaElement, ApprovalDetailProp
         />
       </label>
       <div className="approval-detail__actions">
-        <button
-          type="button"
-          className="button button--primary"
-          disabled={busy !== undefined}
-          onClick={() => run("approve")}
-        >
-          Approve
-        </button>
-        <button
-          type="button"
-          className="button button--danger"
-          disabled={busy !== undefined}
-          onClick={() => run("reject")}
-        >
-          Reject
-        </button>
-        <button type="button" className="button" disabled={busy !== undefined} onClick={() => run("cancel")}>
-          Cancel request
-        </button>
+        {DECISIONS.map(({ decision, label, className }) => (
+          <button
+            key={decision}
+            type="button"
+            className={className}
+            disabled={busy !== undefined}
+            onClick={() => run(decision)}
+          >
+            {label}
+          </button>
+        ))}
         {busy ? (
           <span className="approval-detail__busy" role="status">
             <span className="spinner" aria-hidden="true" /> Sending…

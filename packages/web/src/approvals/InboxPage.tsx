@@ -63,20 +63,16 @@ export function InboxPage() {
             {checkedCount > 0 ? (
               <>
                 <span>{checkedCount} selected</span>
-                <button
-                  type="button"
-                  className="button button--small"
-                  onClick={() => void decideChecked("approve")}
-                >
-                  Approve selected
-                </button>
-                <button
-                  type="button"
-                  className="button button--small"
-                  onClick={() => void decideChecked("reject")}
-                >
-                  Reject selected
-                </button>
+                {(["approve", "reject"] as const).map((decision) => (
+                  <button
+                    key={decision}
+                    type="button"
+                    className="button button--small"
+                    onClick={() => void decideChecked(decision)}
+                  >
+                    {decision === "approve" ? "Approve selected" : "Reject selected"}
+                  </button>
+                ))}
               </>
             ) : null}
           </div>

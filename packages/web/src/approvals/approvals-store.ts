@@ -17,7 +17,8 @@ export interface ApprovalsState {
   loadError: string | null;
 }
 
-export const approvalsStore = createStore<ApprovalsState>(() => ({
+/** The state before anything has loaded: where the store starts and what a reset returns to. */
+const initialApprovals = (): ApprovalsState => ({
   pending: {},
   selectedId: null,
   checked: {},
@@ -25,7 +26,9 @@ export const approvalsStore = createStore<ApprovalsState>(() => ({
   feed: "connecting",
   loaded: false,
   loadError: null,
-}));
+});
+
+export const approvalsStore = createStore<ApprovalsState>(initialApprovals);
 
 export function useApprovals<T>(selector: (state: ApprovalsState) => T): T {
   return useStore(approvalsStore, selector);
@@ -130,13 +133,5 @@ export function setBusy(id: string, action: "approve" | "reject" | "cancel" | nu
 }
 
 export function resetApprovals(): void {
-  approvalsStore.setState({
-    pending: {},
-    selectedId: null,
-    checked: {},
-    busy: {},
-    feed: "connecting",
-    loaded: false,
-    loadError: null,
-  });
+  approvalsStore.setState(initialApprovals());
 }
