@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentCard } from "@a2a-js/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { approvalPolicyFromConfig } from "../../src/approvals/approval-policy-config.js";
+import { openEmbeddedRuntime } from "../../src/runtime/embedded.js";
 import { deployRequest, eventually } from "../approvals-helpers.js";
 import { type Caller, noteWidget, startTestServer, type TestServer } from "../helpers/test-server.js";
-import { a2aClient, artifactData, getTask, send, stateOf } from "./a2a-helpers.js";
+import { a2aClient, artifactData, dataMessage, getTask, send, stateOf } from "./a2a-helpers.js";
 
 describe("agentboard as an A2A agent", () => {
   let server: TestServer;
@@ -133,6 +135,41 @@ describe("agentboard as an A2A agent", () => {
     expect(approval.body.status).toBe("pending");
   });
 
+  it("SendStreamingMessage answers SSE: the working task, then the stream ends", async () => {
+    const client = await a2aClient(server.url, agent.token);
+    const events = [];
+    for await (const event of client.sendMessageStream({
+      tenant: "",
+      message: dataMessage("request_approval", deployRequest()),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
+      events.push(event);
+    }
+    expect(events.length).toBeGreaterThan(0);
+    const first = events[0]?.payload;
+    expect(first?.$case).toBe("task");
+    if (first?.$case !== "task") return;
+    expect(stateOf(first.value)).toBe("TASK_STATE_WORKING");
+    expect(stateOf(await getTask(client, first.value.id))).toBe("TASK_STATE_WORKING");
+  });
+
+  it("an approval that expires makes the task failed", async () => {
+    const client = await a2aClient(server.url, agent.token);
+    const task = await send(
+      client,
+      "request_approval",
+      deployRequest({ expiresInSec: 1, onTimeout: "expire" }),
+    );
+    expect(stateOf(task)).toBe("TASK_STATE_WORKING");
+    const done = await eventually(
+      () => getTask(client, task.id),
+      (t) => stateOf(t) !== "TASK_STATE_WORKING",
+    );
+    expect(stateOf(done)).toBe("TASK_STATE_FAILED");
+    expect(artifactData(done, "decision")).toMatchObject({ status: "expired" });
+  });
+
   it("render_widget draws on a dashboard as the caller and completes with {rev, widget}", async () => {
     const writer = await server.caller({ name: "a2a-writer", role: "member" });
     const dashboardId = "me";
@@ -172,6 +209,43 @@ describe("A2A tasks across a restart", () => {
         (t) => stateOf(t) !== "TASK_STATE_WORKING",
       );
       expect(stateOf(done)).toBe("TASK_STATE_COMPLETED");
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a task whose approval was decided while no server ran is reconciled on start", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "agentboard-a2a-reconcile-"));
+    let server = await startTestServer({}, { dataDir });
+    try {
+      const agent = await server.caller({ kind: "agent", name: "a2a-reconcile" });
+      const task = await send(await a2aClient(server.url, agent.token), "request_approval", deployRequest());
+      const port = Number(new URL(server.url).port);
+      await server.close();
+      // A human decides through the stores alone (as a CLI would): no server hears the bus event.
+      const runtime = await openEmbeddedRuntime({
+        dataDir,
+        patchLogLimit: server.config.patchLogLimit,
+        dashboardSync: server.config.dashboardSync,
+        log: { error() {} },
+        approvalPolicy: approvalPolicyFromConfig(server.config),
+        armApprovalTimers: false,
+      });
+      const ws = await runtime.identity.ensureWorkspace("default");
+      const human = await runtime.identity.ensurePrincipal({
+        workspace: ws,
+        kind: "user",
+        name: "offline",
+        role: "member",
+      });
+      await runtime.approvals.reject(human, task.metadata?.approvalId as string, "decided offline");
+      await runtime.close();
+
+      server = await startTestServer({}, { dataDir, port });
+      const done = await getTask(await a2aClient(server.url, agent.token), task.id);
+      expect(stateOf(done)).toBe("TASK_STATE_REJECTED");
+      expect(artifactData(done, "decision")).toMatchObject({ status: "rejected", reason: "decided offline" });
     } finally {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
