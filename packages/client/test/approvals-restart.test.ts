@@ -40,18 +40,29 @@ async function approveOver(url: string, token: string, id: string) {
   expect(response.status).toBe(200);
 }
 
+/** A first server on a fresh data dir, an agent's SDK on it, and that agent already waiting on a new approval. */
+async function agentWaiting(dirPrefix: string, approvalWaits?: "long-poll") {
+  dataDir = mkdtempSync(join(tmpdir(), dirPrefix));
+  const first = await start();
+  const port = Number(new URL(first.url).port);
+  const agent = await first.caller({ kind: "agent", name: "deployer" });
+  const human = await first.caller({ name: "alice" });
+  const board = createBoardClient({
+    url: first.url,
+    token: agent.token,
+    ...(approvalWaits ? { approvalWaits } : {}),
+  });
+  const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
+  return { first, port, human, board, handle, waiting: handle.wait({ timeoutMs: 60_000 }) };
+}
+
 /** The agent keeps running (same process, same SDK object, fixed URL) while the server goes away. */
 describe("wait() across server restarts (long-poll)", () => {
   it("the server restarts mid-wait; the decision is made on the new process; the wait resolves", async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "agentboard-sdk-restart-"));
-    const first = await start();
-    const port = Number(new URL(first.url).port);
-    const agent = await first.caller({ kind: "agent", name: "deployer" });
-    const human = await first.caller({ name: "alice" });
-    const board = createBoardClient({ url: first.url, token: agent.token, approvalWaits: "long-poll" });
-
-    const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
-    const waiting = handle.wait({ timeoutMs: 60_000 });
+    const { first, port, human, handle, waiting } = await agentWaiting(
+      "agentboard-sdk-restart-",
+      "long-poll",
+    );
     await until(() => first.runtime.approvals.waiters.size === 1, "the first server to hold the wait");
     await stop(first);
 
@@ -62,15 +73,10 @@ describe("wait() across server restarts (long-poll)", () => {
   });
 
   it("a decision made while the SDK cannot reach the server is picked up after it comes back", async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "agentboard-sdk-offline-"));
-    const first = await start();
-    const port = Number(new URL(first.url).port);
-    const agent = await first.caller({ kind: "agent", name: "deployer" });
-    const human = await first.caller({ name: "alice" });
-    const board = createBoardClient({ url: first.url, token: agent.token, approvalWaits: "long-poll" });
-
-    const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
-    const waiting = handle.wait({ timeoutMs: 60_000 });
+    const { first, port, human, handle, waiting } = await agentWaiting(
+      "agentboard-sdk-offline-",
+      "long-poll",
+    );
     let settled = false;
     void waiting.finally(() => {
       settled = true;
@@ -92,15 +98,8 @@ describe("wait() across server restarts (long-poll)", () => {
 
 describe("wait() across server restarts (realtime WebSocket)", () => {
   it("re-reads the approval after the socket reconnects, so a decision made while it was down is seen", async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "agentboard-sdk-ws-restart-"));
-    const first = await start();
-    const port = Number(new URL(first.url).port);
-    const agent = await first.caller({ kind: "agent", name: "deployer" });
-    const human = await first.caller({ name: "alice" });
-    const board = createBoardClient({ url: first.url, token: agent.token });
+    const { first, port, human, board, handle, waiting } = await agentWaiting("agentboard-sdk-ws-restart-");
     try {
-      const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
-      const waiting = handle.wait({ timeoutMs: 60_000 });
       await until(
         () => first.app.realtimeHub.subscriptionCount("approvals") === 1,
         "the SDK to follow approval events",
