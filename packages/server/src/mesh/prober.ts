@@ -97,10 +97,13 @@ export class AgentProber {
     clearTimeout(this.timer);
   }
 
-  /** One sweep now (the schedule calls this; tests drive it directly). */
-  async sweep(): Promise<SweepResult> {
+  /**
+   * One sweep now (the schedule calls this; tests drive it directly). `at` is the time the backoff of dead
+   * agents is judged against (default now), so a test can sweep "an hour later" without waiting an hour.
+   */
+  async sweep(options: { at?: Date } = {}): Promise<SweepResult> {
     if (this.running) return { swept: false, probed: 0, ms: 0 };
-    const run = this.runSweep();
+    const run = this.runSweep(options.at ?? this.now());
     this.running = run;
     try {
       return await run;
@@ -109,21 +112,21 @@ export class AgentProber {
     }
   }
 
-  private async runSweep(): Promise<SweepResult> {
+  private async runSweep(at: Date): Promise<SweepResult> {
     const lock = this.options.lock ?? inProcessSweepLock;
     if (!(await lock.tryAcquire(this.options.intervalMs * 0.8))) return { swept: false, probed: 0, ms: 0 };
     const started = performance.now();
-    const now = this.now().getTime();
+    const now = at.getTime();
     const due = (await this.options.directory.remoteRows()).filter(
       (row) => row.card_url && (!row.next_probe_at || Date.parse(row.next_probe_at) <= now),
     );
-    await Promise.all(due.map((row) => this.limit(() => this.probeOne(row))));
+    await Promise.all(due.map((row) => this.limit(() => this.probeOne(row, at))));
     const ms = performance.now() - started;
     this.options.observer?.onSweep?.(due.length, ms);
     return { swept: true, probed: due.length, ms };
   }
 
-  private async probeOne(row: AgentRow): Promise<void> {
+  private async probeOne(row: AgentRow, at: Date): Promise<void> {
     if (this.closed) return;
     const started = performance.now();
     let ok = true;
@@ -134,7 +137,7 @@ export class AgentProber {
     }
     const ms = performance.now() - started;
     this.options.observer?.onProbe?.(ok ? "ok" : "failed", ms);
-    await this.options.directory.recordProbe(row, nextState(row, ok, ms, this.now(), this.options));
+    await this.options.directory.recordProbe(row, nextState(row, ok, ms, at, this.options));
   }
 }
 
