@@ -9,21 +9,7 @@ export * from "./api/mcp-server-api.js";
 export * from "./api/token-count-api.js";
 export * from "./api/tokens-api.js";
 export * from "./approvals/index.js";
-export {
-  CODEC_VERSION,
-  CodecError,
-  DEFAULT_STATE_ENCODING,
-  type DecodeStateOptions,
-  decodeState,
-  type EncodedState,
-  EncodedStateSchema,
-  type EncodeStateOptions,
-  encodeState,
-  parseEncodedState,
-  STATE_ENCODINGS,
-  type StateEncoding,
-  serializeEncodedState,
-} from "./codec/index.js";
+export * from "./codec/index.js";
 export * from "./dashboard/dashboard-patch.js";
 export * from "./dashboard/dashboard-state.js";
 export { FORBIDDEN_SEGMENTS, HrefSchema, IdSchema, isSafeHref, LinkSchema } from "./dashboard/primitives.js";

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createRng, makeDashboardState } from "../../../../bench/fixtures/dashboard-state.js";
 import { validateDashboardState } from "../dashboard/dashboard-state.js";
 import { base64ToBytes, bytesToBase64 } from "./base64.js";
+import { SMALL_JSON_CHARS } from "./codec.js";
 import { adler32, deflate, zlib } from "./compression.js";
 import {
   CodecError,
@@ -12,7 +13,6 @@ import {
   EncodedStateSchema,
   encodeState,
   parseEncodedState,
-  SMALL_JSON_CHARS,
   STATE_ENCODINGS,
   serializeEncodedState,
 } from "./index.js";

@@ -1,7 +1,7 @@
-export { base64ToBytes, bytesToBase64 } from "./base64.js";
+// The codec's public surface, re-exported whole by the package index; its internals (base64, size limits)
+// are imported from their own modules.
 export {
   CODEC_VERSION,
-  DEFAULT_MAX_DECODED_BYTES,
   DEFAULT_STATE_ENCODING,
   type DecodeStateOptions,
   decodeState,
@@ -10,7 +10,6 @@ export {
   type EncodeStateOptions,
   encodeState,
   parseEncodedState,
-  SMALL_JSON_CHARS,
   STATE_ENCODINGS,
   type StateEncoding,
   serializeEncodedState,
