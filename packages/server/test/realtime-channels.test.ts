@@ -102,7 +102,7 @@ describe("realtime channels", () => {
     const refused = await c.next("error", (f) => f.id === "n1");
     expect(refused.message).toBe(
       "invalid frame at type: Invalid discriminator value. Expected " +
-        "'subscribe' | 'unsubscribe' | 'patch' | 'subscribe_approvals' | 'subscribe_mcp' | 'echo' | 'ping'",
+        "'subscribe' | 'unsubscribe' | 'patch' | 'subscribe_approvals' | 'subscribe_mcp' | 'subscribe_agents' | 'echo' | 'ping'",
     );
   });
 
