@@ -169,7 +169,11 @@ describe("dashboard with the demo agents", { timeout: 60_000 }, () => {
     // The MCP section is live (board.mcp.watch): read it once its subscription answered.
     await page.waitForSelector('[aria-label="MCP servers"][data-mcp-live="live"]');
     expect(await page.getByRole("region", { name: "MCP servers" }).textContent()).toContain("No MCP servers");
-    expect(await page.getByRole("region", { name: "Agents" }).textContent()).toContain("No remote agents");
+    // The mesh is reported by /readyz (no remote agents registered: ok, never making the node unready).
+    await page
+      .getByRole("region", { name: "Agents" })
+      .locator('[data-health-component="mesh"][data-health-status="ok"]')
+      .waitFor();
     // A reload on a client route serves the app again.
     await page.reload();
     await page.waitForSelector('[data-health-component="sqlite"]');
