@@ -10,6 +10,7 @@ import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type RunningDemo, startDemo } from "./demo/demo-agents.js";
 import { runMcpList } from "./mcp/gateway/mcp-list-command.js";
+import { runAgentAdd, runAgentList, runAgentRemove } from "./mesh/agent-command.js";
 import { createLogger } from "./observability/logger.js";
 import { DATABASE_FILE } from "./runtime/embedded.js";
 import { openRuntime } from "./runtime/open-runtime.js";
@@ -303,6 +304,38 @@ export function buildCli(): Command {
       if (!token)
         throw new UsageError("mcp list needs --token or AGENTBOARD_TOKEN (agentboard token create …)");
       process.stdout.write(await runMcpList({ url: flags.url, token, json: flags.json }));
+    });
+
+  // The agent directory of a running server, over /api/agents (like `mcp list`: the server fetches cards
+  // through its SSRF guard and tells connected pages, which the embedded store alone could not).
+  const agent = program.command("agent").description("the agent directory (A2A agents) of a running server");
+  const remote = (command: Command) =>
+    command
+      .option("--url <url>", "base URL of the server", "http://127.0.0.1:7800")
+      .option("--token <token>", "an API token (default: AGENTBOARD_TOKEN)");
+  const targetOf = (flags: { url: string; token?: string }, what: string) => {
+    const token = flags.token ?? process.env.AGENTBOARD_TOKEN;
+    if (!token) throw new UsageError(`${what} needs --token or AGENTBOARD_TOKEN (agentboard token create …)`);
+    return { url: flags.url, token };
+  };
+  remote(agent.command("list"))
+    .description("list the workspace's agents: id, name, kind, status, latency, last check")
+    .option("--json", "print JSON instead of a table")
+    .action(async (flags: { url: string; token?: string; json?: boolean }) => {
+      process.stdout.write(await runAgentList({ ...targetOf(flags, "agent list"), json: flags.json }));
+    });
+  remote(agent.command("add"))
+    .description("register a remote A2A agent by its card URL (owners and admins)")
+    .argument("<cardUrl>", "URL of the agent card, e.g. https://host/.well-known/agent-card.json")
+    .option("--json", "print the registered agent as JSON")
+    .action(async (cardUrl: string, flags: { url: string; token?: string; json?: boolean }) => {
+      process.stdout.write(await runAgentAdd({ ...targetOf(flags, "agent add"), cardUrl, json: flags.json }));
+    });
+  remote(agent.command("rm"))
+    .description("remove a remote agent from the directory by id (see agent list)")
+    .argument("<id>", "agent id")
+    .action(async (id: string, flags: { url: string; token?: string }) => {
+      process.stdout.write(await runAgentRemove({ ...targetOf(flags, "agent rm"), id }));
     });
 
   return program;
