@@ -6,6 +6,8 @@ import type {
   Widget,
   WidgetInput,
 } from "@agentboard/protocol";
+import { type AgentsClient, createAgentsClient } from "./agents/agents-client.js";
+import { AgentDirectoryWatch } from "./agents/agents-watch.js";
 import { ApprovalEvents } from "./approvals/approval-events.js";
 import { LiveApprovalFeed } from "./approvals/approval-feed.js";
 import { type ApprovalsClient, createApprovalsClient } from "./approvals/approvals-client.js";
@@ -94,6 +96,8 @@ export interface BoardClient {
   tokens: TokensClient;
   /** The MCP gateway: `board.mcp.tools()`, `board.mcp.call("<server>__<tool>", args)` (gated calls wait for a human). */
   mcp: McpClient;
+  /** The agent directory: `board.agents.list()`, `register(cardUrl)`, `update(id, patch)`, and `watch()` live. */
+  agents: AgentsClient;
   /**
    * Closes every live replica and approval feed of this client and its realtime connection; resolves once
    * no socket is left. Approval waits in progress carry on over the long-poll.
@@ -165,6 +169,9 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
     tokens: createTokensClient(request),
     mcp: createMcpClient(request, (listener) =>
       track((onClosed) => new McpServerWatch(realtime, listener, onClosed)),
+    ),
+    agents: createAgentsClient(request, (listener) =>
+      track((onClosed) => new AgentDirectoryWatch(realtime, listener, onClosed)),
     ),
     close: async () => {
       await Promise.all([...open].map((live) => live.close()));

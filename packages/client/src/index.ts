@@ -1,4 +1,7 @@
 // Every export is public API of @agentboard/client.
+
+export type { AgentsClient } from "./agents/agents-client.js";
+export type { AgentsWatch, AgentsWatchSignal } from "./agents/agents-watch.js";
 export {
   ApprovalCancelledError,
   ApprovalExpiredError,

@@ -10,6 +10,8 @@ export interface RealtimeSubscriber {
   readonly approvals?: boolean;
   /** Whether it takes `mcp_server` frames (the gateway's upstream servers). */
   readonly mcp?: boolean;
+  /** Whether it takes `agent` frames (the agent directory). */
+  readonly agents?: boolean;
   /** A socket opened, or the subscriber joined one that is open: (re)subscribe now. */
   onOpen(): void;
   /** Answers to its own request ids, frames of its dashboard or approval events, and errors without an id. */
@@ -236,6 +238,11 @@ export class RealtimeLane {
       case "mcp_server":
         for (const member of [...this.members.values()]) {
           if (member.subscriber.mcp) member.subscriber.onMessage(message);
+        }
+        return;
+      case "agent":
+        for (const member of [...this.members.values()]) {
+          if (member.subscriber.agents) member.subscriber.onMessage(message);
         }
         return;
       default:

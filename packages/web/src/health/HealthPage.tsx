@@ -1,6 +1,7 @@
 import { ReadyResponseSchema } from "@agentboard/protocol";
 import { useCallback, useEffect, useState } from "react";
 import { describeError } from "../lib/errors";
+import { AgentsSection } from "./AgentsSection";
 import { McpServersSection } from "./McpServersSection";
 
 type Ready = ReturnType<typeof ReadyResponseSchema.parse>;
@@ -33,14 +34,16 @@ function Section({
   title,
   entries,
   empty,
+  bare,
 }: {
   title: string;
   entries: [string, Component][];
   empty: string;
+  /** Only the table (or the empty line), inside a section of the caller's. */
+  bare?: boolean;
 }) {
-  return (
-    <section className="health__section" aria-label={title}>
-      <h2>{title}</h2>
+  const body = (
+    <>
       {entries.length === 0 ? (
         <p className="health__empty">{empty}</p>
       ) : (
@@ -60,11 +63,18 @@ function Section({
           </tbody>
         </table>
       )}
+    </>
+  );
+  if (bare) return body;
+  return (
+    <section className="health__section" aria-label={title}>
+      <h2>{title}</h2>
+      {body}
     </section>
   );
 }
 
-/** Readiness from /readyz (stores, agents), and the MCP servers live over the realtime connection. */
+/** Readiness from /readyz (stores, mesh), and the MCP servers and agents live over the realtime connection. */
 export function HealthPage() {
   const [ready, setReady] = useState<Ready | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -110,7 +120,16 @@ export function HealthPage() {
       ) : null}
       <Section title="Stores" entries={[...pick(STORE_NAMES), ...others]} empty="No store reported." />
       <McpServersSection />
-      <Section title="Agents" entries={pick(["mesh"])} empty="No remote agents are registered yet." />
+      <AgentsSection
+        summary={
+          <Section
+            title="Agents"
+            bare
+            entries={pick(["mesh"])}
+            empty="No remote agents are registered yet."
+          />
+        }
+      />
     </main>
   );
 }
