@@ -21,8 +21,10 @@ import { registerErrorHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { mcpGatewayPlugin } from "./mcp/gateway/gateway-plugin.js";
+import { McpSourceRunner } from "./mcp/gateway/mcp-source.js";
 import { mcpAllowedHosts, mcpPlugin } from "./mcp/server/mcp-plugin.js";
 import { a2aPlugin } from "./mesh/a2a-plugin.js";
+import { AgentSourceRunner } from "./mesh/agent-source.js";
 import { meshPlugin } from "./mesh/mesh-plugin.js";
 import type { SweepLock } from "./mesh/sweep-lock.js";
 import { registerMetrics } from "./observability/metrics.js";
@@ -172,6 +174,13 @@ export async function buildApp(
     probeIntervalMs: config.agentProbeIntervalMs,
     probeTimeoutMs: config.agentProbeTimeoutMs,
   });
+  // Widgets bound to a remote agent or an MCP tool: the refresher runs them through these (dashboards/ owns
+  // the interface, so it imports neither mesh/ nor mcp/).
+  app.widgetSources.register(
+    "agent",
+    new AgentSourceRunner(app.agentDirectory, { allowPrivateNetwork: config.agentsAllowPrivateNetwork }),
+  );
+  app.widgetSources.register("mcp", new McpSourceRunner(app.mcpGateway));
   await app.register(webAppPlugin);
   return app;
 }

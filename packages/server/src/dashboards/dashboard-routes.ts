@@ -137,7 +137,7 @@ export function registerDashboardRoutes(
       const { id, widgetId } = request.params as WidgetParams;
       const principal = principalOf(request);
       const key = await resolveDashboard(identity, principal, id, "write");
-      const { rev } = await refresher.refresh(key, widgetId, principalRef(principal));
+      const { rev } = await refresher.refresh(key, widgetId, principalRef(principal), principal);
       return reply.status(202).send({ rev });
     },
   );

@@ -300,6 +300,33 @@ export class DashboardService {
     return skipped ? null : result;
   }
 
+  /** A bound source's answer: new props (already validated against the widget type), status `ready`. */
+  async setWidgetData(
+    key: DashboardKey,
+    widgetId: string,
+    props: unknown,
+    principal: string,
+    onlyIf?: (widget: Widget) => boolean,
+  ): Promise<WriteResult | null> {
+    let skipped = false;
+    const result = await this.write(key, { principal }, async (doc) => {
+      const widget = doc.state.widgets[widgetId];
+      if (!widget) throw notFound(`widget "${widgetId}" does not exist`);
+      if (onlyIf && !onlyIf(widget)) {
+        skipped = true;
+        return null;
+      }
+      const ops: JsonPatchOp[] = [
+        { op: "replace", path: `/widgets/${widgetId}/props`, value: props },
+        { op: "replace", path: `/widgets/${widgetId}/status`, value: "ready" },
+      ];
+      if (widget.error) ops.push({ op: "remove", path: `/widgets/${widgetId}/error` });
+      const applied = applyDashboardPatch(doc.state, ops);
+      return { ops, paths: applied.paths, state: applied.state };
+    });
+    return skipped ? null : result;
+  }
+
   /** Expired documents (AGENTBOARD_STATE_TTL_DAYS) are dropped; returns how many. */
   dropExpired(ttlDays: number): Promise<number> {
     // Dropped documents restart at rev 0; never reuse what was cached for them.

@@ -9,6 +9,14 @@ import type { DashboardService } from "./dashboard-service.js";
 import { registerDirectoryRoutes } from "./directory-routes.js";
 import { RefreshChannel } from "./refresh-channel.js";
 import { WidgetRefresher } from "./widget-refresher.js";
+import { WidgetSources } from "./widget-source-runner.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Runners of widgets' bound sources by kind; mesh and the MCP gateway register theirs (app.ts). */
+    widgetSources: WidgetSources;
+  }
+}
 
 export interface DashboardsPluginOptions {
   dashboards: DashboardService;
@@ -25,10 +33,13 @@ export interface DashboardsPluginOptions {
  * are registered by `DashboardService`, which the runtime builds (the CLI and the TTL sweep use it too).
  */
 async function dashboards(app: FastifyInstance, options: DashboardsPluginOptions): Promise<void> {
+  const sources = new WidgetSources();
+  app.decorate("widgetSources", sources);
   const refresher = new WidgetRefresher({
     dashboards: options.dashboards,
     bus: options.bus,
     timeoutMs: options.refreshTimeoutMs,
+    sources,
     log: app.log,
   });
   app.addHook("preClose", async () => refresher.close());

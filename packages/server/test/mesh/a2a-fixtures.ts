@@ -34,9 +34,15 @@ export async function listen(
   };
 }
 
-/** A real A2A agent on the SDK's server side: DefaultRequestHandler + an executor, JSON-RPC over node:http. */
-export async function startSdkAgent(name = "Weather agent"): Promise<FixtureServer & { cardUrl: string }> {
-  const executor: AgentExecutor = {
+/**
+ * A real A2A agent on the SDK's server side: DefaultRequestHandler + an executor, JSON-RPC over node:http.
+ * Without `custom` it answers every message with the text "sunny".
+ */
+export async function startSdkAgent(
+  name = "Weather agent",
+  custom?: AgentExecutor,
+): Promise<FixtureServer & { cardUrl: string }> {
+  const executor: AgentExecutor = custom ?? {
     async execute(context, bus) {
       bus.publish(
         AgentEvent.message({

@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Role } from "@a2a-js/sdk";
+import { AgentEvent, type AgentExecutor } from "@a2a-js/sdk/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
+import { FIXTURE, stdio, waitForServers } from "../mcp/gateway-helpers.js";
+import { startSdkAgent } from "./a2a-fixtures.js";
+
+/** What the fixture agent answers: metrics data, a failure (it throws), or data that is not metrics props. */
+let mode: "ok" | "down" | "bad" = "ok";
+let served = 0;
+const lastInput: { skill?: unknown; data?: unknown } = {};
+
+const executor: AgentExecutor = {
+  async execute(context, bus) {
+    if (mode === "down") throw new Error("metrics backend is down");
+    served++;
+    const part = context.userMessage.parts[0]?.content;
+    lastInput.skill = context.userMessage.metadata?.skill;
+    lastInput.data = part?.$case === "data" ? part.value : undefined;
+    const data = mode === "ok" ? { items: [{ label: "requests", value: served }] } : { items: "nope" };
+    bus.publish(
+      AgentEvent.message({
+        messageId: `m-${context.userMessage.messageId}`,
+        contextId: context.contextId,
+        taskId: "",
+        role: Role.ROLE_AGENT,
+        parts: [
+          { content: { $case: "data", value: data }, metadata: undefined, filename: "", mediaType: "" },
+        ],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: [],
+      } as never),
+    );
+    bus.finished();
+  },
+  cancelTask: async () => {},
+};
+
+/**
+ * Issue 16 step 4: widgets bound to a remote A2A agent or an MCP tool. Retry marks them `loading`, the
+ * server fetches the data itself (no agent is connected to our WebSocket here) and writes `ready` with the
+ * validated props, or a retryable `error` that says what went wrong.
+ */
+describe("widgets bound to agents and MCP tools", () => {
+  let server: TestServer;
+  let agent: Awaited<ReturnType<typeof startSdkAgent>>;
+  let alice: Caller;
+  let dir: string;
+  let counter: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "agentboard-bound-"));
+    counter = join(dir, "executions.log");
+    server = await startTestServer({
+      AGENTBOARD_AGENTS_ALLOW_PRIVATE_NETWORK: "true",
+      AGENTBOARD_MCP_SERVERS: JSON.stringify({
+        fixture: stdio(FIXTURE, [], { env: { FIXTURE_COUNTER_FILE: counter } }),
+      }),
+    });
+    agent = await startSdkAgent("Metrics agent", executor);
+    alice = await server.caller({ name: "bound-alice", role: "admin" });
+    await waitForServers(server.app, (s) => s.get("fixture")?.status === "connected");
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await agent?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Retry, then wait (deadline 10 s) until the widget leaves `loading`. */
+  async function retry(widgetId: string) {
+    const refresh = await alice.request("POST", `/api/dashboards/me/widgets/${widgetId}/refresh`);
+    expect(refresh.status).toBe(202);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const widget = (await alice.request("GET", "/api/dashboards/me/state")).body.state.widgets[widgetId];
+      if (widget.status !== "loading") return widget;
+      if (Date.now() > deadline) throw new Error(`${widgetId} still loading`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  it("a metrics widget bound to a remote agent: ready, error when it fails, ready again, error on bad data", async () => {
+    const registered = await alice.request("POST", "/api/agents", { cardUrl: agent.cardUrl });
+    expect(registered.status).toBe(201);
+    const put = await alice.request("PUT", "/api/dashboards/me/widgets/kpi", {
+      type: "metrics",
+      title: "KPI",
+      props: { items: [] },
+      source: { kind: "agent", agentId: registered.body.id, skill: "metrics", input: { window: "1h" } },
+    });
+    expect(put.status).toBeLessThan(300);
+
+    const ready = await retry("kpi");
+    expect(ready).toMatchObject({ status: "ready", props: { items: [{ label: "requests", value: 1 }] } });
+    expect(ready.error).toBeUndefined();
+    expect(lastInput).toEqual({ skill: "metrics", data: { window: "1h" } });
+
+    mode = "down";
+    const failed = await retry("kpi");
+    expect(failed.status).toBe("error");
+    expect(failed.error).toMatchObject({ retryable: true, code: expect.stringMatching(/^source_/) });
+    expect(failed.props).toEqual(ready.props);
+
+    mode = "ok";
+    expect(await retry("kpi")).toMatchObject({ status: "ready", props: { items: [{ value: 2 }] } });
+
+    mode = "bad";
+    const invalid = await retry("kpi");
+    expect(invalid).toMatchObject({
+      status: "error",
+      error: { code: "source_invalid_data", retryable: true },
+    });
+    expect(invalid.error.message).toContain("not valid metrics props");
+    mode = "ok";
+  });
+
+  it("an unreachable agent is a retryable error that says so", async () => {
+    const gone = await startSdkAgent("Gone agent", executor);
+    const registered = await alice.request("POST", "/api/agents", { cardUrl: gone.cardUrl });
+    expect(registered.status).toBe(201);
+    await gone.close();
+    await alice.request("PUT", "/api/dashboards/me/widgets/gone", {
+      type: "metrics",
+      title: "Gone",
+      props: { items: [] },
+      source: { kind: "agent", agentId: registered.body.id, skill: "metrics" },
+    });
+    expect(await retry("gone")).toMatchObject({
+      status: "error",
+      error: { code: "source_unreachable", retryable: true },
+    });
+  });
+
+  it("a widget bound to an MCP tool: ready with its data; a gated tool is refused and never runs", async () => {
+    const data = { items: [{ label: "echoed", value: 7 }] };
+    await alice.request("PUT", "/api/dashboards/me/widgets/echo", {
+      type: "metrics",
+      title: "Echo",
+      props: { items: [] },
+      source: { kind: "mcp", server: "fixture", tool: "echo", args: { text: JSON.stringify(data) } },
+    });
+    expect(await retry("echo")).toMatchObject({ status: "ready", props: data });
+
+    await alice.request("PUT", "/api/dashboards/me/widgets/gated", {
+      type: "metrics",
+      title: "Gated",
+      props: { items: [] },
+      source: { kind: "mcp", server: "fixture", tool: "increment", args: {} },
+    });
+    const refused = await retry("gated");
+    expect(refused).toMatchObject({ status: "error", error: { code: "source_refused", retryable: true } });
+    expect(refused.error.message).toContain("needs approval");
+    expect(() => readFileSync(counter, "utf8")).toThrow();
+  });
+});
