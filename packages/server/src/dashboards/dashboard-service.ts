@@ -1,13 +1,10 @@
-import { createHash } from "node:crypto";
 import {
   applyDashboardPatch,
   applyJsonPatch,
-  canonicalJson,
   checkDashboardPatch,
   type DashboardDocument,
   type DashboardState,
   defaultDashboardState,
-  GRID_COLUMNS,
   type JsonPatchOp,
   overlappingPaths,
   PatchApplyError,
@@ -15,11 +12,11 @@ import {
   validateDashboardStateChange,
   type Widget,
   type WidgetInput,
-  type WidgetType,
 } from "@agentboard/protocol";
 import { conflict, invalid, notFound, unavailable } from "../errors/agentboard-errors.js";
 import type { EventBus } from "../events/event-bus.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
+import { contentHash, placeBelow, ROOT_REPLACE_PATHS, replaceRootsOps } from "./dashboard-ops.js";
 import type {
   ChangeOrigin,
   DashboardKey,
@@ -63,20 +60,7 @@ export interface DashboardServiceOptions {
 const MIN_COMMIT_ATTEMPTS = 5;
 const CONTENTION_BUDGET_MS = 2_000;
 
-const DEFAULT_WIDTH: Record<WidgetType, number> = {
-  project_status: 4,
-  task_list: 6,
-  metrics: 6,
-  alert: 6,
-  activity: 4,
-  chart: 6,
-  table: 8,
-  note: 4,
-};
-
 const cacheKey = (key: DashboardKey) => `${key.workspaceId}\u0000${key.dashboardId}`;
-
-const ROOT_REPLACE_PATHS = ["/layout", "/preferences", "/widgets"];
 
 /**
  * The one write path for dashboard documents (REST, WebSocket, widget upserts and MCP tools all come here):
@@ -275,7 +259,7 @@ export class DashboardService {
   }
 
   /** Sets a widget's status (and error) as a normal write: used by refresh to show `loading` and timeouts. */
-  async setWidgetStatus(
+  setWidgetStatus(
     key: DashboardKey,
     widgetId: string,
     status: Widget["status"],
@@ -283,30 +267,36 @@ export class DashboardService {
     principal: string,
     onlyIf?: (widget: Widget) => boolean,
   ): Promise<WriteResult | null> {
-    let skipped = false;
-    const result = await this.write(key, { principal }, async (doc) => {
-      const widget = doc.state.widgets[widgetId];
-      if (!widget) throw notFound(`widget "${widgetId}" does not exist`);
-      if (onlyIf && !onlyIf(widget)) {
-        skipped = true;
-        return null;
-      }
-      const ops: JsonPatchOp[] = [{ op: "replace", path: `/widgets/${widgetId}/status`, value: status }];
-      if (error) ops.push({ op: "add", path: `/widgets/${widgetId}/error`, value: error });
-      else if (widget.error) ops.push({ op: "remove", path: `/widgets/${widgetId}/error` });
-      const applied = applyDashboardPatch(doc.state, ops);
-      return { ops, paths: applied.paths, state: applied.state };
-    });
-    return skipped ? null : result;
+    const ops: JsonPatchOp[] = [{ op: "replace", path: `/widgets/${widgetId}/status`, value: status }];
+    if (error) ops.push({ op: "add", path: `/widgets/${widgetId}/error`, value: error });
+    return this.updateWidget(key, widgetId, principal, onlyIf, ops);
   }
 
   /** A bound source's answer: new props (already validated against the widget type), status `ready`. */
-  async setWidgetData(
+  setWidgetData(
     key: DashboardKey,
     widgetId: string,
     props: unknown,
     principal: string,
     onlyIf?: (widget: Widget) => boolean,
+  ): Promise<WriteResult | null> {
+    return this.updateWidget(key, widgetId, principal, onlyIf, [
+      { op: "replace", path: `/widgets/${widgetId}/props`, value: props },
+      { op: "replace", path: `/widgets/${widgetId}/status`, value: "ready" },
+    ]);
+  }
+
+  /**
+   * A server-side change of one existing widget (refresh states, a source's data), skipped (null) when
+   * `onlyIf` no longer holds. A widget's old error goes unless the ops set a new one. No attribution stamps:
+   * these are the server's bookkeeping, not authorship, and `updatedBy` routes the next Retry.
+   */
+  private async updateWidget(
+    key: DashboardKey,
+    widgetId: string,
+    principal: string,
+    onlyIf: ((widget: Widget) => boolean) | undefined,
+    changes: readonly JsonPatchOp[],
   ): Promise<WriteResult | null> {
     let skipped = false;
     const result = await this.write(key, { principal }, async (doc) => {
@@ -316,11 +306,9 @@ export class DashboardService {
         skipped = true;
         return null;
       }
-      const ops: JsonPatchOp[] = [
-        { op: "replace", path: `/widgets/${widgetId}/props`, value: props },
-        { op: "replace", path: `/widgets/${widgetId}/status`, value: "ready" },
-      ];
-      if (widget.error) ops.push({ op: "remove", path: `/widgets/${widgetId}/error` });
+      const ops = [...changes];
+      const setsError = ops.some((op) => op.path === `/widgets/${widgetId}/error`);
+      if (widget.error && !setsError) ops.push({ op: "remove", path: `/widgets/${widgetId}/error` });
       const applied = applyDashboardPatch(doc.state, ops);
       return { ops, paths: applied.paths, state: applied.state };
     });
@@ -402,22 +390,4 @@ export class DashboardService {
       throw unavailable(`dashboard ${key.dashboardId} is too contended; retry`);
     });
   }
-}
-
-function replaceRootsOps(state: DashboardState): JsonPatchOp[] {
-  return [
-    { op: "replace", path: "/layout", value: state.layout },
-    { op: "replace", path: "/preferences", value: state.preferences },
-    { op: "replace", path: "/widgets", value: state.widgets },
-  ];
-}
-
-function placeBelow(state: DashboardState, widgetId: string, type: WidgetType) {
-  const y = state.layout.items.reduce((max, item) => Math.max(max, item.y + item.h), 0);
-  return { widgetId, x: 0, y: Math.min(y, 10_000), w: Math.min(DEFAULT_WIDTH[type], GRID_COLUMNS), h: 4 };
-}
-
-/** SHA-256 (hex) of a request's canonical JSON: what an idempotency record is bound to. */
-function contentHash(content: unknown): string {
-  return createHash("sha256").update(canonicalJson(content)).digest("hex");
 }
