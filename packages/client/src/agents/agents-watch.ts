@@ -1,83 +1,50 @@
-import type { Agent, AgentboardError, ServerMessage } from "@agentboard/protocol";
+import type { Agent, ClientMessage, ServerMessage } from "@agentboard/protocol";
 import type { BoardRealtime } from "../realtime/board-realtime.js";
-import type { RealtimeLink, RealtimeSubscriber } from "../realtime/realtime-lane.js";
+import { ListWatch, type ListWatchOutage } from "../realtime/list-watch.js";
 
 export type AgentsWatchSignal =
   /** Every agent of the workspace as it is now: on (re)subscribing and after each change. */
-  | { kind: "agents"; agents: Agent[] }
-  /** The socket dropped; a reconnect is under way and brings a fresh list. */
-  | { kind: "down" }
-  /** The server refused the credentials; the watch is over. */
-  | { kind: "fatal"; error: AgentboardError };
+  { kind: "agents"; agents: Agent[] } | ListWatchOutage;
 
 /** What `board.agents.watch()` returns. */
 export interface AgentsWatch {
   close(): Promise<void>;
 }
 
-/**
- * Follows the agent directory on the board client's realtime connection: `subscribe_agents` on every
- * (re)connect (its answer carries every agent, so nothing is missed while the socket was down), then each
- * `agent` frame registers, updates or removes one agent. The listener gets the whole list every time.
- */
-export class AgentDirectoryWatch implements RealtimeSubscriber, AgentsWatch {
+/** Follows the agent directory: `subscribe_agents`, then `agent` frames that register, update or remove one. */
+export class AgentDirectoryWatch extends ListWatch<Agent> implements AgentsWatch {
   readonly agents = true;
-  private readonly link: RealtimeLink;
-  private subscribeId: string | undefined;
-  private requestCounter = 0;
-  private byId = new Map<string, Agent>();
-  private closed = false;
 
   constructor(
     realtime: BoardRealtime,
     private readonly listener: (signal: AgentsWatchSignal) => void,
-    private readonly onClosed: () => void = () => {},
+    onClosed: () => void = () => {},
   ) {
-    this.link = realtime.attach(this, realtime.newTag("g"));
+    super(realtime, "g", onClosed);
   }
 
-  onOpen(): void {
-    this.subscribeId = `${this.link.tag}s${++this.requestCounter}`;
-    this.link.send({ type: "subscribe_agents", id: this.subscribeId });
+  protected subscribeFrame(id: string): ClientMessage {
+    return { type: "subscribe_agents", id };
   }
 
-  onMessage(message: ServerMessage): void {
-    if (this.closed) return;
-    if (message.type === "subscribed_agents" && message.id === this.subscribeId) {
-      this.byId = new Map(message.agents.map((agent) => [agent.id, agent]));
-      this.link.markHealthy();
-      this.emit();
-    } else if (message.type === "agent" && this.subscribeId !== undefined) {
-      if (message.event === "removed") this.byId.delete(message.agent.id);
-      else this.byId.set(message.agent.id, message.agent);
-      this.emit();
-    }
+  protected listIn(message: ServerMessage, id: string): Agent[] | undefined {
+    return message.type === "subscribed_agents" && message.id === id ? message.agents : undefined;
   }
 
-  onClose(): void {
-    this.subscribeId = undefined;
-    if (!this.closed) this.listener({ kind: "down" });
+  protected changeIn(message: ServerMessage) {
+    if (message.type !== "agent") return undefined;
+    return { key: message.agent.id, item: message.event === "removed" ? undefined : message.agent };
   }
 
-  onFatal(error: AgentboardError): void {
-    if (this.closed) return;
-    this.listener({ kind: "fatal", error });
-    void this.close();
+  protected keyOf(agent: Agent): string {
+    return agent.id;
   }
 
-  onError(): void {
-    // Reconnects are the connection's business; the listener hears of outages from "down".
+  protected emitList(agents: Agent[]): void {
+    this.listener({ kind: "agents", agents });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.onClosed();
-    // The protocol has no unsubscribe for agent frames: on a socket others still use they are dropped here.
-    await this.link.detach();
-  }
-
-  private emit(): void {
-    this.listener({ kind: "agents", agents: [...this.byId.values()] });
+  protected emitOutage(outage: ListWatchOutage): void {
+    this.listener(outage);
   }
 }
