@@ -6,6 +6,7 @@ import { appOrigin } from "./app.js";
 import { runAuditVerify } from "./approvals/audit-verify-command.js";
 import { DEFAULT_AGENT_SCOPES } from "./auth/principal.js";
 import { Revocations } from "./auth/revocation.js";
+import { formatTable } from "./cli/text-table.js";
 import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type RunningDemo, startDemo } from "./demo/demo-agents.js";
@@ -339,19 +340,6 @@ export function buildCli(): Command {
     });
 
   return program;
-}
-
-/** Left-aligned columns separated by two spaces, with a header row. */
-function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join("  ")
-      .trimEnd();
-  return `${[header, ...rows].map(line).join("\n")}\n`;
 }
 
 export async function runCli(argv: string[]): Promise<void> {

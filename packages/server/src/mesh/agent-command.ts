@@ -1,4 +1,5 @@
 import { type Agent, AgentListResponseSchema, AgentSchema } from "@agentboard/protocol";
+import { formatTable } from "../cli/text-table.js";
 
 /** Where and as whom `agentboard agent …` talks to a running server (like `agentboard mcp list`). */
 export interface AgentCommandTarget {
@@ -62,9 +63,9 @@ export async function runAgentRemove(target: AgentCommandTarget & { id: string }
 }
 
 export function formatAgents(items: readonly Agent[]): string {
-  const rows = [
+  return formatTable(
     ["ID", "NAME", "KIND", "STATUS", "LATENCY", "CHECKED", "CARD"],
-    ...items.map((a) => [
+    items.map((a) => [
       a.id,
       a.displayName,
       a.kind,
@@ -73,14 +74,5 @@ export function formatAgents(items: readonly Agent[]): string {
       a.checkedAt ?? "-",
       a.cardUrl ?? "",
     ]),
-  ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
-  return `${rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")}\n`;
+  );
 }

@@ -1,4 +1,5 @@
 import { McpServerListResponseSchema, type McpServerStatus } from "@agentboard/protocol";
+import { formatTable } from "../../cli/text-table.js";
 
 /** `agentboard mcp list`: the upstream MCP servers of a running server, as a table (or JSON). */
 export async function runMcpList(options: { url: string; token: string; json?: boolean }): Promise<string> {
@@ -23,9 +24,9 @@ export async function runMcpList(options: { url: string; token: string; json?: b
 }
 
 export function formatServers(items: readonly McpServerStatus[]): string {
-  const rows = [
+  return formatTable(
     ["NAME", "STATUS", "TOOLS", "LATENCY", "BREAKER", "ERROR"],
-    ...items.map((s) => [
+    items.map((s) => [
       s.name,
       s.status,
       String(s.tools),
@@ -33,14 +34,5 @@ export function formatServers(items: readonly McpServerStatus[]): string {
       s.breaker,
       s.status === "connected" ? "" : (s.error ?? ""),
     ]),
-  ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
-  return `${rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")}\n`;
+  );
 }
