@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { forbidden, unauthorized } from "../errors/agentboard-errors.js";
+import { bearerToken } from "./bearer.js";
 import type { IdentityStore } from "./identity-store.js";
 import type { AuthMethod, Principal } from "./principal.js";
 
@@ -27,13 +28,6 @@ export interface AuthOptions {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== "string") return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
 
 /**
  * Resolves the caller of every request (bearer token, or the session cookie set by POST /api/auth/session)

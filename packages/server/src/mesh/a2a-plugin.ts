@@ -1,12 +1,12 @@
 import { A2A_VERSION_HEADER, formatSSEErrorEvent, formatSSEEvent, SSE_HEADERS } from "@a2a-js/sdk";
 import { JsonRpcTransportHandler, validateVersion } from "@a2a-js/sdk/server";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { Kysely } from "kysely";
 import type { ApprovalService } from "../approvals/approval-service.js";
+import { requireBearer } from "../auth/bearer.js";
 import type { IdentityStore } from "../auth/identity-store.js";
 import type { DashboardService } from "../dashboards/dashboard-service.js";
-import { unauthorized } from "../errors/agentboard-errors.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { Database } from "../storage/schema.js";
 import {
@@ -30,12 +30,6 @@ export interface A2aPluginOptions {
   db: Kysely<Database>;
   /** The origin other agents reach us at (the public URL, else the listening address). */
   origin: () => string;
-}
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== "string") return undefined;
-  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
 /**
@@ -85,20 +79,7 @@ async function a2a(app: FastifyInstance, options: A2aPluginOptions): Promise<voi
 
   app.get(AGENT_CARD_ROUTE, { schema: { hide: true } }, async () => agentboardCardJson(options.origin()));
 
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    request.credentialCheckedAt = performance.now();
-    const token = bearerToken(request);
-    const principal = token ? await options.identity.resolveSecret(token, ["api"]) : null;
-    if (!principal) {
-      reply.header(
-        "WWW-Authenticate",
-        token ? 'Bearer realm="agentboard", error="invalid_token"' : 'Bearer realm="agentboard"',
-      );
-      throw unauthorized(token ? "the bearer token is not valid" : "send Authorization: Bearer <token>");
-    }
-    request.principal = principal;
-    request.authMethod = "bearer";
-  };
+  const authenticate = requireBearer(options.identity);
 
   app.post(A2A_PATH, { schema: { hide: true }, onRequest: authenticate }, async (request, reply) => {
     const { handler, transport } = handlerOf();

@@ -1,40 +1,13 @@
 import { type Agent, AgentListResponseSchema, AgentSchema } from "@agentboard/protocol";
+import { callServer, type ServerTarget } from "../cli/server-api.js";
 import { formatTable } from "../cli/text-table.js";
 
 /** Where and as whom `agentboard agent …` talks to a running server (like `agentboard mcp list`). */
-export interface AgentCommandTarget {
-  url: string;
-  token: string;
-}
+export type AgentCommandTarget = ServerTarget;
 
-/** One request to /api/agents…; a non-2xx answer throws with the server's own message. */
-async function call(
-  target: AgentCommandTarget,
-  method: "GET" | "POST" | "DELETE",
-  path: string,
-  body?: unknown,
-): Promise<string> {
-  const response = await fetch(new URL(path, target.url), {
-    method,
-    headers: {
-      authorization: `Bearer ${target.token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    // Registering fetches the card server-side, bounded there; this only guards against a hung server.
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  if (!response.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch {
-      // not JSON: show it as it came
-    }
-    throw new Error(`${method} ${path} answered ${response.status}: ${message}`);
-  }
-  return text;
+/** One request to /api/agents…; registering fetches the card server-side, bounded there. */
+function call(target: AgentCommandTarget, method: "GET" | "POST" | "DELETE", path: string, body?: unknown) {
+  return callServer(target, method, path, { body, timeoutMs: 30_000 });
 }
 
 /** `agentboard agent list`: the workspace's directory as a table (or JSON). */

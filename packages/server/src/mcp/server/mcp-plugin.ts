@@ -5,14 +5,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { Gauge } from "prom-client";
 import type { ApprovalService } from "../../approvals/approval-service.js";
+import { requireBearer } from "../../auth/bearer.js";
 import type { IdentityStore } from "../../auth/identity-store.js";
 import type { RevocationWatch } from "../../auth/revocation.js";
 import type { DashboardDirectory } from "../../dashboards/dashboard-directory.js";
 import type { DashboardService } from "../../dashboards/dashboard-service.js";
-import { forbidden, unauthorized } from "../../errors/agentboard-errors.js";
+import { forbidden } from "../../errors/agentboard-errors.js";
 import type { EventBus } from "../../events/event-bus.js";
 import { type McpCaller, McpSessions } from "./mcp-sessions.js";
 import type { McpToolProvider } from "./tool-provider.js";
+import { DEFAULT_WIDGET_APP_FILE } from "./widget-app.js";
 
 export type { McpToolProvider } from "./tool-provider.js";
 
@@ -31,6 +33,8 @@ export interface McpServerPluginOptions {
   allowedHosts: () => ReadonlySet<string>;
   /** Further tools on `/mcp` (the gateway's `<server>__<tool>`). */
   toolProviders?: readonly McpToolProvider[];
+  /** The built MCP Apps widget view; defaults to the web app's build (DEFAULT_WIDGET_APP_FILE). */
+  widgetAppFile?: string;
 }
 
 /**
@@ -57,12 +61,6 @@ export function mcpAllowedHosts(
   };
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== "string") return undefined;
-  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-}
-
 /**
  * agentboard as an MCP server: Streamable HTTP at `/mcp` (docs/mcp.md). Host and Origin are checked first
  * (403), then the bearer token — an agent's or a user's API token; never a cookie — (401 with
@@ -82,6 +80,7 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
       toolProviders: options.toolProviders ?? [],
       closing: closing.signal,
       version: "0.1.0",
+      widgetAppFile: options.widgetAppFile ?? DEFAULT_WIDGET_APP_FILE,
     },
     options.revocations,
     (error) => app.log.warn({ err: error }, "mcp endpoint error"),
@@ -110,6 +109,7 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
     app.metricsRegistry.removeSingleMetric("agentboard_mcp_sessions");
   });
 
+  const authenticate = requireBearer(options.identity);
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     // The SDK's validators check the names (port-agnostic, and they reject missing or malformed headers);
     // the exact host:port and origin (scheme, name and port) must then be ours.
@@ -128,18 +128,7 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
       const checked = validateOriginHeader(origin, [...origins].map(originHostname));
       if (!checked.ok || !origins.has(origin)) throw forbidden(`Origin "${origin}" may not call /mcp`);
     }
-    request.credentialCheckedAt = performance.now();
-    const token = bearerToken(request);
-    const principal = token ? await options.identity.resolveSecret(token, ["api"]) : null;
-    if (!principal) {
-      reply.header(
-        "WWW-Authenticate",
-        token ? 'Bearer realm="agentboard", error="invalid_token"' : 'Bearer realm="agentboard"',
-      );
-      throw unauthorized(token ? "the bearer token is not valid" : "send Authorization: Bearer <token>");
-    }
-    request.principal = principal;
-    request.authMethod = "bearer";
+    await authenticate(request, reply);
   };
 
   const node = toNodeHandler({
