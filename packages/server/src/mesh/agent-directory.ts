@@ -22,6 +22,13 @@ export type ConnectedAgents = () => ReadonlySet<string>;
  * goes out on the bus (`agent`), which the `subscribe_agents` channel follows on every node.
  */
 export class AgentDirectory {
+  /**
+   * Origins of agents this server started itself on loopback (`agentboard start --demo`'s A2A agent): the
+   * prober and bound widgets may reach them although private networks are not allowed. In memory only, so
+   * the exception lives and dies with the process that started the agent.
+   */
+  readonly ownAgentOrigins = new Set<string>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly bus: EventBus,

@@ -12,6 +12,7 @@ import {
   type WidgetSource,
   type WidgetSourceRunner,
 } from "../dashboards/widget-source-runner.js";
+import { cappedResponse } from "../net/capped-response.js";
 import { guardedFetch, SsrfBlockedError } from "../net/ssrf-guard.js";
 import type { AgentDirectory } from "./agent-directory.js";
 
@@ -33,13 +34,31 @@ export class AgentSourceRunner implements WidgetSourceRunner {
     return agent?.kind === "a2a" && Boolean(agent.cardUrl);
   }
 
-  async run({ workspaceId, source, signal }: SourceRun): Promise<unknown> {
+  async run({ workspaceId, source, signal, maxBytes }: SourceRun): Promise<unknown> {
     if (source.kind !== "agent") throw new SourceFailure("refused", "not an agent source");
     const agent = await this.directory.get(workspaceId, source.agentId);
-    const guarded = guardedFetch({ allowPrivateNetwork: this.options.allowPrivateNetwork });
+    const guarded = guardedFetch({
+      allowPrivateNetwork: this.options.allowPrivateNetwork,
+      privateOrigins: this.directory.ownAgentOrigins,
+    });
+    // A task may carry its data several times (artifact, status message, history): the answer is read up
+    // to a few times the data limit, and the refresher then checks the DataPart itself against the limit.
+    const answerLimit = ANSWER_LIMIT_FACTOR * maxBytes;
+    const tooLarge = () =>
+      new SourceFailure(
+        "too_large",
+        `the answer exceeds ${answerLimit} bytes (AGENTBOARD_SOURCE_MAX_BYTES × 4)`,
+      );
     // The card and the JSON-RPC call both go through the guard, under the refresh's deadline.
-    const fetchImpl: typeof fetch = (input, init) =>
-      guarded(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+    const fetchImpl: typeof fetch = async (input, init) =>
+      cappedResponse(
+        await guarded(input, {
+          ...init,
+          signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+        }),
+        answerLimit,
+        tooLarge,
+      );
     const factory = new ClientFactory(
       ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
         transports: [new JsonRpcTransportFactory({ fetchImpl })],
@@ -60,6 +79,7 @@ export class AgentSourceRunner implements WidgetSourceRunner {
       );
     } catch (error) {
       if (signal.aborted) throw new SourceFailure("timeout", "the agent did not answer in time");
+      if (error instanceof SourceFailure) throw error;
       if (error instanceof SsrfBlockedError) throw new SourceFailure("refused", error.message);
       throw new SourceFailure("unreachable", describe(error));
     }
@@ -77,6 +97,9 @@ export class AgentSourceRunner implements WidgetSourceRunner {
     return dataOf(result.parts);
   }
 }
+
+/** How many times the data limit the agent's whole HTTP answer may be. */
+const ANSWER_LIMIT_FACTOR = 4;
 
 function request(skill: string, input: Record<string, unknown>): Message {
   return {

@@ -62,7 +62,10 @@ export async function fetchAgentCard(url: string, options: CardFetchOptions = {}
 
 /** One GET through the guard, bounded in time and size; any failure is an `invalid` error. */
 async function fetchJson(url: string, options: CardFetchOptions, maxBytes: number): Promise<unknown> {
-  const fetchGuarded = guardedFetch({ allowPrivateNetwork: options.allowPrivateNetwork });
+  const fetchGuarded = guardedFetch({
+    allowPrivateNetwork: options.allowPrivateNetwork,
+    privateOrigins: options.privateOrigins,
+  });
   const timeout = AbortSignal.timeout(options.timeoutMs ?? CARD_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   let text: string;

@@ -69,6 +69,7 @@ async function meshCapability(app: FastifyInstance, options: MeshPluginOptions):
     timeoutMs: options.probeTimeoutMs,
     lock: options.sweepLock,
     allowPrivateNetwork: options.allowPrivateNetwork,
+    privateOrigins: directory.ownAgentOrigins,
     log: app.log,
     observer: {
       onProbe: (outcome) => probes.inc({ outcome }),
@@ -100,6 +101,7 @@ async function meshCapability(app: FastifyInstance, options: MeshPluginOptions):
 
   registerAgentsRoutes(app, directory, {
     allowPrivateNetwork: options.allowPrivateNetwork,
+    privateOrigins: directory.ownAgentOrigins,
     timeoutMs: options.probeTimeoutMs,
   });
   if (hub) hub.register(new AgentsChannel(directory, options.bus));

@@ -26,6 +26,8 @@ export interface ProberOptions {
   maxBackoffMs?: number;
   lock?: SweepLock;
   allowPrivateNetwork?: boolean;
+  /** Origins admitted on private addresses all the same (see SsrfPolicy). */
+  privateOrigins?: ReadonlySet<string>;
   /** One probe; resolves with nothing when the agent answered well. Default: fetch and validate its card. */
   probe?: (cardUrl: string, signal: AbortSignal) => Promise<void>;
   observer?: ProberObserver;
@@ -69,6 +71,7 @@ export class AgentProber {
       (async (cardUrl, signal) => {
         await fetchAgentCard(cardUrl, {
           allowPrivateNetwork: options.allowPrivateNetwork,
+          privateOrigins: options.privateOrigins,
           timeoutMs: options.timeoutMs,
           signal,
         });

@@ -11,6 +11,12 @@ import { BlockList, isIP } from "node:net";
 export interface SsrfPolicy {
   /** Allow loopback, private (RFC 1918, ULA), link-local and CGNAT addresses. Metadata stays blocked. */
   allowPrivateNetwork?: boolean;
+  /**
+   * Exact origins (`http://127.0.0.1:4321`) admitted on loopback and private addresses although
+   * `allowPrivateNetwork` is off: servers this process started itself (the demo's A2A agent), never a URL
+   * someone typed. Metadata addresses stay blocked.
+   */
+  privateOrigins?: ReadonlySet<string>;
 }
 
 export class SsrfBlockedError extends Error {
@@ -97,6 +103,7 @@ export async function assertAllowedUrl(url: string | URL, policy: SsrfPolicy = {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new SsrfBlockedError(`${parsed.protocol} URLs are not allowed (only http and https)`);
   }
+  const effective = policy.privateOrigins?.has(parsed.origin) ? { allowPrivateNetwork: true } : policy;
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
   let addresses: string[];
   if (isIP(host) !== 0) addresses = [host];
@@ -111,7 +118,7 @@ export async function assertAllowedUrl(url: string | URL, policy: SsrfPolicy = {
   }
   if (addresses.length === 0) throw new SsrfBlockedError(`${host} does not resolve`);
   for (const address of addresses) {
-    const reason = blockedReason(address, policy);
+    const reason = blockedReason(address, effective);
     if (reason) throw new SsrfBlockedError(`${parsed.host}: ${reason}`);
   }
   return addresses;
