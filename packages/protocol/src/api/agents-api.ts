@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IdSchema } from "../dashboard/primitives.js";
+import { answerFrame, requestFrame } from "../realtime/frames.js";
 
 /**
  * The agent directory (contract.md "Agents (A2A)"): one card per agent, local (an agent principal of the
@@ -119,17 +120,10 @@ export const A2aLegacyAgentCardSchema = z.looseObject({
 
 // --- realtime: `subscribe_agents` ---
 
-const RequestIdSchema = z.string().min(1).max(64);
-
 /** The directory live (the Health page): answered `subscribed_agents`, then `agent` frames. */
-export const SubscribeAgentsMessageSchema = z.strictObject({
-  type: z.literal("subscribe_agents"),
-  id: RequestIdSchema,
-});
+export const SubscribeAgentsMessageSchema = requestFrame("subscribe_agents");
 /** Every agent of the caller's workspace as it is now; `agent` frames follow from here on. */
-export const SubscribedAgentsMessageSchema = z.object({
-  type: z.literal("subscribed_agents"),
-  id: RequestIdSchema,
+export const SubscribedAgentsMessageSchema = answerFrame("subscribed_agents", {
   agents: z.array(AgentSchema),
 });
 export const AgentEventNameSchema = z.enum(["status", "registered", "removed", "updated"]);

@@ -11,40 +11,26 @@ import { DashboardStateSchema } from "../dashboard/dashboard-state.js";
 import { IdSchema } from "../dashboard/primitives.js";
 import { ErrorCodeSchema } from "../errors/error-codes.js";
 import { JsonPatchSchema } from "../json-patch/patch-op.js";
+import { answerFrame, RequestIdSchema, requestFrame } from "./frames.js";
 
-/** Client-chosen request id, echoed in the answer so a client can match answers to requests. */
-const RequestIdSchema = z.string().min(1).max(64);
-
-export const SubscribeMessageSchema = z.strictObject({
-  type: z.literal("subscribe"),
-  id: RequestIdSchema,
+export const SubscribeMessageSchema = requestFrame("subscribe", {
   dashboardId: DashboardIdSchema,
   sinceRev: RevSchema.optional(),
 });
-export const UnsubscribeMessageSchema = z.strictObject({
-  type: z.literal("unsubscribe"),
-  id: RequestIdSchema,
+export const UnsubscribeMessageSchema = requestFrame("unsubscribe", {
   dashboardId: DashboardIdSchema,
 });
-export const PatchMessageSchema = z.strictObject({
-  type: z.literal("patch"),
-  id: RequestIdSchema,
+export const PatchMessageSchema = requestFrame("patch", {
   dashboardId: DashboardIdSchema,
   baseRev: RevSchema,
   ops: JsonPatchSchema,
   clientId: ClientIdSchema,
   mutationId: MutationIdSchema,
 });
-export const SubscribeApprovalsMessageSchema = z.strictObject({
-  type: z.literal("subscribe_approvals"),
-  id: RequestIdSchema,
-});
+export const SubscribeApprovalsMessageSchema = requestFrame("subscribe_approvals");
 /** The gateway's upstream MCP servers, live (the Health page): answered `subscribed_mcp`, then `mcp_server`. */
-export const SubscribeMcpMessageSchema = z.strictObject({
-  type: z.literal("subscribe_mcp"),
-  id: RequestIdSchema,
-});
-export const PingMessageSchema = z.strictObject({ type: z.literal("ping"), id: RequestIdSchema });
+export const SubscribeMcpMessageSchema = requestFrame("subscribe_mcp");
+export const PingMessageSchema = requestFrame("ping");
 
 /** Every frame a client may send (contract.md "Realtime"). */
 export const ClientMessageSchema = z.discriminatedUnion("type", [
@@ -66,20 +52,14 @@ export const ChangeOriginSchema = z.object({
   mutationId: z.string().optional(),
 });
 
-export const SubscribedMessageSchema = z.object({
-  type: z.literal("subscribed"),
-  id: RequestIdSchema,
+export const SubscribedMessageSchema = answerFrame("subscribed", {
   dashboardId: z.string(),
   rev: RevSchema,
 });
-export const UnsubscribedMessageSchema = z.object({
-  type: z.literal("unsubscribed"),
-  id: RequestIdSchema,
+export const UnsubscribedMessageSchema = answerFrame("unsubscribed", {
   dashboardId: z.string(),
 });
-export const AckMessageSchema = z.object({
-  type: z.literal("ack"),
-  id: RequestIdSchema,
+export const AckMessageSchema = answerFrame("ack", {
   dashboardId: z.string(),
   rev: RevSchema,
   /**
@@ -88,9 +68,7 @@ export const AckMessageSchema = z.object({
    */
   serverOps: JsonPatchSchema.optional(),
 });
-export const NackMessageSchema = z.object({
-  type: z.literal("nack"),
-  id: RequestIdSchema,
+export const NackMessageSchema = answerFrame("nack", {
   dashboardId: z.string(),
   error: ErrorCodeSchema,
   message: z.string(),
@@ -110,10 +88,7 @@ export const ServerPatchMessageSchema = z.object({
   ops: JsonPatchSchema,
   origin: ChangeOriginSchema,
 });
-export const SubscribedApprovalsMessageSchema = z.object({
-  type: z.literal("subscribed_approvals"),
-  id: RequestIdSchema,
-});
+export const SubscribedApprovalsMessageSchema = answerFrame("subscribed_approvals");
 export const ApprovalEventMessageSchema = z.object({
   type: z.literal("approval"),
   event: ApprovalEventNameSchema,
@@ -125,9 +100,7 @@ export const RefreshMessageSchema = z.object({
   widgetId: IdSchema,
 });
 /** Every upstream server of this node's gateway as it is now; `mcp_server` frames follow from here on. */
-export const SubscribedMcpMessageSchema = z.object({
-  type: z.literal("subscribed_mcp"),
-  id: RequestIdSchema,
+export const SubscribedMcpMessageSchema = answerFrame("subscribed_mcp", {
   servers: z.array(McpServerStatusSchema),
 });
 /** One server's status changed (connected, lost, breaker, tools, latency, last error). */
@@ -135,7 +108,7 @@ export const McpServerMessageSchema = z.object({
   type: z.literal("mcp_server"),
   server: McpServerStatusSchema,
 });
-export const PongMessageSchema = z.object({ type: z.literal("pong"), id: RequestIdSchema });
+export const PongMessageSchema = answerFrame("pong");
 export const ErrorMessageSchema = z.object({
   type: z.literal("error"),
   id: RequestIdSchema.optional(),
