@@ -71,36 +71,23 @@ function arrayIndex(array: unknown[], key: string, forInsert: boolean, fail: (r:
   return index;
 }
 
-function addValue(
+/** The three writes of RFC 6902 (add, remove, replace) at one path, copy-on-write. */
+function writeAt(
   doc: unknown,
   segments: readonly string[],
+  op: "add" | "remove" | "replace",
   value: unknown,
   fail: (r: string) => never,
 ): unknown {
   return updateAt(doc, segments, fail, (parent, key) => {
-    if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, true, fail), 0, value);
+    if (Array.isArray(parent)) {
+      const index = arrayIndex(parent, key, op === "add", fail);
+      if (op === "add") parent.splice(index, 0, value);
+      else if (op === "remove") parent.splice(index, 1);
+      else parent[index] = value;
+    } else if (op !== "add" && !Object.hasOwn(parent, key)) fail("the target does not exist");
+    else if (op === "remove") delete parent[key];
     else parent[key] = value;
-  });
-}
-
-function removeValue(doc: unknown, segments: readonly string[], fail: (r: string) => never): unknown {
-  return updateAt(doc, segments, fail, (parent, key) => {
-    if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, false, fail), 1);
-    else if (Object.hasOwn(parent, key)) delete parent[key];
-    else fail("the target does not exist");
-  });
-}
-
-function replaceValue(
-  doc: unknown,
-  segments: readonly string[],
-  value: unknown,
-  fail: (r: string) => never,
-): unknown {
-  return updateAt(doc, segments, fail, (parent, key) => {
-    if (Array.isArray(parent)) parent[arrayIndex(parent, key, false, fail)] = value;
-    else if (Object.hasOwn(parent, key)) parent[key] = value;
-    else fail("the target does not exist");
   });
 }
 
@@ -132,13 +119,11 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
       fail('"value" is required');
     switch (op.op) {
       case "add":
-        current = addValue(current, path, op.value, fail);
+      case "replace":
+        current = writeAt(current, path, op.op, op.value, fail);
         break;
       case "remove":
-        current = removeValue(current, path, fail);
-        break;
-      case "replace":
-        current = replaceValue(current, path, op.value, fail);
+        current = writeAt(current, path, "remove", undefined, fail);
         break;
       case "move": {
         const from = safeSegments(op.from);
@@ -146,13 +131,13 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
         const value = readAt(current, from);
         if (value === MISSING) fail(`"from" ${op.from} does not exist`);
         if (op.from === op.path) break;
-        current = addValue(removeValue(current, from, fail), path, value, fail);
+        current = writeAt(writeAt(current, from, "remove", undefined, fail), path, "add", value, fail);
         break;
       }
       case "copy": {
         const value = readAt(current, safeSegments(op.from));
         if (value === MISSING) fail(`"from" ${op.from} does not exist`);
-        current = addValue(current, path, structuredClone(value), fail);
+        current = writeAt(current, path, "add", structuredClone(value), fail);
         break;
       }
       case "test": {
