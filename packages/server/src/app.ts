@@ -150,7 +150,11 @@ export async function buildApp(
     production,
     allowedOrigins: allowedOriginsOf(app, config),
   });
-  await app.register(dashboardsPlugin, { ...services, refreshTimeoutMs: config.refreshTimeoutMs });
+  await app.register(dashboardsPlugin, {
+    ...services,
+    refreshTimeoutMs: config.refreshTimeoutMs,
+    sourceMaxBytes: config.sourceMaxBytes,
+  });
   await app.register(approvalsPlugin, services);
   await app.register(tokensPlugin);
   await app.register(mcpGatewayPlugin, {

@@ -144,6 +144,12 @@ export const OPTIONS = {
     description: "a widget refresh nobody answers within this time ends as a retryable error",
     ...integer(1_000, 600_000, 30_000),
   },
+  sourceMaxBytes: {
+    env: "AGENTBOARD_SOURCE_MAX_BYTES",
+    description:
+      "largest data (JSON bytes) a widget's bound source may return; a larger answer is a retryable error",
+    ...integer(1_024, 16_777_216, 262_144),
+  },
   agentProbeIntervalMs: {
     env: "AGENTBOARD_AGENT_PROBE_INTERVAL_MS",
     description: "mean time between health sweeps of the remote A2A agents (jittered ±20 %)",

@@ -25,6 +25,8 @@ export interface DashboardsPluginOptions {
   bus: EventBus;
   /** AGENTBOARD_REFRESH_TIMEOUT_MS: how long a widget refresh waits for its writer. */
   refreshTimeoutMs: number;
+  /** AGENTBOARD_SOURCE_MAX_BYTES: the largest data a widget's bound source may return. */
+  sourceMaxBytes: number;
 }
 
 /**
@@ -39,6 +41,7 @@ async function dashboards(app: FastifyInstance, options: DashboardsPluginOptions
     dashboards: options.dashboards,
     bus: options.bus,
     timeoutMs: options.refreshTimeoutMs,
+    sourceMaxBytes: options.sourceMaxBytes,
     sources,
     log: app.log,
   });

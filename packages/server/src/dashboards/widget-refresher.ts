@@ -25,6 +25,8 @@ export class WidgetRefresher {
       dashboards: DashboardService;
       bus: EventBus;
       timeoutMs: number;
+      /** AGENTBOARD_SOURCE_MAX_BYTES: a bound source's data larger than this (JSON bytes) is refused. */
+      sourceMaxBytes: number;
       /** Runners of bound sources (remote agents, MCP tools); without one the writer is asked. */
       sources?: WidgetSources;
       log: { warn(details: object, message: string): void };
@@ -91,7 +93,7 @@ export class WidgetRefresher {
     principal: Principal,
     rev: number,
   ): void {
-    const { dashboards, timeoutMs } = this.options;
+    const { dashboards, timeoutMs, sourceMaxBytes } = this.options;
     const source = widget.source!;
     const id = keyOf(key, widget.id);
     const stillOurs = (current: Widget) =>
@@ -111,7 +113,15 @@ export class WidgetRefresher {
           principal,
           source,
           signal: controller.signal,
+          maxBytes: sourceMaxBytes,
         });
+        const size = Buffer.byteLength(JSON.stringify(data) ?? "");
+        if (size > sourceMaxBytes) {
+          throw new SourceFailure(
+            "too_large",
+            `the data is ${size} bytes, over the ${sourceMaxBytes}-byte limit (AGENTBOARD_SOURCE_MAX_BYTES)`,
+          );
+        }
         const parsed = WIDGET_PROPS_SCHEMAS[widget.type].safeParse(data);
         if (!parsed.success) {
           throw new SourceFailure(
@@ -122,7 +132,11 @@ export class WidgetRefresher {
         await dashboards.setWidgetData(key, widget.id, parsed.data, "system:refresh", stillOurs);
       } catch (caught) {
         const failure =
-          controller.signal.aborted && !(caught instanceof SourceFailure && caught.reason === "invalid_data")
+          controller.signal.aborted &&
+          !(
+            caught instanceof SourceFailure &&
+            (caught.reason === "invalid_data" || caught.reason === "too_large")
+          )
             ? new SourceFailure("timeout", `no answer within ${Math.round(timeoutMs / 1000)} s`)
             : caught instanceof SourceFailure
               ? caught

@@ -4,7 +4,13 @@ import type { Principal } from "../auth/principal.js";
 export type WidgetSource = NonNullable<Widget["source"]>;
 
 /** Why a source run failed; each becomes the widget error's code (`source_<reason>`), always retryable. */
-export type SourceFailureReason = "unreachable" | "timeout" | "invalid_data" | "failed" | "refused";
+export type SourceFailureReason =
+  | "unreachable"
+  | "timeout"
+  | "invalid_data"
+  | "too_large"
+  | "failed"
+  | "refused";
 
 export class SourceFailure extends Error {
   constructor(
@@ -22,6 +28,8 @@ export interface SourceRun {
   source: WidgetSource;
   /** Aborts at the refresh timeout. */
   signal: AbortSignal;
+  /** The largest data the refresher accepts (JSON bytes); a runner reading an answer may stop early. */
+  maxBytes: number;
 }
 
 /**
