@@ -2,9 +2,9 @@
  * The layering rules of docs/architecture.md ("Layering"), checked by `npm run lint:layers` (part of
  * `npm test`) and by packages/server/test/layering.test.ts, which also shows that a wrong import fails.
  *
- * Only source files are checked, not tests (test helpers may reach across packages until the tests have a
- * workspace package of their own). Type-only imports count: a domain file that names an HTTP type still
- * depends on HTTP.
+ * Only source files are checked, not tests: tests and their shared helpers (@agentboard/test-support) may
+ * reach into a package's internals, and product sources may never import those helpers. Type-only imports
+ * count: a domain file that names an HTTP type still depends on HTTP.
  */
 
 /** Capability and domain folders of the server: none of them may import `http/` (the HTTP edge). */
@@ -41,6 +41,14 @@ module.exports = {
       severity: "error",
       from: { path: "^packages/web/src/", pathNot: TESTS },
       to: { path: "^(packages/server/|@agentboard/server)" },
+    },
+    {
+      name: "no-product-imports-test-support",
+      comment:
+        "@agentboard/test-support is the tests' harness (private, never published); product code never needs it",
+      severity: "error",
+      from: { path: "^packages/(protocol|client|server|web)/src/", pathNot: TESTS },
+      to: { path: "^(packages/test-support/|@agentboard/test-support)" },
     },
     {
       name: "no-domain-imports-http",

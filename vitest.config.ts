@@ -11,6 +11,7 @@ export default defineConfig({
       "@agentboard/protocol": src("protocol"),
       "@agentboard/client": src("client"),
       "@agentboard/server": src("server"),
+      "@agentboard/test-support": src("test-support"),
     },
   },
   test: {

@@ -18,6 +18,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startCluster } from "@agentboard/test-support";
 import type { Approval } from "../packages/protocol/src/index.js";
 import type { ApprovalService } from "../packages/server/src/approvals/approval-service.js";
 import type { IdentityStore } from "../packages/server/src/auth/identity-store.js";
@@ -25,7 +26,6 @@ import type { Principal } from "../packages/server/src/auth/principal.js";
 import { loadConfig } from "../packages/server/src/config.js";
 import { createLogger } from "../packages/server/src/observability/logger.js";
 import { startServer } from "../packages/server/src/runtime/start-server.js";
-import { startCluster } from "../packages/server/test/cluster-helpers.js";
 import { fmt, machineLine, median, percentile } from "./lib/cluster-bench.js";
 
 const WAITERS = 500;

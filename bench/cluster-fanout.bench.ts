@@ -12,8 +12,9 @@
  * 1 s warm-up, then 5 s measured (100 writes × 100 subscribers = 10,000 deliveries). Setups run interleaved
  * for 3 rounds in rotated order; the table shows medians of per-round percentiles.
  */
+
+import { noteWidget } from "@agentboard/test-support";
 import WebSocket from "ws";
-import { noteWidget } from "../packages/server/test/helpers/test-server.js";
 import {
   type BenchNode,
   fmt,

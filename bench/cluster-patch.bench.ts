@@ -16,9 +16,9 @@
  * Paths run interleaved for 3 rounds; the table shows medians and ratios to EVALSHA CAS of the same round.
  */
 import { execFileSync } from "node:child_process";
+import { quietLog, REDIS_URL } from "@agentboard/test-support";
 import { RedisDashboardStore } from "../packages/server/src/dashboards/redis-dashboard-store.js";
 import { createRedisClient } from "../packages/server/src/storage/redis.js";
-import { quietLog, REDIS_URL } from "../packages/server/test/cluster-helpers.js";
 import { makeDashboardState } from "./fixtures/dashboard-state.js";
 import {
   type BenchNode,

@@ -1,43 +1,95 @@
 /**
- * Token counting throughput: the server's counting path (gpt-tokenizer 4 behind encodeBounded, what
+ * Token counting throughput: the server's counting path (countText / countChat over gpt-tokenizer 4, what
  * POST /api/tokens/count and the MCP gateway's tokenBudget run) against js-tiktoken, the JS port of OpenAI's
  * tiktoken, in the same run. Goal (issue 15): ≥ 4× js-tiktoken's tokens/s with identical counts.
  *
- *   npx tsx bench/token-count.bench.ts        (or: npm run bench:tokens)
+ *   npm run bench:tokens        (= npx tsx bench/token-count.bench.ts, about a minute)
  *
- * Corpus: the token-count test corpus (code, prose, CJK, emoji, edge cases, seeded random text) plus this
- * repository's docs and TypeScript sources, so nothing is downloaded. Every sample is counted by both;
- * candidates alternate within a round so CPU frequency drift and GC hit both alike. 3 rounds, median reported.
+ * Corpus: the token-count test corpus (code, prose, CJK, emoji, edge cases, seeded random text, chats) plus this
+ * repository's docs and TypeScript sources, so nothing is downloaded. Every sample must count the same in both
+ * (chats by OpenAI's cookbook rule over js-tiktoken); that pass is also the warm-up.
+ *
+ * Each round times every category as a block per candidate, in rotated order, after a full GC, so each pays for
+ * its own garbage and not for the other's. A block repeats its category until it holds ~BLOCK_TOKENS tokens, so
+ * small categories are not timer noise; totals weight each category by its size in the corpus. Ratio =
+ * js-tiktoken's time ÷ ours in the same round, median of ROUNDS rounds.
+ *
+ * gpt-tokenizer keeps an LRU cache of merged pieces (its own, 100,000 entries, process-wide). "warm": the cache
+ * holds the category's pieces, as a long-running server holds common ones; "cold": the cache is cleared
+ * before every pass, so only repeats within one pass hit it, as for text of a kind the server never saw.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import { getEncoding } from "js-tiktoken";
-import { encodeBounded, loadEncoder } from "../packages/server/src/tokens/token-counter.js";
-import { textCorpus } from "../packages/server/test/tokens/corpus.js";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
+import { getEncoding, type Tiktoken } from "js-tiktoken";
+import { countChat, countText, loadEncoder } from "../packages/server/src/tokens/token-counter.js";
+import type { ChatMessageInput } from "../packages/server/src/tokens/token-types.js";
+import { chatCorpus, textCorpus } from "../packages/server/test/tokens/corpus.js";
 
 const ROUNDS = 3;
+const BLOCK_TOKENS = 60_000;
 const ENCODINGS = ["o200k_base", "cl100k_base"] as const;
+/** The framing model countTokens uses for each encoding (token-counter.ts). */
+const FRAMING = { o200k_base: "gpt-4o", cl100k_base: "gpt-4" } as const;
 
+v8.setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+type Sample = { category: string; name: string } & ({ text: string } | { messages: ChatMessageInput[] });
+
+const fixtureCategory: Record<string, string> = {
+  "code.txt": "code",
+  "prose.txt": "prose",
+  "CRLF lines": "prose",
+  "cjk.txt": "CJK",
+  "emoji.txt": "emoji",
+  "all fixtures": "all fixtures",
+};
 const repoFiles = execFileSync("git", ["ls-files", "docs/*.md", "packages/*/src/**/*.ts", "README.md"], {
   encoding: "utf8",
 })
   .split("\n")
   .filter(Boolean);
-const named = [
-  ...textCorpus().map((s) => [s.name, s.text] as const),
-  ...repoFiles.map((file) => [file, readFileSync(file, "utf8")] as const),
-].filter(([, text]) => text.length > 0);
-const names = named.map(([name]) => name);
-const samples = named.map(([, text]) => text);
-const chars = samples.reduce((sum, text) => sum + text.length, 0);
+const samples: Sample[] = [
+  ...textCorpus().map(({ name, text }) => ({
+    name,
+    text,
+    category: name.startsWith("generated") ? "seeded random" : (fixtureCategory[name] ?? "edge cases"),
+  })),
+  ...chatCorpus().map(({ name, messages }) => ({ name, messages, category: "chat" })),
+  ...repoFiles.map((file) => ({
+    name: file,
+    text: readFileSync(file, "utf8"),
+    category: file.endsWith(".md") ? "repo docs" : "repo sources",
+  })),
+];
+
+/** OpenAI's cookbook rule (num_tokens_from_messages): 3 per message, its values, 1 per name, 3 for the reply. */
+function referenceCount(reference: Tiktoken, sample: Sample): number {
+  const count = (text: string) => reference.encode(text, [], []).length;
+  if ("text" in sample) return count(sample.text);
+  let tokens = 3;
+  for (const { role, content, name } of sample.messages) {
+    tokens += 3 + count(role) + count(content) + (name === undefined ? 0 : count(name) + 1);
+  }
+  return tokens;
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const rate = (tokens: number, ms: number) => (tokens / (ms / 1000) / 1e6).toFixed(2);
 
-console.log(`token-count bench: ${samples.length} samples, ${(chars / 1e6).toFixed(2)} M UTF-16 units`);
-console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}\n`);
+console.log(
+  `token-count bench: ${samples.length} samples, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
+);
+console.log(
+  `load average at start: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}\n`,
+);
 
-const rows: string[] = [];
 for (const encoding of ENCODINGS) {
   let t = performance.now();
   const ours = await loadEncoder(encoding);
@@ -45,56 +97,89 @@ for (const encoding of ENCODINGS) {
   t = performance.now();
   const reference = getEncoding(encoding);
   const referenceLoad = performance.now() - t;
+  const oursCount = (sample: Sample) =>
+    "text" in sample
+      ? countText(ours, encoding, sample.text)
+      : countChat(ours, encoding, sample.messages, FRAMING[encoding]);
 
-  // Counts first (also warms both up): every sample must count the same. A sample with a run over
-  // MAX_EXACT_PIECE is counted in chunks on purpose (exact: false): it is left out and reported.
-  let tokens = 0;
+  // Identical counts (and the warm-up). A sample with a piece over MAX_EXACT_PIECE is counted in chunks on
+  // purpose (exact: false): it is left out and named.
+  const categories = new Map<string, { samples: Sample[]; tokens: number }>();
   let mismatches = 0;
-  const excluded: string[] = [];
-  const timed: string[] = [];
-  for (const [i, text] of samples.entries()) {
-    const a = encodeBounded(ours, encoding, text);
-    const b = reference.encode(text, [], []).length;
+  for (const sample of samples) {
+    const a = oursCount(sample);
+    const b = referenceCount(reference, sample);
     if (!a.exact) {
-      excluded.push(`${names[i]} (${a.tokens.length} vs ${b} tokens)`);
+      console.log(`  ${encoding}: left out, counted in chunks: ${sample.name} (${a.tokens} vs ${b} tokens)`);
       continue;
     }
-    if (a.tokens.length !== b) mismatches++;
-    tokens += b;
-    timed.push(text);
-  }
-  if (excluded.length > 0) console.log(`  ${encoding}: left out, counted in chunks: ${excluded.join(", ")}`);
-
-  const oursRates: number[] = [];
-  const referenceRates: number[] = [];
-  const ratios: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    let oursMs = 0;
-    let referenceMs = 0;
-    for (const text of timed) {
-      let start = performance.now();
-      encodeBounded(ours, encoding, text);
-      oursMs += performance.now() - start;
-      start = performance.now();
-      reference.encode(text, [], []);
-      referenceMs += performance.now() - start;
+    if (a.tokens !== b) {
+      mismatches++;
+      console.log(`  ${encoding}: COUNT DIFFERS for ${sample.name}: ${a.tokens} vs js-tiktoken ${b}`);
     }
-    oursRates.push(tokens / (oursMs / 1000));
-    referenceRates.push(tokens / (referenceMs / 1000));
-    ratios.push(referenceMs / oursMs);
-    console.log(
-      `${encoding} round ${round + 1}: gpt-tokenizer ${(tokens / (oursMs / 1000) / 1e6).toFixed(2)} M tok/s, js-tiktoken ${(tokens / (referenceMs / 1000) / 1e6).toFixed(2)} M tok/s`,
-    );
+    const entry = categories.get(sample.category) ?? { samples: [], tokens: 0 };
+    entry.samples.push(sample);
+    entry.tokens += b;
+    categories.set(sample.category, entry);
   }
-  // The ratio of the same round (same machine state), median over rounds.
-  const ratio = median(ratios);
-  rows.push(
-    `| ${encoding} | ${tokens.toLocaleString("en-US")} | ${(median(oursRates) / 1e6).toFixed(2)} | ${(median(referenceRates) / 1e6).toFixed(2)} | ${ratio.toFixed(1)}× | ${mismatches === 0 ? "yes" : `no (${mismatches})`} | ${oursLoad.toFixed(0)} / ${referenceLoad.toFixed(0)} |`,
-  );
-}
 
+  type Mode = "ref" | "warm" | "cold";
+  const modes: Mode[] = ["ref", "warm", "cold"];
+  const run: Record<Mode, (sample: Sample) => unknown> = {
+    ref: (sample) => referenceCount(reference, sample),
+    warm: oursCount,
+    cold: oursCount,
+  };
+  /** ms per pass over the category, per mode, per round. */
+  const perPass = new Map<string, Record<Mode, number[]>>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [category, { samples: block, tokens }] of categories) {
+      const passes = Math.max(1, Math.round(BLOCK_TOKENS / tokens));
+      const times = perPass.get(category) ?? { ref: [], warm: [], cold: [] };
+      for (let i = 0; i < modes.length; i++) {
+        const mode = modes[(i + round) % modes.length] as Mode;
+        if (mode === "warm") for (const sample of block) oursCount(sample);
+        gc();
+        let ms = 0;
+        for (let pass = 0; pass < passes; pass++) {
+          if (mode === "cold") ours.clearMergeCache();
+          const start = performance.now();
+          for (const sample of block) run[mode](sample);
+          ms += performance.now() - start;
+        }
+        times[mode].push(ms / passes);
+      }
+      perPass.set(category, times);
+    }
+    process.stdout.write(`${encoding} round ${round + 1} of ${ROUNDS} done\n`);
+  }
+
+  const total = { ref: [] as number[], warm: [] as number[], cold: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of modes)
+      total[mode].push([...perPass.values()].reduce((sum, times) => sum + (times[mode][round] ?? 0), 0));
+  }
+  const ratio = (times: Record<Mode, number[]>, mode: "warm" | "cold") =>
+    `${median(times.ref.map((ms, round) => ms / (times[mode][round] ?? Number.NaN))).toFixed(1)}×`;
+  const row = (name: string, tokens: number, times: Record<Mode, number[]>) =>
+    `| ${name} | ${tokens.toLocaleString("en-US")} | ${rate(tokens, median(times.warm))} | ${rate(tokens, median(times.cold))} | ${rate(tokens, median(times.ref))} | ${ratio(times, "warm")} | ${ratio(times, "cold")} |`;
+
+  console.log(
+    `\n${encoding}: identical counts: ${mismatches === 0 ? "yes" : `NO (${mismatches} samples)`}; load ms ours ${oursLoad.toFixed(0)} / js-tiktoken ${referenceLoad.toFixed(0)}\n`,
+  );
+  console.log(
+    "| category | tokens | ours warm M tok/s | ours cold M tok/s | js-tiktoken M tok/s | ratio warm | ratio cold |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const [category, { tokens }] of categories)
+    console.log(row(category, tokens, perPass.get(category) ?? total));
+  const allTokens = [...categories.values()].reduce((sum, { tokens }) => sum + tokens, 0);
+  console.log(`${row("**all**", allTokens, total)}\n`);
+  if (mismatches > 0) process.exitCode = 1;
+}
 console.log(
-  "\n| encoding | tokens | gpt-tokenizer M tok/s | js-tiktoken M tok/s | ratio | identical counts | load ms (ours / js-tiktoken) |",
+  `load average at end: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
 );
-console.log("| --- | ---: | ---: | ---: | ---: | :---: | ---: |");
-for (const row of rows) console.log(row);

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { CLOSE_CODES, WIDGET_TYPES } from "@agentboard/protocol";
+import { openSocket, WsClient } from "@agentboard/test-support";
 import { afterEach, describe, expect, it } from "vitest";
-import { openSocket, WsClient } from "../packages/server/test/helpers/ws-client.js";
 import {
   type CliServer,
   cleanupCli,

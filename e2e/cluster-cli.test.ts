@@ -1,14 +1,15 @@
 import { CLOSE_CODES } from "@agentboard/protocol";
-import { afterEach, describe, expect, it } from "vitest";
 import {
   databaseUrlFor,
   deletePrefix,
   freshPostgres,
+  openSocket,
   REDIS_URL,
   randomPrefix,
   testRedis,
-} from "../packages/server/test/cluster-helpers.js";
-import { openSocket, WsClient } from "../packages/server/test/helpers/ws-client.js";
+  WsClient,
+} from "@agentboard/test-support";
+import { afterEach, describe, expect, it } from "vitest";
 import { cleanupCli, http, lastLine, makeTempDir, runCli, startCliServer } from "./helpers/cli.js";
 
 const cleanups: Array<() => Promise<void>> = [];

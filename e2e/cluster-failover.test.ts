@@ -1,7 +1,5 @@
 import { createBoardClient, type SyncClient } from "@agentboard/client";
 import { validateDashboardState } from "@agentboard/protocol";
-import { afterEach, describe, expect, it } from "vitest";
-import { IdentityStore } from "../packages/server/src/auth/identity-store.js";
 import {
   databaseUrlFor,
   deletePrefix,
@@ -10,7 +8,9 @@ import {
   randomPrefix,
   TcpBalancer,
   testRedis,
-} from "../packages/server/test/cluster-helpers.js";
+} from "@agentboard/test-support";
+import { afterEach, describe, expect, it } from "vitest";
+import { IdentityStore } from "../packages/server/src/auth/identity-store.js";
 import { type CliServer, cleanupCli, http, makeTempDir, startCliServer } from "./helpers/cli.js";
 
 /**

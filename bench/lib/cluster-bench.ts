@@ -3,12 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import {
-  deletePrefix,
-  freshPostgres,
-  randomPrefix,
-  testRedis,
-} from "../../packages/server/test/cluster-helpers.js";
+import { deletePrefix, freshPostgres, randomPrefix, testRedis } from "@agentboard/test-support";
 import type { NodeReady, NodeSettings } from "./cluster-node.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));

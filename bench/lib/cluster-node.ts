@@ -8,8 +8,7 @@
  * Prints one JSON line (NodeReady) once it listens, then serves until stdin closes (the parent ended or
  * died) or SIGTERM.
  */
-import { startClusterNode } from "../../packages/server/test/cluster-helpers.js";
-import { startTestServer } from "../../packages/server/test/helpers/test-server.js";
+import { startClusterNode, startTestServer } from "@agentboard/test-support";
 
 export interface NodeSettings {
   mode: "embedded" | "cluster";

@@ -8,7 +8,7 @@
  * died) or SIGTERM, and removes its data dir on the way out.
  */
 
-import { startTestServer } from "../../packages/server/test/helpers/test-server.js";
+import { startTestServer } from "@agentboard/test-support";
 import { makeDashboardState } from "../fixtures/dashboard-state.js";
 
 export interface ServerReady {

@@ -10,9 +10,9 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startTestServer } from "@agentboard/test-support";
 import { Server as SocketIoServer } from "socket.io";
 import { type WebSocket, WebSocketServer } from "ws";
-import { startTestServer } from "../../packages/server/test/helpers/test-server.js";
 import { childChannel, cpuWindow } from "./child.js";
 import { DASHBOARD_ID, type ServerKind, type ServerReady, WIDGET_ID } from "./shared.js";
 

@@ -1,6 +1,6 @@
+import { eventually } from "@agentboard/test-support";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../packages/server/test/approvals-helpers.js";
 import {
   a2aClient,
   artifactData,

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import { createBoardClient } from "../src/index.js";
 
 const servers: TestServer[] = [];

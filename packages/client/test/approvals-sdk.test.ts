@@ -1,6 +1,6 @@
 import { AgentboardError } from "@agentboard/protocol";
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import {
   ApiRequestError,
   ApprovalCancelledError,

@@ -1,5 +1,5 @@
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import { ApiRequestError, ConnectionError, createBoardClient } from "../src/index.js";
 
 let server: TestServer;

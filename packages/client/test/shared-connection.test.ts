@@ -4,8 +4,8 @@
  * its own, because the server keeps one subscription per document and socket.
  */
 import type { ApprovalEvent } from "@agentboard/protocol";
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Caller, startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import {
   type ApprovalFeed,
   type ApprovalFeedStatus,

@@ -5,9 +5,9 @@
  * carries on with the new role.
  */
 import type { AgentboardError } from "@agentboard/protocol";
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
-import { type Caller, startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import {
   createBoardClient,
   type SyncClient,

@@ -15,10 +15,10 @@ import {
   StateValidationError,
   UnsupportedSchemaVersionError,
 } from "@agentboard/protocol";
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
-import { startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import {
   type BoardClientOptions,
   createBoardClient,

@@ -1,5 +1,5 @@
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../server/test/helpers/test-server.js";
 import { ApiRequestError, type BoardClient, createBoardClient } from "../src/index.js";
 
 let server: TestServer;

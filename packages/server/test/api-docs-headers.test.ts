@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOCS_CSP, SWAGGER_UI_INLINE_STYLE } from "../src/web/docs-security.js";
 import { SECURITY_HEADERS, WEB_CSP } from "../src/web/web-app.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 // Swagger UI at /docs is served by a plugin; these are the headers the web app's own pages get.
 let server: TestServer;

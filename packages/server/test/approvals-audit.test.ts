@@ -4,11 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import {
+  castOf,
+  createApproval,
+  deployRequest,
+  openDatabaseFile,
+  startTestServer,
+} from "@agentboard/test-support";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runAuditVerify } from "../src/approvals/audit-verify-command.js";
 import { openSqlite } from "../src/storage/sqlite.js";
-import { castOf, createApproval, deployRequest, openDatabaseFile } from "./approvals-helpers.js";
-import { startTestServer } from "./helpers/test-server.js";
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));

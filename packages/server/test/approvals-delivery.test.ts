@@ -1,10 +1,16 @@
 import type { Approval } from "@agentboard/protocol";
+import {
+  type Caller,
+  type Cluster,
+  createApproval,
+  deployRequest,
+  eventually,
+  startCluster,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ApprovalService } from "../src/approvals/approval-service.js";
-import { createApproval, deployRequest, eventually } from "./approvals-helpers.js";
-import { type Cluster, startCluster } from "./cluster-helpers.js";
-import type { Caller } from "./helpers/test-server.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 /**
  * Every approval event reaches a node's waiters through one path, the bus, in both modes: once per event,

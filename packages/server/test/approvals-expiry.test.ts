@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { castOf, createApproval, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ExpiryScheduler, MAX_TIMER_DELAY_MS } from "../src/approvals/expiry-scheduler.js";
-import { castOf, createApproval } from "./approvals-helpers.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 const servers: TestServer[] = [];
 const dirs: string[] = [];

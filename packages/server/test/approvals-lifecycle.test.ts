@@ -1,11 +1,17 @@
 import { createHash } from "node:crypto";
 import { ApprovalSchema, AuditEntrySchema } from "@agentboard/protocol";
+import {
+  type Cast,
+  castOf,
+  createApproval,
+  deployRequest,
+  expectApiError,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/approvals/audit-verify.js";
 import { KyselyApprovalStore } from "../src/approvals/kysely-approval-store.js";
-import { type Cast, castOf, createApproval, deployRequest } from "./approvals-helpers.js";
-import { expectApiError } from "./helpers/api-assertions.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let server: TestServer;
 let cast: Cast;

@@ -1,7 +1,13 @@
+import {
+  type Cast,
+  castOf,
+  createApproval,
+  deployRequest,
+  expectApiError,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Cast, castOf, createApproval, deployRequest } from "./approvals-helpers.js";
-import { expectApiError } from "./helpers/api-assertions.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let server: TestServer;
 let cast: Cast;

@@ -1,11 +1,17 @@
 import { AgentboardError } from "@agentboard/protocol";
+import {
+  type Caller,
+  type Cast,
+  castOf,
+  createApproval,
+  openDatabaseFile,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/approvals/audit-verify.js";
 import { KyselyApprovalStore } from "../src/approvals/kysely-approval-store.js";
-import { type Cast, castOf, createApproval, openDatabaseFile } from "./approvals-helpers.js";
-import type { Caller } from "./helpers/test-server.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let server: TestServer;
 let cast: Cast;

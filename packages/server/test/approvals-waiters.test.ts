@@ -1,6 +1,4 @@
 import type { Approval, CreateApprovalBody } from "@agentboard/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { WaiterRegistry } from "../src/approvals/waiter-registry.js";
 import {
   activeTimeouts,
   type Cast,
@@ -8,9 +6,12 @@ import {
   createApproval,
   deployRequest,
   eventually,
-} from "./approvals-helpers.js";
-import { expectApiError } from "./helpers/api-assertions.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
+  expectApiError,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { WaiterRegistry } from "../src/approvals/waiter-registry.js";
 
 const pendingApproval = (id = "apr_1"): Approval => ({
   id,

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type Caller, expectApiError, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { expectApiError } from "./helpers/api-assertions.js";
-import { type Caller, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let server: TestServer;
 let alice: Caller;

@@ -1,7 +1,12 @@
+import {
+  type Caller,
+  expectApiError,
+  noteWidget,
+  startTestServer,
+  storedNote,
+  type TestServer,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { expectApiError } from "./helpers/api-assertions.js";
-import { storedNote } from "./helpers/stored-widgets.js";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 // Contract "Errors": bad input never changes stored data. Every test here sends one kind of bad input against
 // a seeded document and then compares the GET bodies (rev, updatedAt and state, byte for byte) with the ones

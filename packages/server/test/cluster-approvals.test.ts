@@ -1,10 +1,15 @@
 import { createBoardClient } from "@agentboard/client";
+import {
+  type Caller,
+  type Cluster,
+  eventually,
+  openSocket,
+  startCluster,
+  WsClient,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../src/approvals/audit-verify.js";
 import { KyselyApprovalStore } from "../src/approvals/kysely-approval-store.js";
-import { eventually } from "./approvals-helpers.js";
-import { type Caller, type Cluster, startCluster } from "./cluster-helpers.js";
-import { openSocket, WsClient } from "./helpers/ws-client.js";
 
 let cluster: Cluster;
 let agent: Caller;

@@ -1,9 +1,9 @@
+import { randomPrefix, testRedis } from "@agentboard/test-support";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { approvalTopic } from "../src/approvals/approval-topic.js";
 import { type DashboardChangeEvent, dashboardTopic } from "../src/dashboards/dashboard-topics.js";
 import { RedisEventBus } from "../src/events/redis-event-bus.js";
-import { randomPrefix, testRedis } from "./cluster-helpers.js";
 
 /**
  * The cluster bus checks what other nodes publish against the topic's schema before any listener sees it:

@@ -1,12 +1,18 @@
 import { type DashboardState, defaultDashboardState, type JsonPatchOp } from "@agentboard/protocol";
+import {
+  type Caller,
+  type Cluster,
+  type ClusterNode,
+  noteWidget,
+  openSocket,
+  startCluster,
+  WsClient,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DashboardService } from "../src/dashboards/dashboard-service.js";
 import type { DashboardKey } from "../src/dashboards/dashboard-store.js";
 import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js";
 import { InProcessEventBus } from "../src/events/event-bus.js";
-import { type Caller, type Cluster, type ClusterNode, startCluster } from "./cluster-helpers.js";
-import { noteWidget } from "./helpers/test-server.js";
-import { openSocket, WsClient } from "./helpers/ws-client.js";
 
 let cluster: Cluster;
 let alice: Caller;

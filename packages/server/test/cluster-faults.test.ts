@@ -1,8 +1,5 @@
 import { createBoardClient, type SyncClient } from "@agentboard/client";
 import { validateDashboardState } from "@agentboard/protocol";
-import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
-import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js";
 import {
   type Caller,
   type Cluster,
@@ -11,7 +8,10 @@ import {
   requestAs,
   startCluster,
   TcpBalancer,
-} from "./cluster-helpers.js";
+} from "@agentboard/test-support";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js";
 
 /**
  * Fault tests: a Redis of the test's own (so stopping or freezing it disturbs no other test) and a TCP

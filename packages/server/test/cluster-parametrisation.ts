@@ -1,5 +1,5 @@
+import type { TestServer } from "@agentboard/test-support";
 import { describe, expect, it, vi } from "vitest";
-import type { TestServer } from "./helpers/test-server.js";
 
 /**
  * The check every re-run suite ends with: the `startTestServer` it imported really is the cluster one (the
@@ -28,12 +28,11 @@ export function describeClusterParametrisation(start: () => Promise<TestServer>)
  * can live here; it holds for every import that follows it, which is why the suite is imported through `importSuite`.
  */
 export async function runSuiteOnCluster(importSuite: () => Promise<unknown>): Promise<void> {
-  vi.doMock("./helpers/test-server.js", async (importOriginal) => {
-    const original = await importOriginal<typeof import("./helpers/test-server.js")>();
-    const { startClusterTestServer } = await import("./cluster-helpers.js");
-    return { ...original, startTestServer: startClusterTestServer };
+  vi.doMock("@agentboard/test-support", async (importOriginal) => {
+    const original = await importOriginal<typeof import("@agentboard/test-support")>();
+    return { ...original, startTestServer: original.startClusterTestServer };
   });
   await importSuite();
-  const { startTestServer } = await import("./helpers/test-server.js");
+  const { startTestServer } = await import("@agentboard/test-support");
   describeClusterParametrisation(startTestServer);
 }

@@ -4,10 +4,9 @@
  * sign-out on one node closes a socket on the other within 1 s.
  */
 import { CLOSE_CODES } from "@agentboard/protocol";
+import { type Cluster, openSocket, requestAs, startCluster, WsClient } from "@agentboard/test-support";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Cluster, requestAs, startCluster } from "./cluster-helpers.js";
 import { runSuiteOnCluster } from "./cluster-parametrisation.js";
-import { openSocket, WsClient } from "./helpers/ws-client.js";
 
 await runSuiteOnCluster(() => import("./revocation.test.js"));
 

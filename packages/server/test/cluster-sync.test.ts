@@ -1,8 +1,8 @@
 import { createBoardClient, type SyncClient } from "@agentboard/client";
 import type { JsonPatchOp } from "@agentboard/protocol";
+import { type Caller, type Cluster, startCluster } from "@agentboard/test-support";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Caller, type Cluster, startCluster } from "./cluster-helpers.js";
 
 let cluster: Cluster;
 let agent: Caller;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentboardError, type JsonPatchOp } from "@agentboard/protocol";
+import { deletePrefix, randomPrefix, sharedRedis } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DashboardService } from "../src/dashboards/dashboard-service.js";
 import type { DashboardKey, DashboardStore } from "../src/dashboards/dashboard-store.js";
@@ -9,8 +10,6 @@ import { RedisDashboardStore } from "../src/dashboards/redis-dashboard-store.js"
 import { SqliteDashboardStore } from "../src/dashboards/sqlite-dashboard-store.js";
 import { InProcessEventBus } from "../src/events/event-bus.js";
 import { openSqlite, type SqliteHandle } from "../src/storage/sqlite.js";
-import { deletePrefix, randomPrefix } from "./cluster-helpers.js";
-import { sharedRedis } from "./helpers/shared-redis.js";
 
 /**
  * The service's write path over a real store, with two services on one store standing for two nodes. Each

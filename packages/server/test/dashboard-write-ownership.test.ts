@@ -1,6 +1,5 @@
+import { type Caller, connect, noteWidget, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
-import { connect } from "./helpers/ws-client.js";
 
 /**
  * Issue 13, findings 1 and 3, through the public surface: an idempotency key belongs to the principal that

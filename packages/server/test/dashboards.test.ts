@@ -1,6 +1,11 @@
+import {
+  type Caller,
+  noteWidget,
+  startTestServer,
+  storedNote,
+  type TestServer,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { storedNote } from "./helpers/stored-widgets.js";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let server: TestServer;
 let alice: Caller;

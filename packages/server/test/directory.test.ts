@@ -1,5 +1,5 @@
+import { type Caller, noteWidget, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let server: TestServer;
 beforeEach(async () => {

@@ -1,8 +1,12 @@
 import { get as httpGet } from "node:http";
+import {
+  expectApiError,
+  expectNoStackTrace,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { METRICS_KEY_FAILURES_PER_MINUTE } from "../src/observability/metrics.js";
-import { expectApiError, expectNoStackTrace } from "./helpers/api-assertions.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 // Each test starts the server it needs (different env); afterEach closes whatever is still open.
 let server: TestServer | undefined;

@@ -51,7 +51,10 @@ beforeAll(() => {
         module: "NodeNext",
         moduleResolution: "NodeNext",
         paths: Object.fromEntries(
-          ["protocol", "client", "server"].map((p) => [`@agentboard/${p}`, [`./packages/${p}/src/index.ts`]]),
+          ["protocol", "client", "server", "test-support"].map((p) => [
+            `@agentboard/${p}`,
+            [`./packages/${p}/src/index.ts`],
+          ]),
         ),
       },
     }),
@@ -62,6 +65,7 @@ beforeAll(() => {
     'import { LIMIT } from "@agentboard/protocol";\nexport const x = LIMIT;\n',
   );
   write("packages/web/src/main.ts", 'import { x } from "@agentboard/client";\nexport const y = x;\n');
+  write("packages/test-support/src/index.ts", "export const startTestServer = () => undefined;\n");
   write("packages/server/src/index.ts", 'export { DashboardService } from "./dashboards/service.js";\n');
   write("packages/server/src/http/errors.ts", "export const toStatus = (code: string) => code.length;\n");
   write("packages/server/src/events/bus.ts", "export interface Bus {\n  publish(topic: string): void;\n}\n");
@@ -81,6 +85,8 @@ describe("layering check", () => {
     write("packages/web/src/bad.ts", 'export { DashboardService } from "@agentboard/server";\n');
     // A domain folder reaching into the HTTP edge, even for a type.
     write("packages/server/src/dashboards/bad.ts", 'export type { toStatus } from "../http/errors.js";\n');
+    // Product code using the tests' harness.
+    write("packages/server/src/cli/bad.ts", 'export { startTestServer } from "@agentboard/test-support";\n');
     // events -> dashboards while dashboards -> events: a cycle between capability folders.
     write(
       "packages/server/src/events/bad.ts",
@@ -91,6 +97,7 @@ describe("layering check", () => {
       "client-imports-only-protocol",
       "no-cycles-between-server-folders",
       "no-domain-imports-http",
+      "no-product-imports-test-support",
       "protocol-imports-nothing-of-ours",
       "web-imports-only-client-and-protocol",
     ]);

@@ -1,9 +1,14 @@
+import {
+  type Caller,
+  connect,
+  startTestServer,
+  type TestServer,
+  type WsClient,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Connection } from "../src/realtime/connection.js";
 import type { RealtimeChannel } from "../src/realtime/realtime-channel.js";
-import { type Caller, startTestServer, type TestServer } from "./helpers/test-server.js";
-import { connect, type WsClient } from "./helpers/ws-client.js";
 
 /**
  * A capability adds a realtime channel with `hub.register(channel)`, without editing the hub: its frames are

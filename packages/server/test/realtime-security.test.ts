@@ -1,7 +1,14 @@
+import {
+  connect,
+  noteWidget,
+  openSocket,
+  startTestServer,
+  type TestServer,
+  ticketFor,
+  WsClient,
+} from "@agentboard/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { TicketStore } from "../src/realtime/ticket-store.js";
-import { noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
-import { connect, openSocket, ticketFor, WsClient } from "./helpers/ws-client.js";
 
 let server: TestServer | undefined;
 const clients: WsClient[] = [];

@@ -1,6 +1,12 @@
+import {
+  type Caller,
+  connect,
+  noteWidget,
+  startTestServer,
+  type TestServer,
+  type WsClient,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
-import { connect, type WsClient } from "./helpers/ws-client.js";
 
 let server: TestServer;
 let alice: Caller;

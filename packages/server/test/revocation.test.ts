@@ -6,10 +6,17 @@
  */
 import { createHash } from "node:crypto";
 import { CLOSE_CODES } from "@agentboard/protocol";
+import {
+  type Caller,
+  expectApiError,
+  noteWidget,
+  openSocket,
+  startTestServer,
+  type TestServer,
+  ticketFor,
+  WsClient,
+} from "@agentboard/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { expectApiError } from "./helpers/api-assertions.js";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "./helpers/test-server.js";
-import { openSocket, ticketFor, WsClient } from "./helpers/ws-client.js";
 
 /** The contract: a revocation closes the sockets it reaches within 1 s. A deadline, not a benchmark. */
 const CLOSE_DEADLINE_MS = 1_000;

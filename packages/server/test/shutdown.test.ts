@@ -1,6 +1,6 @@
 import { connect } from "node:net";
+import { startTestServer } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
-import { startTestServer } from "./helpers/test-server.js";
 
 describe("shutdown", () => {
   it("does not wait forever for a connection that never finishes its request", async () => {

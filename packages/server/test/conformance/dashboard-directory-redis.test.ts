@@ -1,8 +1,7 @@
+import { deletePrefix, randomPrefix, sharedRedis } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 import { RedisDashboardDirectory } from "../../src/dashboards/redis-dashboard-directory.js";
 import { RedisDashboardStore } from "../../src/dashboards/redis-dashboard-store.js";
-import { deletePrefix, randomPrefix } from "../cluster-helpers.js";
-import { sharedRedis } from "../helpers/shared-redis.js";
 import { describeDashboardDirectory } from "./dashboard-directory-suite.js";
 
 const { redis, admin } = sharedRedis();

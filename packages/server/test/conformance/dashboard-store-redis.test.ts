@@ -1,8 +1,7 @@
+import { deletePrefix, quietLog, randomPrefix, sharedRedis } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 import { RedisDashboardStore } from "../../src/dashboards/redis-dashboard-store.js";
 import { createRedisClient } from "../../src/storage/redis.js";
-import { deletePrefix, quietLog, randomPrefix } from "../cluster-helpers.js";
-import { sharedRedis } from "../helpers/shared-redis.js";
 import { describeDashboardStore } from "./dashboard-store-suite.js";
 
 const { redis, admin } = sharedRedis();

@@ -1,7 +1,7 @@
+import { freshPostgres } from "@agentboard/test-support";
 import { sql } from "kysely";
 import { afterAll } from "vitest";
 import type { PostgresHandle } from "../../src/storage/postgres.js";
-import { freshPostgres } from "../cluster-helpers.js";
 
 const TABLES = [
   "workspaces",

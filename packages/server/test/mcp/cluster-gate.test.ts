@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Cluster, startCluster } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cluster, startCluster } from "../cluster-helpers.js";
 import { FIXTURE, stdio, textOf, waitForServers } from "./gateway-helpers.js";
 
 /**

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBoardClient } from "@agentboard/client";
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { FIXTURE, MEMORY, stdio, textOf, waitForServers } from "./gateway-helpers.js";
 
 /** Executions of the fixture's `increment`, counted in its file (one line per run). */

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { McpServerStatus } from "@agentboard/protocol";
+import { freePort } from "@agentboard/test-support";
 import type { FastifyInstance } from "fastify";
-import { freePort } from "../cluster-helpers.js";
 
 const root = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 

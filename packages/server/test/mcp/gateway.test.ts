@@ -1,6 +1,6 @@
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMcpList } from "../../src/mcp/gateway/mcp-list-command.js";
-import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import {
   EVERYTHING,
   FIXTURE,

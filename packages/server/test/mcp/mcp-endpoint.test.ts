@@ -1,6 +1,6 @@
 import type { Approval } from "@agentboard/protocol";
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { connectV1, connectV2Legacy, connectV2Modern, noteWidget } from "./mcp-clients.js";
 
 let server: TestServer;

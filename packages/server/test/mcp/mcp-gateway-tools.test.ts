@@ -1,5 +1,5 @@
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { MEMORY, stdio, waitForServers } from "./gateway-helpers.js";
 import { connectV1, connectV2Modern } from "./mcp-clients.js";
 

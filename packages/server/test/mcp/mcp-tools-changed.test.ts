@@ -1,5 +1,5 @@
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { FIXTURE, stdio, waitForServers } from "./gateway-helpers.js";
 import { connectV2Legacy, connectV2Modern } from "./mcp-clients.js";
 

@@ -1,7 +1,7 @@
 import { createBoardClient, type McpWatchSignal } from "@agentboard/client";
 import type { McpServerStatus } from "@agentboard/protocol";
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { FIXTURE, stdio, waitForServers } from "./gateway-helpers.js";
 
 /** Resolves with the first signal that `predicate` accepts (signals are kept from the start), or rejects. */

@@ -2,11 +2,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentCard } from "@a2a-js/sdk";
+import {
+  type Caller,
+  deployRequest,
+  eventually,
+  noteWidget,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approvalPolicyFromConfig } from "../../src/approvals/approval-policy-config.js";
 import { openEmbeddedRuntime } from "../../src/runtime/embedded.js";
-import { deployRequest, eventually } from "../approvals-helpers.js";
-import { type Caller, noteWidget, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { a2aClient, artifactData, dataMessage, getTask, send, stateOf } from "./a2a-helpers.js";
 
 describe("agentboard as an A2A agent", () => {

@@ -1,5 +1,5 @@
+import { startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { type FixtureServer, listen, startSdkAgent } from "./a2a-fixtures.js";
 
 /**

@@ -1,7 +1,6 @@
 import type { Agent } from "@agentboard/protocol";
+import { connect, startTestServer, type TestServer, type WsClient } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/test-server.js";
-import { connect, type WsClient } from "../helpers/ws-client.js";
 import { cardJson, type FixtureServer, listen } from "./a2a-fixtures.js";
 
 const TIMEOUT_MS = 400;

@@ -1,7 +1,6 @@
+import { type Caller, expectApiError, startTestServer, type TestServer } from "@agentboard/test-support";
 import { getEncoding, getEncodingNameForModel, type TiktokenModel } from "js-tiktoken";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectApiError } from "../helpers/api-assertions.js";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { type ChatSample, chatCorpus, textCorpus } from "./corpus.js";
 
 /**

@@ -7,15 +7,21 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { sql } from "kysely";
-import { buildApp } from "../src/app.js";
-import { approvalPolicyFromConfig } from "../src/approvals/approval-policy-config.js";
-import { DEFAULT_AGENT_SCOPES, type Principal } from "../src/auth/principal.js";
-import { type Config, loadConfig } from "../src/config.js";
-import { createLogger } from "../src/observability/logger.js";
-import { type ClusterRuntime, type ClusterTimeouts, openClusterRuntime } from "../src/runtime/cluster.js";
-import { openPostgres, type PostgresHandle } from "../src/storage/postgres.js";
-import { rawRequest } from "./helpers/raw-request.js";
-import type { TestServer } from "./helpers/test-server.js";
+import { rawRequest } from "./raw-request.js";
+import {
+  approvalPolicyFromConfig,
+  buildApp,
+  type ClusterRuntime,
+  type ClusterTimeouts,
+  type Config,
+  createLogger,
+  DEFAULT_AGENT_SCOPES,
+  loadConfig,
+  openClusterRuntime,
+  openPostgres,
+  type PostgresHandle,
+} from "./server-internals.js";
+import type { Caller, TestServer } from "./test-server.js";
 
 /** The services every development and CI machine runs (docs/engineering.md). */
 export const REDIS_URL = process.env.AGENTBOARD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -135,12 +141,6 @@ export async function startClusterNode(settings: ClusterSettings): Promise<Clust
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-export interface Caller {
-  principal: Principal;
-  token: string;
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
 /** HTTP against `baseUrl` as `token`; JSON in and out (the body is the text when it is not JSON). */

@@ -2,14 +2,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { buildApp } from "../../src/app.js";
-import { approvalPolicyFromConfig } from "../../src/approvals/approval-policy-config.js";
-import type { Principal } from "../../src/auth/principal.js";
-import { DEFAULT_AGENT_SCOPES } from "../../src/auth/principal.js";
-import { type Config, loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { type EmbeddedRuntime, openEmbeddedRuntime } from "../../src/runtime/embedded.js";
 import { rawRequest } from "./raw-request.js";
+import {
+  approvalPolicyFromConfig,
+  buildApp,
+  type Config,
+  createLogger,
+  DEFAULT_AGENT_SCOPES,
+  type EmbeddedRuntime,
+  loadConfig,
+  openEmbeddedRuntime,
+  type Principal,
+} from "./server-internals.js";
 
 export interface Caller {
   principal: Principal;

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { Caller, TestServer } from "./helpers/test-server.js";
+import type { Caller, TestServer } from "./test-server.js";
 
 /** The cast of an approvals test: an agent that asks, humans of every role, and someone from elsewhere. */
 export interface Cast {

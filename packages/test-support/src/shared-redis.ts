@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { createRedisClient } from "../../src/storage/redis.js";
-import { quietLog, REDIS_URL, testRedis } from "../cluster-helpers.js";
+import { quietLog, REDIS_URL, testRedis } from "./cluster.js";
+import { createRedisClient } from "./server-internals.js";
 
 /**
  * For a test file whose tests share Redis connections: the product's own fail-fast client (what the stores
