@@ -1,18 +1,10 @@
-import {
-  type Approval,
-  type ApprovalEventName,
-  ApprovalEventNameSchema,
-  ApprovalSchema,
-} from "@agentboard/protocol";
-import { z } from "zod";
-import { defineTopic } from "../events/topics.js";
+import { ApprovalEventNameSchema, ApprovalSchema } from "@agentboard/protocol";
+import type { z } from "zod";
+import { defineTopic, workspaceEventSchema } from "../events/topics.js";
 
 /** An approval lifecycle event (created | decided | cancelled | expired) with the full approval. */
-export interface ApprovalBusEvent {
-  workspaceId: string;
-  event: ApprovalEventName;
-  approval: Approval;
-}
+const ApprovalBusEventSchema = workspaceEventSchema(ApprovalEventNameSchema, { approval: ApprovalSchema });
+export type ApprovalBusEvent = z.infer<typeof ApprovalBusEventSchema>;
 
 declare module "../events/topics.js" {
   interface BusTopics {
@@ -21,7 +13,4 @@ declare module "../events/topics.js" {
 }
 
 /** Approval events are rare next to dashboard changes, so another node's frame is parsed in full. */
-export const approvalTopic = defineTopic(
-  "approval",
-  z.object({ workspaceId: z.string(), event: ApprovalEventNameSchema, approval: ApprovalSchema }),
-);
+export const approvalTopic = defineTopic("approval", ApprovalBusEventSchema);

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 
 /**
  * The payload of every bus topic, by topic name. Empty here on purpose: each capability declares its own
@@ -32,6 +32,17 @@ export function defineTopic<N extends BusTopic>(
   options: { toWire?: (event: BusTopics[N]) => unknown } = {},
 ): TopicDefinition<N> {
   return { name, schema, ...options };
+}
+
+/**
+ * The payload of a topic that tells a workspace one thing happened to one of its objects: the workspace, the
+ * event's name and the object as it is now (an approval, an agent). Its `z.infer` is the topic's event type.
+ */
+export function workspaceEventSchema<E extends z.ZodType<string>, S extends z.ZodRawShape>(
+  event: E,
+  object: S,
+) {
+  return z.object({ workspaceId: z.string(), event, ...object });
 }
 
 /**
