@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import type { CacheBackend } from "../cache/cache-backend";
 import { DashboardCache } from "../cache/dashboard-cache";
+import { useShownName } from "../directory/directory-store";
+import { NameSourceContext } from "../directory/name-source";
 import { startClock } from "../lib/clock-store";
 import { SignedOutPage } from "../session/SignedOutPage";
 import { bootSession } from "../session/session-controller";
@@ -33,5 +35,9 @@ export function App({ cacheBackend }: { cacheBackend: Promise<CacheBackend> }) {
     );
   }
   if (phase === "signed-out") return <SignedOutPage />;
-  return <AppShell cache={cache} />;
+  return (
+    <NameSourceContext.Provider value={useShownName}>
+      <AppShell cache={cache} />
+    </NameSourceContext.Provider>
+  );
 }

@@ -8,6 +8,7 @@ import { DashboardPage } from "../dashboard/DashboardPage";
 import { DashboardSwitcher } from "../dashboard/DashboardSwitcher";
 import { SyncIndicator } from "../dashboard/SyncIndicator";
 import { syncStatusStore } from "../dashboard/sync-status";
+import { followDirectory } from "../directory/directory-store";
 import { HealthPage } from "../health/HealthPage";
 import { type Route, useRoute } from "../lib/router";
 import { loadIdentity, sessionEnded, signOut } from "../session/session-controller";
@@ -39,6 +40,12 @@ function useApprovalsFeed() {
   }, [signedIn]);
 }
 
+/** Names (the agent directory, live) for every page while signed in. */
+function useDirectoryFeed() {
+  const signedIn = useSession((state) => state.phase === "signed-in");
+  useEffect(() => (signedIn ? followDirectory() : undefined), [signedIn]);
+}
+
 function Nav({ route }: { route: Route }) {
   const pending = usePendingCount();
   return (
@@ -62,6 +69,7 @@ export function AppShell({ cache }: { cache: DashboardCache | null }) {
   const phase = useSession((state) => state.phase);
   useRecoverFromOffline();
   useApprovalsFeed();
+  useDirectoryFeed();
   // The last dashboard shown stays connected while other pages are open.
   const [dashboardId, setDashboardId] = useState(route.name === "dashboard" ? route.dashboardId : "me");
   useEffect(() => {

@@ -1,5 +1,6 @@
 import type { Approval } from "@agentboard/protocol";
 import { forwardRef, type KeyboardEvent, useState } from "react";
+import { PrincipalName } from "../directory/PrincipalName";
 import { useNow } from "../lib/clock-store";
 import { formatCountdown, formatRelative } from "../lib/time";
 import { decide } from "./approval-actions";
@@ -61,7 +62,9 @@ export const ApprovalDetail = forwardRef<HTMLTextAreaElement, ApprovalDetailProp
           </>
         ) : null}
         <dt>Requested by</dt>
-        <dd>{requesterOf(approval)}</dd>
+        <dd>
+          <PrincipalName className="approval-detail__requester" principal={requesterOf(approval)} />
+        </dd>
         <dt>Requested</dt>
         <dd>
           <time dateTime={approval.createdAt}>{formatRelative(Date.parse(approval.createdAt), now)}</time>

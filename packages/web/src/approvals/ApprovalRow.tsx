@@ -1,5 +1,6 @@
 import type { Approval } from "@agentboard/protocol";
 import { memo } from "react";
+import { PrincipalName } from "../directory/PrincipalName";
 import { useNow } from "../lib/clock-store";
 import { formatCountdown, formatRelative } from "../lib/time";
 import { PRIORITY_LABEL, ROUTE_LABEL, requesterOf } from "./approval-format";
@@ -36,7 +37,7 @@ export const ApprovalRow = memo(function ApprovalRow({ approval }: { approval: A
         <span className="approval-row__meta">
           <span className={`tag tag--${approval.priority}`}>{PRIORITY_LABEL[approval.priority]}</span>
           <span className={`tag tag--route-${approval.route}`}>{ROUTE_LABEL[approval.route]}</span>
-          <span className="approval-row__requester">{requesterOf(approval)}</span>
+          <PrincipalName className="approval-row__requester" principal={requesterOf(approval)} />
           <span className="approval-row__age">{formatRelative(Date.parse(approval.createdAt), now)}</span>
           {expiresAt !== undefined ? (
             <span className="approval-row__expiry" data-expires-at={approval.expiresAt}>

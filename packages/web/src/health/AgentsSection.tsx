@@ -1,7 +1,6 @@
-import type { AgentsWatchSignal } from "@agentboard/client";
 import type { Agent } from "@agentboard/protocol";
-import { type ReactNode, useEffect, useState } from "react";
-import { board } from "../lib/api";
+import type { ReactNode } from "react";
+import { useDirectory } from "../directory/directory-store";
 
 /** How each agent status reads on the page. */
 const STATUS_CLASS: Record<Agent["status"], string> = {
@@ -12,23 +11,13 @@ const STATUS_CLASS: Record<Agent["status"], string> = {
 };
 
 /**
- * The agent directory, live: one `board.agents.watch()` on the app's realtime connection (`subscribe_agents`),
- * so a registered, renamed, removed or re-probed agent shows without a reload. `summary` is /readyz's `mesh`
- * component, shown above the rows.
+ * The agent directory, live: the app's one `board.agents.watch()` (`subscribe_agents`, in the directory
+ * store every page shares), so a registered, renamed, removed or re-probed agent shows without a reload.
+ * `summary` is /readyz's `mesh` component, shown above the rows.
  */
 export function AgentsSection({ summary }: { summary: ReactNode }) {
-  const [agents, setAgents] = useState<Agent[] | null>(null);
-  const [live, setLive] = useState(false);
-
-  useEffect(() => {
-    const watch = board.agents.watch((signal: AgentsWatchSignal) => {
-      if (signal.kind === "agents") {
-        setAgents(signal.agents);
-        setLive(true);
-      } else setLive(false);
-    });
-    return () => void watch.close();
-  }, []);
+  const agents = useDirectory((state) => state.agents);
+  const live = useDirectory((state) => state.live);
 
   return (
     <section className="health__section" aria-label="Agents" data-agents-live={live ? "live" : "offline"}>
@@ -50,7 +39,7 @@ export function AgentsSection({ summary }: { summary: ReactNode }) {
           <tbody>
             {agents.map((agent) => (
               <tr key={agent.id} data-agent-id={agent.id} data-agent-status={agent.status}>
-                <th scope="row" data-agent-name>
+                <th scope="row" data-agent-name title={agent.id}>
                   {agent.displayName}
                 </th>
                 <td>{agent.kind === "a2a" ? "remote (A2A)" : "local"}</td>

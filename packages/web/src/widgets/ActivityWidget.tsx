@@ -1,4 +1,5 @@
 import type { WidgetPropsByType } from "@agentboard/protocol";
+import { PrincipalName } from "../directory/PrincipalName";
 import { useNow } from "../lib/clock-store";
 import { formatRelative, parseTime } from "../lib/time";
 import { SafeLink } from "./SafeLink";
@@ -12,7 +13,7 @@ export function ActivityWidget({ props }: { props: WidgetPropsByType["activity"]
         const at = parseTime(entry.at);
         return (
           <li key={entry.id} className="activity__entry">
-            <span className="activity__actor">{entry.actor}</span>
+            <PrincipalName className="activity__actor" principal={entry.actor} labels />
             <span className="activity__text">{entry.text}</span>
             {entry.link ? (
               <SafeLink className="activity__link" href={entry.link.href} label={entry.link.label} />
