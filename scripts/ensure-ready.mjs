@@ -39,6 +39,9 @@ const webInputs = [
   join(web, "vite-plugins"),
   join(web, "index.html"),
   join(web, "vite.config.ts"),
+  // The MCP Apps widget view: the second build (dist/mcp-app/widget.html).
+  join(web, "mcp-app"),
+  join(web, "vite.mcp-app.config.ts"),
   join(web, "package.json"),
   // The app bundles the SDK and the protocol from their builds.
   join(root, "packages", "client", "dist"),

@@ -94,3 +94,11 @@ export const MCP_DASHBOARD_URI_PREFIX = "agentboard://dashboards/";
 export function mcpDashboardUri(dashboardId: string): string {
   return `${MCP_DASHBOARD_URI_PREFIX}${dashboardId}`;
 }
+
+/**
+ * The MCP Apps UI resource that `render_widget` and `read_dashboard` declare: one self-contained HTML file
+ * that shows their result with the web app's widget components.
+ */
+export const MCP_WIDGET_APP_URI = "ui://agentboard/widget";
+/** The tools that carry it, in their `_meta.ui.resourceUri`. */
+export const MCP_WIDGET_APP_TOOLS = ["render_widget", "read_dashboard"] as const;

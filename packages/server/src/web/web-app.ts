@@ -86,6 +86,8 @@ export function loadWebFiles(distDir: string): Map<string, WebFile> {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
+      // The MCP Apps widget view (dist/mcp-app) is served on /mcp as a resource, not to browsers here.
+      if (entry.isDirectory() && dir === distDir && entry.name === "mcp-app") continue;
       if (entry.isDirectory()) {
         walk(full);
         continue;

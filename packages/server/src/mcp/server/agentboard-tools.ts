@@ -21,6 +21,7 @@ import { type Principal, principalRef } from "../../auth/principal.js";
 import { resolveDashboard } from "../../dashboards/dashboard-access.js";
 import type { DashboardService } from "../../dashboards/dashboard-service.js";
 import { invalid } from "../../errors/agentboard-errors.js";
+import { widgetAppToolMeta } from "./widget-app.js";
 
 export interface AgentboardToolDeps {
   identity: IdentityStore;
@@ -220,14 +221,18 @@ export class AgentboardTools {
   list(): Tool[] {
     let tools = listCache.get(this.kind);
     if (!tools) {
-      tools = [...this.byName.values()].map((tool) => ({
-        name: tool.name,
-        title: tool.title,
-        description: tool.description,
-        inputSchema: jsonSchemaOf(tool.input, "input"),
-        outputSchema: jsonSchemaOf(tool.output, "output"),
-        annotations: { title: tool.title, ...tool.annotations },
-      }));
+      tools = [...this.byName.values()].map((tool) => {
+        const meta = widgetAppToolMeta(tool.name);
+        return {
+          name: tool.name,
+          title: tool.title,
+          description: tool.description,
+          inputSchema: jsonSchemaOf(tool.input, "input"),
+          outputSchema: jsonSchemaOf(tool.output, "output"),
+          annotations: { title: tool.title, ...tool.annotations },
+          ...(meta ? { _meta: meta } : {}),
+        };
+      });
       listCache.set(this.kind, tools);
     }
     return tools;

@@ -21,6 +21,7 @@ import { listReadableDashboards } from "../../dashboards/dashboard-directory.js"
 import type { DashboardService } from "../../dashboards/dashboard-service.js";
 import { type AgentboardToolDeps, AgentboardTools, type ToolCallContext } from "./agentboard-tools.js";
 import type { McpToolProvider } from "./tool-provider.js";
+import { registerWidgetApp } from "./widget-app.js";
 
 export interface McpServerDeps extends AgentboardToolDeps {
   identity: IdentityStore;
@@ -31,6 +32,8 @@ export interface McpServerDeps extends AgentboardToolDeps {
   /** Aborted when the app closes: ends waits that would otherwise hold the shutdown. */
   closing: AbortSignal;
   version: string;
+  /** The built MCP Apps widget view (`ui://agentboard/widget`); read on each resources/read. */
+  widgetAppFile: string;
 }
 
 /** Which dashboard resources a 2025-era session asked to hear about (`resources/subscribe`). */
@@ -145,6 +148,8 @@ export function buildMcpServer(
       return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(doc) }] };
     },
   );
+
+  registerWidgetApp(server, deps.widgetAppFile);
 
   if (subscriptions) {
     // 2025-era per-resource subscriptions: only dashboards this principal may read.
