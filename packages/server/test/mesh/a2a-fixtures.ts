@@ -2,10 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AgentCard, Role } from "@a2a-js/sdk";
 import {
   AgentEvent,
+  type AgentExecutionEvent,
   type AgentExecutor,
   DefaultRequestHandler,
   InMemoryTaskStore,
   JsonRpcTransportHandler,
+  type RequestContext,
   ServerCallContext,
 } from "@a2a-js/sdk/server";
 
@@ -44,20 +46,7 @@ export async function startSdkAgent(
 ): Promise<FixtureServer & { cardUrl: string }> {
   const executor: AgentExecutor = custom ?? {
     async execute(context, bus) {
-      bus.publish(
-        AgentEvent.message({
-          messageId: `m-${context.userMessage.messageId}`,
-          contextId: context.contextId,
-          taskId: "",
-          role: Role.ROLE_AGENT,
-          parts: [
-            { content: { $case: "text", value: "sunny" }, metadata: undefined, filename: "", mediaType: "" },
-          ],
-          metadata: undefined,
-          extensions: [],
-          referenceTaskIds: [],
-        } as never),
-      );
+      bus.publish(reply(context, { $case: "text", value: "sunny" }));
       bus.finished();
     },
     cancelTask: async () => {},
@@ -100,6 +89,34 @@ export async function startSdkAgent(
   });
   base = fixture.url;
   return { ...fixture, cardUrl: `${fixture.url}/.well-known/agent-card.json` };
+}
+
+/** An SDK agent that answers each message with one DataPart, what `answer` gives for it (a throw fails). */
+export function startDataAgent(name: string, answer: (context: RequestContext) => Promise<unknown>) {
+  return startSdkAgent(name, {
+    async execute(context, bus) {
+      bus.publish(reply(context, { $case: "data", value: await answer(context) }));
+      bus.finished();
+    },
+    cancelTask: async () => {},
+  });
+}
+
+/** The agent's answer to the context's message: one part, a text or a DataPart (`{$case: "data", value}`). */
+export function reply(
+  context: RequestContext,
+  content: { $case: "text"; value: string } | { $case: "data"; value: unknown },
+): AgentExecutionEvent {
+  return AgentEvent.message({
+    messageId: `m-${context.userMessage.messageId}`,
+    contextId: context.contextId,
+    taskId: "",
+    role: Role.ROLE_AGENT,
+    parts: [{ content, metadata: undefined, filename: "", mediaType: "" }],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  } as never);
 }
 
 /** A minimal valid 1.0 card for cheap fixtures. */

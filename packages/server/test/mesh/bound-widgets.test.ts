@@ -1,44 +1,26 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Role } from "@a2a-js/sdk";
-import { AgentEvent, type AgentExecutor } from "@a2a-js/sdk/server";
+import type { RequestContext } from "@a2a-js/sdk/server";
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { FIXTURE, stdio, waitForServers } from "../mcp/gateway-helpers.js";
-import { startSdkAgent } from "./a2a-fixtures.js";
+import { startDataAgent } from "./a2a-fixtures.js";
+import { bindMetricsWidget, retryWidget } from "./widget-retry.js";
 
 /** What the fixture agent answers: metrics data, a failure (it throws), or data that is not metrics props. */
 let mode: "ok" | "down" | "bad" = "ok";
 let served = 0;
 const lastInput: { skill?: unknown; data?: unknown } = {};
 
-const executor: AgentExecutor = {
-  async execute(context, bus) {
-    if (mode === "down") throw new Error("metrics backend is down");
-    served++;
-    const part = context.userMessage.parts[0]?.content;
-    lastInput.skill = context.userMessage.metadata?.skill;
-    lastInput.data = part?.$case === "data" ? part.value : undefined;
-    const data = mode === "ok" ? { items: [{ label: "requests", value: served }] } : { items: "nope" };
-    bus.publish(
-      AgentEvent.message({
-        messageId: `m-${context.userMessage.messageId}`,
-        contextId: context.contextId,
-        taskId: "",
-        role: Role.ROLE_AGENT,
-        parts: [
-          { content: { $case: "data", value: data }, metadata: undefined, filename: "", mediaType: "" },
-        ],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: [],
-      } as never),
-    );
-    bus.finished();
-  },
-  cancelTask: async () => {},
-};
+async function answer(context: RequestContext): Promise<unknown> {
+  if (mode === "down") throw new Error("metrics backend is down");
+  served++;
+  const part = context.userMessage.parts[0]?.content;
+  lastInput.skill = context.userMessage.metadata?.skill;
+  lastInput.data = part?.$case === "data" ? part.value : undefined;
+  return mode === "ok" ? { items: [{ label: "requests", value: served }] } : { items: "nope" };
+}
 
 /**
  * Issue 16 step 4: widgets bound to a remote A2A agent or an MCP tool. Retry marks them `loading`, the
@@ -47,7 +29,7 @@ const executor: AgentExecutor = {
  */
 describe("widgets bound to agents and MCP tools", () => {
   let server: TestServer;
-  let agent: Awaited<ReturnType<typeof startSdkAgent>>;
+  let agent: Awaited<ReturnType<typeof startDataAgent>>;
   let alice: Caller;
   let dir: string;
   let counter: string;
@@ -61,7 +43,7 @@ describe("widgets bound to agents and MCP tools", () => {
         fixture: stdio(FIXTURE, [], { env: { FIXTURE_COUNTER_FILE: counter } }),
       }),
     });
-    agent = await startSdkAgent("Metrics agent", executor);
+    agent = await startDataAgent("Metrics agent", answer);
     alice = await server.caller({ name: "bound-alice", role: "admin" });
     await waitForServers(server.app, (s) => s.get("fixture")?.status === "connected");
   }, 60_000);
@@ -72,29 +54,10 @@ describe("widgets bound to agents and MCP tools", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Retry, then wait (deadline 10 s) until the widget leaves `loading`. */
-  async function retry(widgetId: string) {
-    const refresh = await alice.request("POST", `/api/dashboards/me/widgets/${widgetId}/refresh`);
-    expect(refresh.status).toBe(202);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const widget = (await alice.request("GET", "/api/dashboards/me/state")).body.state.widgets[widgetId];
-      if (widget.status !== "loading") return widget;
-      if (Date.now() > deadline) throw new Error(`${widgetId} still loading`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  const retry = (widgetId: string) => retryWidget(alice, widgetId);
 
   it("a metrics widget bound to a remote agent: ready, error when it fails, ready again, error on bad data", async () => {
-    const registered = await alice.request("POST", "/api/agents", { cardUrl: agent.cardUrl });
-    expect(registered.status).toBe(201);
-    const put = await alice.request("PUT", "/api/dashboards/me/widgets/kpi", {
-      type: "metrics",
-      title: "KPI",
-      props: { items: [] },
-      source: { kind: "agent", agentId: registered.body.id, skill: "metrics", input: { window: "1h" } },
-    });
-    expect(put.status).toBeLessThan(300);
+    await bindMetricsWidget(alice, "kpi", agent.cardUrl, { window: "1h" });
 
     const ready = await retry("kpi");
     expect(ready).toMatchObject({ status: "ready", props: { items: [{ label: "requests", value: 1 }] } });
@@ -121,16 +84,9 @@ describe("widgets bound to agents and MCP tools", () => {
   });
 
   it("an unreachable agent is a retryable error that says so", async () => {
-    const gone = await startSdkAgent("Gone agent", executor);
-    const registered = await alice.request("POST", "/api/agents", { cardUrl: gone.cardUrl });
-    expect(registered.status).toBe(201);
+    const gone = await startDataAgent("Gone agent", answer);
+    await bindMetricsWidget(alice, "gone", gone.cardUrl);
     await gone.close();
-    await alice.request("PUT", "/api/dashboards/me/widgets/gone", {
-      type: "metrics",
-      title: "Gone",
-      props: { items: [] },
-      source: { kind: "agent", agentId: registered.body.id, skill: "metrics" },
-    });
     expect(await retry("gone")).toMatchObject({
       status: "error",
       error: { code: "source_unreachable", retryable: true },
