@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { nextState } from "../../src/mesh/prober.js";
+
+const INTERVAL_MS = 30_000;
+const options = { intervalMs: INTERVAL_MS };
+type State = Parameters<typeof nextState>[0] & { next_probe_at?: string | null };
+const fresh: State = { status: "unknown", failures: 0, successes: 0, latency_ms: null };
+
+/** Runs one probe outcome per entry from `start`, returning every state along the way. */
+function run(start: State, outcomes: boolean[], now = new Date(0)): State[] {
+  const states: State[] = [];
+  let state = start;
+  for (const ok of outcomes) {
+    state = nextState(state, ok, 10, now, options);
+    states.push(state);
+  }
+  return states;
+}
+
+/** The prober's hysteresis and backoff (prober.ts `nextState`), outcome by outcome. */
+describe("prober state", () => {
+  it("turns unhealthy on the third failure in a row and healthy on the second success in a row", () => {
+    expect(run(fresh, [false, false, false]).map((s) => s.status)).toEqual([
+      "unknown",
+      "unknown",
+      "unhealthy",
+    ]);
+    const dead = run(fresh, [false, false, false]).at(-1)!;
+    expect(run(dead, [true, true]).map((s) => s.status)).toEqual(["unhealthy", "healthy"]);
+  });
+
+  it("an agent failing every other probe changes status once and never turns unhealthy", () => {
+    const healthy = run(fresh, [true, true]).at(-1)!;
+    expect(healthy.status).toBe("healthy");
+    const statuses = run(
+      healthy,
+      Array.from({ length: 20 }, (_, i) => i % 2 === 1),
+    ).map((s) => s.status);
+    expect(new Set(statuses)).toEqual(new Set(["degraded"]));
+  });
+
+  it("backs a dead agent off: one interval, then doubling up to 16 intervals; a success ends it", () => {
+    const states = run(
+      fresh,
+      Array.from({ length: 9 }, () => false),
+    );
+    const waits = states.map((s) => (s.next_probe_at ? Date.parse(s.next_probe_at) / INTERVAL_MS : null));
+    expect(waits).toEqual([null, null, 1, 2, 4, 8, 16, 16, 16]);
+    expect(run(states.at(-1)!, [true])[0]).toMatchObject({ next_probe_at: null, failures: 0 });
+  });
+
+  it("keeps latency as a moving average of successful probes", () => {
+    const first = nextState(fresh, true, 100, new Date(0), options);
+    expect(first.latency_ms).toBe(100);
+    const second = nextState(first, true, 200, new Date(0), options);
+    expect(second.latency_ms).toBeCloseTo(0.3 * 200 + 0.7 * 100);
+    expect(nextState(second, false, 5_000, new Date(0), options).latency_ms).toBe(second.latency_ms);
+  });
+});
