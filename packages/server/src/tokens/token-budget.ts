@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { encodeBounded, loadEncoder } from "./token-counter.js";
+import { countText as countBounded, encodeBounded, loadEncoder } from "./token-counter.js";
 
 /** contract.md: an upstream server's `tokenBudget` when its config entry names none. */
 export const DEFAULT_TOKEN_BUDGET = 25_000;
@@ -11,7 +11,7 @@ type Encoder = Awaited<ReturnType<typeof loadEncoder>>;
 type ContentBlock = CallToolResult["content"][number];
 
 const countText = (encoder: Encoder, text: string): number =>
-  encodeBounded(encoder, BUDGET_ENCODING, text).tokens.length;
+  countBounded(encoder, BUDGET_ENCODING, text).tokens;
 
 const numberFormat = new Intl.NumberFormat("en-US");
 

@@ -101,32 +101,39 @@ export interface Encoded {
   exact: boolean;
 }
 
-function pushAll(into: number[], tokens: readonly number[]): void {
-  for (const token of tokens) into.push(token);
-}
-
-/** `encoder.encode(text)` with the quadratic worst case cut off (see MAX_EXACT_PIECE). */
-export function encodeBounded(encoder: Encoder, encoding: EncodingName, text: string): Encoded {
-  if (!hasLongRun(text, MAX_EXACT_PIECE)) return { tokens: encoder.encode(text, PLAIN_TEXT), exact: true };
-  const tokens: number[] = [];
+/**
+ * Hands `text` to `take` in parts the encoder takes without its quadratic worst case: pieces over
+ * MAX_EXACT_PIECE in chunks of that size, the text between them as it is. Returns false if any piece was cut.
+ */
+function forEachBoundedPart(encoding: EncodingName, text: string, take: (part: string) => void): boolean {
   let exact = true;
   let done = 0;
   for (const match of text.matchAll(SPLIT_REGEX[encoding])) {
     const piece = match[0];
     if (piece.length <= MAX_EXACT_PIECE) continue;
     exact = false;
-    if (match.index > done) pushAll(tokens, encoder.encode(text.slice(done, match.index), PLAIN_TEXT));
+    if (match.index > done) take(text.slice(done, match.index));
     for (let start = 0; start < piece.length; ) {
       let end = Math.min(start + MAX_EXACT_PIECE, piece.length);
       // Never split a surrogate pair: half an emoji would encode as replacement bytes.
       const last = piece.charCodeAt(end - 1);
       if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end--;
-      pushAll(tokens, encoder.encode(piece.slice(start, end), PLAIN_TEXT));
+      take(piece.slice(start, end));
       start = end;
     }
     done = match.index + piece.length;
   }
-  if (done < text.length) pushAll(tokens, encoder.encode(text.slice(done), PLAIN_TEXT));
+  if (done < text.length) take(text.slice(done));
+  return exact;
+}
+
+/** `encoder.encode(text)` with the quadratic worst case cut off (see MAX_EXACT_PIECE). */
+export function encodeBounded(encoder: Encoder, encoding: EncodingName, text: string): Encoded {
+  if (!hasLongRun(text, MAX_EXACT_PIECE)) return { tokens: encoder.encode(text, PLAIN_TEXT), exact: true };
+  const tokens: number[] = [];
+  const exact = forEachBoundedPart(encoding, text, (part) => {
+    for (const token of encoder.encode(part, PLAIN_TEXT)) tokens.push(token);
+  });
   return { tokens, exact };
 }
 
@@ -177,9 +184,18 @@ export interface Counted {
   exact: boolean;
 }
 
+/**
+ * What `encodeBounded(…).tokens.length` would say, through gpt-tokenizer's `countTokens`, which walks the same
+ * BPE without building the token array.
+ */
 export function countText(encoder: Encoder, encoding: EncodingName, text: string): Counted {
-  const { tokens, exact } = encodeBounded(encoder, encoding, text);
-  return { tokens: tokens.length, exact };
+  if (!hasLongRun(text, MAX_EXACT_PIECE))
+    return { tokens: encoder.countTokens(text, PLAIN_TEXT), exact: true };
+  let tokens = 0;
+  const exact = forEachBoundedPart(encoding, text, (part) => {
+    tokens += encoder.countTokens(part, PLAIN_TEXT);
+  });
+  return { tokens, exact };
 }
 
 /**
@@ -200,7 +216,7 @@ export function countChat(
     const counted = countText(encoder, encoding, content);
     tokens += counted.tokens;
     exact &&= counted.exact;
-    if (name !== undefined) tokens += encoder.encode(name, PLAIN_TEXT).length + TOKENS_PER_NAME;
+    if (name !== undefined) tokens += encoder.countTokens(name, PLAIN_TEXT) + TOKENS_PER_NAME;
   }
   return { tokens, exact };
 }
