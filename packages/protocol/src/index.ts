@@ -1,6 +1,7 @@
 // Every export is public API. A module whose every export is public is re-exported whole; the others (which also
 // export internals) list their public names, so the surface stays chosen on purpose.
 export * from "./api/agents-api.js";
+export * from "./api/agui-api.js";
 export * from "./api/dashboards-api.js";
 export * from "./api/directory-api.js";
 export * from "./api/identity-api.js";

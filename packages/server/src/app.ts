@@ -5,6 +5,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
+import { aguiPlugin } from "./agui/agui-plugin.js";
 import type { ApprovalService } from "./approvals/approval-service.js";
 import { approvalsPlugin } from "./approvals/approvals-plugin.js";
 import { accessPlugin } from "./auth/access-plugin.js";
@@ -156,6 +157,7 @@ export async function buildApp(
     sourceMaxBytes: config.sourceMaxBytes,
   });
   await app.register(approvalsPlugin, services);
+  await app.register(aguiPlugin, services);
   await app.register(tokensPlugin);
   await app.register(mcpGatewayPlugin, {
     servers: config.mcpServers,
