@@ -7,15 +7,16 @@ import type {
   WidgetInput,
 } from "@agentboard/protocol";
 import { type AgentsClient, createAgentsClient } from "./agents/agents-client.js";
-import { AgentDirectoryWatch } from "./agents/agents-watch.js";
+import { agentsFeed } from "./agents/agents-watch.js";
 import { ApprovalEvents } from "./approvals/approval-events.js";
 import { LiveApprovalFeed } from "./approvals/approval-feed.js";
 import { type ApprovalsClient, createApprovalsClient } from "./approvals/approvals-client.js";
 import { longPollStrategy } from "./approvals/long-poll-strategy.js";
 import { realtimeWaitStrategy } from "./approvals/realtime-wait-strategy.js";
 import { createMcpClient, type McpClient } from "./mcp/mcp-client.js";
-import { McpServerWatch } from "./mcp/mcp-watch.js";
+import { mcpServersFeed } from "./mcp/mcp-watch.js";
 import { BoardRealtime } from "./realtime/board-realtime.js";
+import { ListWatch } from "./realtime/list-watch.js";
 import type { WebSocketConstructor } from "./realtime/realtime-connection.js";
 import { createRequest, type RequestOptions } from "./request.js";
 import { createSyncClient } from "./sync/create-sync-client.js";
@@ -168,10 +169,10 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
     }),
     tokens: createTokensClient(request),
     mcp: createMcpClient(request, (listener) =>
-      track((onClosed) => new McpServerWatch(realtime, listener, onClosed)),
+      track((onClosed) => new ListWatch(realtime, mcpServersFeed, listener, onClosed)),
     ),
     agents: createAgentsClient(request, (listener) =>
-      track((onClosed) => new AgentDirectoryWatch(realtime, listener, onClosed)),
+      track((onClosed) => new ListWatch(realtime, agentsFeed, listener, onClosed)),
     ),
     close: async () => {
       await Promise.all([...open].map((live) => live.close()));

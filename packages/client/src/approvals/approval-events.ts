@@ -22,7 +22,7 @@ const WAIT_LINGER_MS = 2_000;
  * missed.
  */
 export class ApprovalEvents implements RealtimeSubscriber {
-  readonly approvals = true;
+  readonly broadcasts = ["approval"] as const;
   private link: RealtimeLink | undefined;
   private users = 0;
   private linger: ReturnType<typeof setTimeout> | undefined;

@@ -1,6 +1,6 @@
 import type { AgentboardError, ClientMessage, ServerMessage } from "@agentboard/protocol";
 import type { BoardRealtime } from "./board-realtime.js";
-import type { RealtimeLink, RealtimeSubscriber } from "./realtime-lane.js";
+import type { BroadcastType, RealtimeLink, RealtimeSubscriber } from "./realtime-lane.js";
 
 /** What a list watch tells its listener besides the list itself. */
 export type ListWatchOutage =
@@ -10,12 +10,31 @@ export type ListWatchOutage =
   | { kind: "fatal"; error: AgentboardError };
 
 /**
- * A live keyed list on the board client's realtime connection (MCP servers, the agent directory): a
- * subscribe frame on every (re)connect, whose answer carries the whole list (so nothing is missed while the
- * socket was down), then one frame per changed item. Subclasses say which frames those are; the listener
- * gets the whole list after every change.
+ * The frames that carry one live keyed list (MCP servers, the agent directory): a subscribe frame whose
+ * answer holds the whole list, then one frame per changed item; and the listener's signal for the list.
  */
-export abstract class ListWatch<T> implements RealtimeSubscriber {
+export interface ListFeed<T, S> {
+  /** Tag prefix of this feed's subscribers on the shared connection. */
+  readonly tag: string;
+  /** The broadcast frame that carries one item's change. */
+  readonly changes: BroadcastType;
+  /** The subscribe frame with this request id. */
+  subscribeFrame(id: string): ClientMessage;
+  /** The whole list, when `message` answers subscribe request `id`. */
+  listIn(message: ServerMessage, id: string): T[] | undefined;
+  /** One item's change carried by `message`: its key and the item, or `undefined` when it was removed. */
+  changeIn(message: ServerMessage): { key: string; item: T | undefined } | undefined;
+  keyOf(item: T): string;
+  /** What the listener gets: the whole list after every change. */
+  listSignal(items: T[]): S;
+}
+
+/**
+ * Follows one ListFeed on the board client's realtime connection: the subscribe frame on every (re)connect,
+ * whose answer carries the whole list (so nothing is missed while the socket was down), then the changes.
+ */
+export class ListWatch<T, S> implements RealtimeSubscriber {
+  readonly broadcasts: readonly BroadcastType[];
   private readonly link: RealtimeLink;
   private subscribeId: string | undefined;
   private requestCounter = 0;
@@ -24,51 +43,43 @@ export abstract class ListWatch<T> implements RealtimeSubscriber {
 
   constructor(
     realtime: BoardRealtime,
-    tagPrefix: string,
+    private readonly feed: ListFeed<T, S>,
+    private readonly listener: (signal: S | ListWatchOutage) => void,
     private readonly onClosed: () => void,
   ) {
-    this.link = realtime.attach(this, realtime.newTag(tagPrefix));
+    this.broadcasts = [feed.changes];
+    this.link = realtime.attach(this, realtime.newTag(feed.tag));
   }
-
-  /** The subscribe frame with this request id. */
-  protected abstract subscribeFrame(id: string): ClientMessage;
-  /** The whole list, when `message` answers subscribe request `id`. */
-  protected abstract listIn(message: ServerMessage, id: string): T[] | undefined;
-  /** One item's change carried by `message`: its key and the item, or `undefined` when it was removed. */
-  protected abstract changeIn(message: ServerMessage): { key: string; item: T | undefined } | undefined;
-  protected abstract keyOf(item: T): string;
-  protected abstract emitList(items: T[]): void;
-  protected abstract emitOutage(outage: ListWatchOutage): void;
 
   onOpen(): void {
     this.subscribeId = `${this.link.tag}s${++this.requestCounter}`;
-    this.link.send(this.subscribeFrame(this.subscribeId));
+    this.link.send(this.feed.subscribeFrame(this.subscribeId));
   }
 
   onMessage(message: ServerMessage): void {
     if (this.closed || this.subscribeId === undefined) return;
-    const list = this.listIn(message, this.subscribeId);
+    const list = this.feed.listIn(message, this.subscribeId);
     if (list) {
-      this.items = new Map(list.map((item) => [this.keyOf(item), item]));
+      this.items = new Map(list.map((item) => [this.feed.keyOf(item), item]));
       this.link.markHealthy();
-      this.emitList([...this.items.values()]);
+      this.listener(this.feed.listSignal([...this.items.values()]));
       return;
     }
-    const change = this.changeIn(message);
+    const change = this.feed.changeIn(message);
     if (!change) return;
     if (change.item === undefined) this.items.delete(change.key);
     else this.items.set(change.key, change.item);
-    this.emitList([...this.items.values()]);
+    this.listener(this.feed.listSignal([...this.items.values()]));
   }
 
   onClose(): void {
     this.subscribeId = undefined;
-    if (!this.closed) this.emitOutage({ kind: "down" });
+    if (!this.closed) this.listener({ kind: "down" });
   }
 
   onFatal(error: AgentboardError): void {
     if (this.closed) return;
-    this.emitOutage({ kind: "fatal", error });
+    this.listener({ kind: "fatal", error });
     void this.close();
   }
 

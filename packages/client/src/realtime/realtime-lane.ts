@@ -2,16 +2,15 @@ import type { AgentboardError, ClientMessage, ServerMessage } from "@agentboard/
 import { RealtimeConnection, type RealtimeConnectionOptions } from "./realtime-connection.js";
 import { SendPacer } from "./send-pacer.js";
 
+/** Frames sent to every subscriber that asked for their type (they answer no request, name no dashboard). */
+export type BroadcastType = "approval" | "mcp_server" | "agent";
+
 /** One user of the realtime connection: a live replica, or the approval events behind waits and feeds. */
 export interface RealtimeSubscriber {
   /** The dashboard it follows: frames of that dashboard go to it. */
   readonly dashboardId?: string;
-  /** Whether it takes `approval` frames. */
-  readonly approvals?: boolean;
-  /** Whether it takes `mcp_server` frames (the gateway's upstream servers). */
-  readonly mcp?: boolean;
-  /** Whether it takes `agent` frames (the agent directory). */
-  readonly agents?: boolean;
+  /** The broadcast frames it takes: approval events, the gateway's upstream servers, the agent directory. */
+  readonly broadcasts?: readonly BroadcastType[];
   /** A socket opened, or the subscriber joined one that is open: (re)subscribe now. */
   onOpen(): void;
   /** Answers to its own request ids, frames of its dashboard or approval events, and errors without an id. */
@@ -231,18 +230,10 @@ export class RealtimeLane {
         this.byDashboard.get(message.dashboardId)?.subscriber.onMessage(message);
         return;
       case "approval":
-        for (const member of [...this.members.values()]) {
-          if (member.subscriber.approvals) member.subscriber.onMessage(message);
-        }
-        return;
       case "mcp_server":
-        for (const member of [...this.members.values()]) {
-          if (member.subscriber.mcp) member.subscriber.onMessage(message);
-        }
-        return;
       case "agent":
         for (const member of [...this.members.values()]) {
-          if (member.subscriber.agents) member.subscriber.onMessage(message);
+          if (member.subscriber.broadcasts?.includes(message.type)) member.subscriber.onMessage(message);
         }
         return;
       default:
