@@ -1,6 +1,7 @@
 import type { Agent } from "@agentboard/protocol";
 import type { ReactNode } from "react";
 import { useDirectory } from "../directory/directory-store";
+import { HealthTable, latencyText, StatusBadge } from "./HealthTable";
 
 /** How each agent status reads on the page. */
 const STATUS_CLASS: Record<Agent["status"], string> = {
@@ -23,44 +24,30 @@ export function AgentsSection({ summary }: { summary: ReactNode }) {
     <section className="health__section" aria-label="Agents" data-agents-live={live ? "live" : "offline"}>
       <h2>Agents</h2>
       {summary}
-      {agents === null || agents.length === 0 ? (
-        <p className="health__empty">{agents === null ? "Connecting…" : "No agents in the directory yet."}</p>
-      ) : (
-        <table className="data-table">
-          <thead>
-            <tr>
-              <th scope="col">Agent</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Status</th>
-              <th scope="col">Latency</th>
-              <th scope="col">Checked</th>
-            </tr>
-          </thead>
-          <tbody>
-            {agents.map((agent) => (
-              <tr key={agent.id} data-agent-id={agent.id} data-agent-status={agent.status}>
-                <th scope="row" data-agent-name title={agent.id}>
-                  {agent.displayName}
-                </th>
-                <td>{agent.kind === "a2a" ? "remote (A2A)" : "local"}</td>
-                <td>
-                  <span className={`health-status health-status--${STATUS_CLASS[agent.status]}`}>
-                    {agent.status}
-                  </span>
-                </td>
-                <td>{agent.latencyMs !== undefined ? `${Math.round(agent.latencyMs)} ms` : "—"}</td>
-                <td>
-                  {agent.checkedAt ? (
-                    <time dateTime={agent.checkedAt}>{new Date(agent.checkedAt).toLocaleTimeString()}</time>
-                  ) : (
-                    "—"
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <HealthTable
+        items={agents}
+        columns={["Agent", "Kind", "Status", "Latency", "Checked"]}
+        empty="No agents in the directory yet."
+        row={(agent) => (
+          <tr key={agent.id} data-agent-id={agent.id} data-agent-status={agent.status}>
+            <th scope="row" data-agent-name title={agent.id}>
+              {agent.displayName}
+            </th>
+            <td>{agent.kind === "a2a" ? "remote (A2A)" : "local"}</td>
+            <td>
+              <StatusBadge tone={STATUS_CLASS[agent.status]}>{agent.status}</StatusBadge>
+            </td>
+            <td>{latencyText(agent.latencyMs)}</td>
+            <td>
+              {agent.checkedAt ? (
+                <time dateTime={agent.checkedAt}>{new Date(agent.checkedAt).toLocaleTimeString()}</time>
+              ) : (
+                "—"
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

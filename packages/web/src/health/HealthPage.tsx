@@ -2,6 +2,7 @@ import { ReadyResponseSchema } from "@agentboard/protocol";
 import { useCallback, useEffect, useState } from "react";
 import { describeError } from "../lib/errors";
 import { AgentsSection } from "./AgentsSection";
+import { HealthTable, StatusBadge } from "./HealthTable";
 import { McpServersSection } from "./McpServersSection";
 
 type Ready = ReturnType<typeof ReadyResponseSchema.parse>;
@@ -22,7 +23,7 @@ function ComponentRow({ name, component }: { name: string; component: Component 
     <tr data-health-component={name} data-health-status={component.status}>
       <th scope="row">{name}</th>
       <td>
-        <span className={`health-status health-status--${component.status}`}>{component.status}</span>
+        <StatusBadge tone={component.status}>{component.status}</StatusBadge>
       </td>
       <td>{component.latencyMs !== undefined ? `${component.latencyMs} ms` : "—"}</td>
       <td className="health__error">{component.error ?? ""}</td>
@@ -43,27 +44,12 @@ function Section({
   bare?: boolean;
 }) {
   const body = (
-    <>
-      {entries.length === 0 ? (
-        <p className="health__empty">{empty}</p>
-      ) : (
-        <table className="data-table">
-          <thead>
-            <tr>
-              <th scope="col">Component</th>
-              <th scope="col">Status</th>
-              <th scope="col">Latency</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map(([name, component]) => (
-              <ComponentRow key={name} name={name} component={component} />
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+    <HealthTable
+      items={entries}
+      columns={["Component", "Status", "Latency", "Error"]}
+      empty={empty}
+      row={([name, component]) => <ComponentRow key={name} name={name} component={component} />}
+    />
   );
   if (bare) return body;
   return (

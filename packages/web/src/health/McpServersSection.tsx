@@ -2,6 +2,7 @@ import type { McpWatchSignal } from "@agentboard/client";
 import type { McpServerStatus } from "@agentboard/protocol";
 import { useEffect, useState } from "react";
 import { board } from "../lib/api";
+import { HealthTable, latencyText, StatusBadge } from "./HealthTable";
 
 /** What the page shows of each server's status; `down` and `invalid` read as problems. */
 const STATUS_CLASS: Record<McpServerStatus["status"], string> = {
@@ -33,52 +34,33 @@ export function McpServersSection() {
   return (
     <section className="health__section" aria-label="MCP servers" data-mcp-live={live ? "live" : "offline"}>
       <h2>MCP servers</h2>
-      {servers === null || servers.length === 0 ? (
-        <p className="health__empty">
-          {servers === null
-            ? "Connecting…"
-            : "No MCP servers are configured (mcpServers in the config file)."}
-        </p>
-      ) : (
-        <table className="data-table">
-          <thead>
-            <tr>
-              <th scope="col">Server</th>
-              <th scope="col">Status</th>
-              <th scope="col">Tools</th>
-              <th scope="col">Latency</th>
-              <th scope="col">Breaker</th>
-              <th scope="col">Last error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {servers.map((server) => (
-              <tr key={server.name} data-mcp-server={server.name} data-mcp-status={server.status}>
-                <th scope="row">{server.name}</th>
-                <td>
-                  <span className={`health-status health-status--${STATUS_CLASS[server.status]}`}>
-                    {server.status}
-                  </span>
-                </td>
-                <td>{server.tools}</td>
-                <td>{server.latencyMs !== undefined ? `${Math.round(server.latencyMs)} ms` : "—"}</td>
-                <td data-mcp-breaker={server.breaker}>{server.breaker}</td>
-                <td className="health__error">
-                  {server.error ?? ""}
-                  {server.lastErrorAt ? (
-                    <>
-                      {" "}
-                      <time dateTime={server.lastErrorAt}>
-                        ({new Date(server.lastErrorAt).toLocaleTimeString()})
-                      </time>
-                    </>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <HealthTable
+        items={servers}
+        columns={["Server", "Status", "Tools", "Latency", "Breaker", "Last error"]}
+        empty="No MCP servers are configured (mcpServers in the config file)."
+        row={(server) => (
+          <tr key={server.name} data-mcp-server={server.name} data-mcp-status={server.status}>
+            <th scope="row">{server.name}</th>
+            <td>
+              <StatusBadge tone={STATUS_CLASS[server.status]}>{server.status}</StatusBadge>
+            </td>
+            <td>{server.tools}</td>
+            <td>{latencyText(server.latencyMs)}</td>
+            <td data-mcp-breaker={server.breaker}>{server.breaker}</td>
+            <td className="health__error">
+              {server.error ?? ""}
+              {server.lastErrorAt ? (
+                <>
+                  {" "}
+                  <time dateTime={server.lastErrorAt}>
+                    ({new Date(server.lastErrorAt).toLocaleTimeString()})
+                  </time>
+                </>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }
