@@ -1,4 +1,5 @@
 import { memo, type ReactNode, useEffect } from "react";
+import { WidgetAttribution } from "../directory/WidgetAttribution";
 import { useDashboardActions } from "./dashboard-actions";
 import { useWidget } from "./dashboard-store";
 import { countWidgetRender } from "./render-counts";
@@ -20,6 +21,8 @@ export const WidgetFrame = memo(function WidgetFrame({ widgetId, editable, handl
   const actions = useDashboardActions();
   useEffect(() => countWidgetRender(widgetId));
   if (!widget) return null;
+  // Who wrote it, by display name (a rename in the directory re-renders only that name, not this frame).
+  const attribution = <WidgetAttribution updatedBy={widget.updatedBy} />;
   const dismiss = editable ? (
     <button
       type="button"
@@ -32,6 +35,16 @@ export const WidgetFrame = memo(function WidgetFrame({ widgetId, editable, handl
     </button>
   ) : undefined;
   return (
-    <WidgetCard widget={widget} onRefresh={() => actions.refresh(widgetId)} start={handle} end={dismiss} />
+    <WidgetCard
+      widget={widget}
+      onRefresh={() => actions.refresh(widgetId)}
+      start={handle}
+      end={
+        <>
+          {attribution}
+          {dismiss}
+        </>
+      }
+    />
   );
 });
