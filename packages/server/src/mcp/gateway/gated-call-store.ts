@@ -116,55 +116,49 @@ export class GatedCallStore {
 
   /** `awaiting` → `running` for this node; true if this node won and must run the call. */
   async claim(approvalId: string, node: string, at: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable("mcp_tool_calls")
-      .set({ state: "running", claimed_by: node, claimed_at: at })
-      .where("approval_id", "=", approvalId)
-      .where("state", "=", "awaiting")
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.move(approvalId, "awaiting", { state: "running", claimed_by: node, claimed_at: at });
   }
 
   /** `running` (claimed by `node`) → `done` with the result. */
   async finish(approvalId: string, node: string, result: CallToolResult, at: string): Promise<void> {
-    await this.db
-      .updateTable("mcp_tool_calls")
-      .set({ state: "done", result: JSON.stringify(result), finished_at: at })
-      .where("approval_id", "=", approvalId)
-      .where("state", "=", "running")
-      .where("claimed_by", "=", node)
-      .execute();
+    const done = { state: "done", result: JSON.stringify(result), finished_at: at } as const;
+    await this.move(approvalId, "running", done, { column: "claimed_by", is: node });
   }
 
   /** `running` → `awaiting`: the call never reached the server (it was down), so it may run later. */
   async release(approvalId: string, node: string): Promise<void> {
-    await this.db
-      .updateTable("mcp_tool_calls")
-      .set({ state: "awaiting", claimed_by: null, claimed_at: null })
-      .where("approval_id", "=", approvalId)
-      .where("state", "=", "running")
-      .where("claimed_by", "=", node)
-      .execute();
+    const awaiting = { state: "awaiting", claimed_by: null, claimed_at: null } as const;
+    await this.move(approvalId, "running", awaiting, { column: "claimed_by", is: node });
   }
 
   /** `awaiting` → `refused` (the approval did not end approved). */
   async refuse(approvalId: string, at: string): Promise<void> {
-    await this.db
-      .updateTable("mcp_tool_calls")
-      .set({ state: "refused", finished_at: at })
-      .where("approval_id", "=", approvalId)
-      .where("state", "=", "awaiting")
-      .execute();
+    await this.move(approvalId, "awaiting", { state: "refused", finished_at: at });
   }
 
   /** `running` → `done` with `result`, whoever claimed it: the claimer vanished, its outcome is unknown. */
   async abandon(approvalId: string, claimedAt: string, result: CallToolResult, at: string): Promise<void> {
-    await this.db
+    const done = { state: "done", result: JSON.stringify(result), finished_at: at } as const;
+    await this.move(approvalId, "running", done, { column: "claimed_at", is: claimedAt });
+  }
+
+  /**
+   * The compare-and-set behind every state change: `set` is written only while the call is still in state
+   * `from` (and, when given, still claimed by that node or at that time). True if it was.
+   */
+  private async move(
+    approvalId: string,
+    from: GatedCallState,
+    set: Partial<McpToolCallsTable>,
+    claim?: { column: "claimed_by" | "claimed_at"; is: string },
+  ): Promise<boolean> {
+    let update = this.db
       .updateTable("mcp_tool_calls")
-      .set({ state: "done", result: JSON.stringify(result), finished_at: at })
+      .set(set)
       .where("approval_id", "=", approvalId)
-      .where("state", "=", "running")
-      .where("claimed_at", "=", claimedAt)
-      .execute();
+      .where("state", "=", from);
+    if (claim) update = update.where(claim.column, "=", claim.is);
+    const result = await update.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 }
