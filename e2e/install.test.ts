@@ -140,6 +140,9 @@ describe("installed from packed tarballs", { timeout: 300_000 }, () => {
       const bundle = await fetch(`${server.url}${script}`);
       expect(bundle.status).toBe(200);
       expect(bundle.headers.get("content-type")).toMatch(/javascript/);
+      // The MCP Apps widget view (`ui://agentboard/widget`) ships in that copy, where /mcp reads it.
+      const packagedView = join(dirname(packagedIndex), "mcp-app", "widget.html");
+      expect(readFileSync(packagedView, "utf8")).toMatch(/^<!doctype html>[\s\S]*Content-Security-Policy/i);
 
       // The printed login URL signs the owner in, as the browser does with it.
       const code = new URL(server.loginUrl).searchParams.get("login");

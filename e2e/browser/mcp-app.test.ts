@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MCP_WIDGET_APP_URI } from "@agentboard/protocol";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
@@ -5,11 +7,26 @@ import { getToolUiResourceUri } from "@modelcontextprotocol/ext-apps/app-bridge"
 import { build } from "esbuild";
 import type { Browser, FrameLocator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliServer, cleanupCli, makeTempDir, startCliServer } from "../helpers/cli.js";
+import { type CliServer, cleanupCli, lastLine, makeTempDir, runCli, startCliServer } from "../helpers/cli.js";
 import { api, createToken } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 const HOST_ENTRY = fileURLToPath(new URL("./mcp-app-host/host.ts", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const DOCS_SECTION = "## agentboard in an MCP host";
+/** The address the docs' snippet uses (the server's default). */
+const DOCS_URL = "http://127.0.0.1:7800";
+
+/** The ```ts block of docs/mcp.md's MCP host section, as a reader copies it. */
+function docsSnippet(): string {
+  const doc = readFileSync(join(REPO_ROOT, "docs", "mcp.md"), "utf8");
+  const start = doc.indexOf(`\n${DOCS_SECTION}\n`);
+  expect(start, `docs/mcp.md has no "${DOCS_SECTION}" section`).toBeGreaterThan(-1);
+  const end = doc.indexOf("\n## ", start + 1);
+  const blocks = [...doc.slice(start, end === -1 ? undefined : end).matchAll(/```ts\n([\s\S]*?)```/g)];
+  expect(blocks, "the MCP host section has one ts block").toHaveLength(1);
+  return blocks[0]![1]!;
+}
 
 /** The host page's script: ext-apps' AppBridge and our few lines around it, bundled for the browser. */
 async function bundleHost(): Promise<string> {
@@ -158,6 +175,41 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
     }
   });
 
+  it("docs/mcp.md: the host snippet runs as written (tsx) and finds, reads and feeds the view", async () => {
+    const written = docsSnippet();
+    expect(written).toContain(DOCS_URL);
+    // Next to the repository's node_modules, so its imports resolve as in a project that installed them.
+    const dir = join(REPO_ROOT, "node_modules", ".cache", "agentboard-docs");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `mcp-host-${process.pid}.mts`);
+    // The one change: the docs' default URL becomes this server's (started with --port 0).
+    writeFileSync(file, written.replaceAll(DOCS_URL, server.url));
+    try {
+      const run = await runCli([], {
+        cli: { command: process.execPath, args: ["--import", "tsx", file] },
+        cwd: REPO_ROOT,
+        env: { AGENTBOARD_TOKEN: ownerToken },
+        timeoutMs: 60_000,
+      });
+      const output = `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+      expect(run.code, output).toBe(0);
+      const printed = JSON.parse(lastLine(run.stdout)) as {
+        uri: string;
+        mimeType: string;
+        bytes: number;
+        rev: number;
+      };
+      expect(printed).toMatchObject({ uri: MCP_WIDGET_APP_URI, mimeType: "text/html;profile=mcp-app" });
+      expect(printed.bytes).toBe(html.length);
+      // The snippet's render_widget landed on the token owner's own dashboard, at the rev it printed.
+      const state = await api(server, ownerToken).get("/api/dashboards/me/state");
+      expect(state.body.state.widgets.hello).toMatchObject({ type: "note", title: "Hello" });
+      expect(state.body.rev).toBeGreaterThanOrEqual(printed.rev);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it("shows read_dashboard's result: every placed widget, in reading order, with the web app's hooks", async () => {
     const dashboardId = `user:${ownerId}`;
     const alert = {
@@ -169,7 +221,17 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
     const rendered = await mcp.callTool({ name: "render_widget", arguments: { dashboardId, widget: alert } });
     expect(rendered.isError).toBeFalsy();
     const result = await mcp.callTool({ name: "read_dashboard", arguments: { dashboardId } });
-    const state = (result.structuredContent as { state: { widgets: Record<string, unknown> } }).state;
+    const { state } = result.structuredContent as {
+      state: {
+        layout: { items: Array<{ widgetId: string; x: number; y: number }> };
+        widgets: Record<string, { type: string }>;
+      };
+    };
+    // Reading order of the grid: top to bottom, then left to right.
+    const expected = [...state.layout.items]
+      .sort((a, b) => a.y - b.y || a.x - b.x)
+      .map((item) => [item.widgetId, state.widgets[item.widgetId]!.type]);
+    expect(expected.length).toBeGreaterThanOrEqual(2);
 
     const { context, watched, view, calls } = await hostPage({ dashboardId }, result);
     try {
@@ -179,12 +241,10 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
         .evaluateAll((nodes) =>
           nodes.map((node) => [node.getAttribute("data-widget-id"), node.getAttribute("data-widget-type")]),
         );
-      // "deploy" was placed first (top of the grid), "incident" below it.
-      expect(shown).toEqual([
-        ["deploy", "project_status"],
-        ["incident", "alert"],
-      ]);
-      expect(Object.keys(state.widgets).sort()).toEqual(["deploy", "incident"]);
+      expect(shown).toEqual(expected);
+      // "deploy" (the first test's) came first, at the top; "incident" was placed at the bottom.
+      expect(shown[0]).toEqual(["deploy", "project_status"]);
+      expect(shown.at(-1)).toEqual(["incident", "alert"]);
       expect(await view.locator('[data-widget-id="incident"]').textContent()).toContain("API slow");
       expect(calls).toEqual([]);
       expect(watched.problems()).toEqual([]);
