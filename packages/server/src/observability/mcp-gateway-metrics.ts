@@ -19,8 +19,6 @@ const OUTCOMES = ["ok", "tool_error", "timeout", "unavailable", "breaker_open", 
 export class McpGatewayMetrics {
   private readonly calls: Counter<"server" | "outcome">;
   private readonly duration: Histogram<"server">;
-  private readonly breaker: Gauge<"server">;
-  private readonly up: Gauge<"server">;
   private readonly known: ReadonlySet<string>;
 
   constructor(
@@ -42,27 +40,28 @@ export class McpGatewayMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     });
-    // Gauges are read from the gateway at scrape time, so they can never drift from what /api/mcp shows.
-    this.breaker = new Gauge({
-      name: MCP_BREAKER_METRIC,
-      help: "Circuit breaker of an upstream MCP server: 0 closed, 1 half-open, 2 open, 3 isolated.",
-      labelNames: ["server"] as const,
-      registers: [registry],
-      collect: () => {
-        for (const status of snapshot())
-          this.breaker.set({ server: status.name }, BREAKER_VALUE[status.breaker]);
-      },
-    });
-    this.up = new Gauge({
-      name: MCP_UP_METRIC,
-      help: "1 while the gateway is connected to the upstream MCP server, else 0.",
-      labelNames: ["server"] as const,
-      registers: [registry],
-      collect: () => {
-        for (const status of snapshot())
-          this.up.set({ server: status.name }, status.status === "connected" ? 1 : 0);
-      },
-    });
+    // Gauges are read from the gateway at scrape time, so they can never drift from what /api/mcp shows;
+    // the registry holds them (close() removes them by name).
+    const serverGauge = (name: string, help: string, read: (status: McpServerStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["server"] as const,
+        registers: [registry],
+        collect() {
+          for (const status of snapshot()) this.set({ server: status.name }, read(status));
+        },
+      });
+    serverGauge(
+      MCP_BREAKER_METRIC,
+      "Circuit breaker of an upstream MCP server: 0 closed, 1 half-open, 2 open, 3 isolated.",
+      (status) => BREAKER_VALUE[status.breaker],
+    );
+    serverGauge(
+      MCP_UP_METRIC,
+      "1 while the gateway is connected to the upstream MCP server, else 0.",
+      (status) => (status.status === "connected" ? 1 : 0),
+    );
     // Every known series exists from the start (a counter that appears on first error breaks rate()).
     for (const server of servers) for (const outcome of OUTCOMES) this.calls.inc({ server, outcome }, 0);
   }
