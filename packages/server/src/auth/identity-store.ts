@@ -175,13 +175,14 @@ export class IdentityStore extends CredentialStore {
     /** The caller's rules about this target (it may throw); runs under the lock, before any change. */
     check: (target: WorkspacePrincipal) => void = () => {},
   ): Promise<WorkspacePrincipal> {
-    return this.db.transaction().execute(async (trx) => {
-      await lockWorkspace(trx, workspaceId);
-      const target = await findMember(trx, workspaceId, principalId);
-      if (target.kind !== "user") throw invalid("agents have no role; they have scopes");
-      check(target);
-      if (target.role === "owner" && role !== "owner")
-        await assertAnotherOwner(trx, workspaceId, principalId);
+    const rules = {
+      check: (target: WorkspacePrincipal) => {
+        if (target.kind !== "user") throw invalid("agents have no role; they have scopes");
+        check(target);
+      },
+      endsOwnership: (target: WorkspacePrincipal) => target.role === "owner" && role !== "owner",
+    };
+    return this.changeMember(workspaceId, principalId, rules, async (trx, target) => {
       await trx.updateTable("principals").set({ role }).where("id", "=", principalId).execute();
       return { id: target.id, kind: "user", name: target.name, role };
     });
@@ -197,15 +198,36 @@ export class IdentityStore extends CredentialStore {
     principalId: string,
     check: (target: WorkspacePrincipal) => void = () => {},
   ): Promise<WorkspacePrincipal> {
-    return this.db.transaction().execute(async (trx) => {
-      await lockWorkspace(trx, workspaceId);
-      const target = await findMember(trx, workspaceId, principalId);
-      check(target);
-      if (target.kind === "user" && target.role === "owner")
-        await assertAnotherOwner(trx, workspaceId, principalId);
+    const rules = {
+      check,
+      endsOwnership: (target: WorkspacePrincipal) => target.kind === "user" && target.role === "owner",
+    };
+    return this.changeMember(workspaceId, principalId, rules, async (trx, target) => {
       await trx.deleteFrom("tokens").where("principal_id", "=", principalId).execute();
       await trx.deleteFrom("principals").where("id", "=", principalId).execute();
       return target;
+    });
+  }
+
+  /**
+   * One change to a member in one transaction under the workspace lock: finds it (not_found), runs `check`
+   * (it may throw), refuses a change that `endsOwnership` of the last owner (conflict), then `apply`s it.
+   */
+  private changeMember(
+    workspaceId: string,
+    principalId: string,
+    rules: {
+      check: (target: WorkspacePrincipal) => void;
+      endsOwnership: (target: WorkspacePrincipal) => boolean;
+    },
+    apply: (trx: Transaction<Database>, target: WorkspacePrincipal) => Promise<WorkspacePrincipal>,
+  ): Promise<WorkspacePrincipal> {
+    return this.db.transaction().execute(async (trx) => {
+      await lockWorkspace(trx, workspaceId);
+      const target = await findMember(trx, workspaceId, principalId);
+      rules.check(target);
+      if (rules.endsOwnership(target)) await assertAnotherOwner(trx, workspaceId, principalId);
+      return apply(trx, target);
     });
   }
 
