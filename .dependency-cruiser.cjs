@@ -1,6 +1,6 @@
 /**
  * The layering rules of docs/architecture.md ("Layering"), checked by `npm run lint:layers` (part of
- * `npm test`) and by packages/server/test/layering.test.ts, which also shows that a wrong import fails.
+ * `npm test`) and by packages/server/test/architecture/layering.test.ts, which also shows that a wrong import fails.
  *
  * Only source files are checked, not tests: tests and their shared helpers (@agentboard/test-support) may
  * reach into a package's internals, and product sources may never import those helpers. Type-only imports

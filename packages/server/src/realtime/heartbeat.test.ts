@@ -6,7 +6,7 @@ import type { RealtimeSocket } from "./realtime-socket.js";
 
 /**
  * The hub's heartbeat on its own clock (fake timers) with sockets that record what the hub does to them.
- * Whether a real `ws` peer that stops answering is closed is tested end to end in realtime-security.test.ts;
+ * Whether a real `ws` peer that stops answering is closed is tested end to end in test/realtime/security.test.ts;
  * this is about when the pings go out.
  */
 const HEARTBEAT_MS = 30_000;
