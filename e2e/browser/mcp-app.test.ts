@@ -95,9 +95,9 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
   });
 
   /** A fresh host page with the view shown for one tool call; records every call and request it makes. */
-  async function hostPage(toolInput: Record<string, unknown>, toolResult: unknown) {
+  async function hostPage(toolInput: Record<string, unknown>, toolResult: unknown, allow: RegExp[] = []) {
     const context = await browser.newContext(DETERMINISTIC);
-    const watched: WatchedPage = await openPage(context);
+    const watched: WatchedPage = await openPage(context, allow);
     const { page } = watched;
     const requests: string[] = [];
     page.on("request", (request) => requests.push(request.url()));
@@ -114,7 +114,7 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
       toolResult,
     ] as const);
     const view: FrameLocator = page.frameLocator('iframe[title="agentboard widget"]');
-    return { context, watched, view, calls, requests };
+    return { context, page, watched, view, calls, requests };
   }
 
   it("shows render_widget's result, and a change made over REST after a Refresh through the bridge", async () => {
@@ -248,6 +248,38 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
       expect(await view.locator('[data-widget-id="incident"]').textContent()).toContain("API slow");
       expect(calls).toEqual([]);
       expect(watched.problems()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("the view's own CSP refuses a connection it might try: no request leaves the frame", async () => {
+    const widget = { id: "csp-probe", type: "note", title: "CSP", props: { markdown: "probe" } };
+    const rendered = await mcp.callTool({
+      name: "render_widget",
+      arguments: { widget, dashboardId: `user:${ownerId}` },
+    });
+    const refused = [/Refused to connect/, /Failed to fetch/];
+    const { context, page, view, requests } = await hostPage({ widget }, rendered, refused);
+    try {
+      await view.locator('[data-widget-id="csp-probe"]').waitFor({ timeout: 20_000 });
+      const frame = page.frames().find((candidate) => candidate !== page.mainFrame())!;
+      const outcome = await frame.evaluate(async (url) => {
+        const violation = new Promise<string>((resolve) => {
+          document.addEventListener("securitypolicyviolation", (event) => resolve(event.effectiveDirective), {
+            once: true,
+          });
+          setTimeout(() => resolve("no violation within 5 s"), 5_000);
+        });
+        const fetched = await fetch(url).then(
+          () => "fetched",
+          () => "refused",
+        );
+        return { fetched, directive: await violation };
+      }, `${server.url}/healthz`);
+      expect(outcome).toEqual({ fetched: "refused", directive: "connect-src" });
+      // Refused by the policy before it was sent (a CORS failure would have sent it first).
+      expect(requests).toEqual([]);
     } finally {
       await context.close();
     }
