@@ -26,6 +26,18 @@ async function signIn(server: CliServer, loginUrl: string) {
   return { code: code!, response, setCookie, cookie: session ? `agentboard_session=${session}` : undefined };
 }
 
+/** Polls the owner's dashboard until widget `id` has `status` (bounded); returns the widget. */
+async function waitForWidget(server: CliServer, cookie: string, id: string, status: string) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const doc = await http(`${server.url}/api/dashboards/me/state`, { headers: { cookie } });
+    const widget = doc.body.state?.widgets?.[id];
+    if (widget?.status === status) return widget;
+    if (Date.now() > deadline) throw new Error(`widget ${id} is ${JSON.stringify(widget)}, not ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe("agentboard start", () => {
   it("serves a fresh data dir, prints a working one-time login URL, and login-url prints a new one", async () => {
     const dataDir = makeTempDir();
@@ -93,8 +105,10 @@ describe("agentboard start", () => {
     }
   });
 
-  it("--demo fills the owner's dashboard with widgets of every catalogue type", async () => {
-    const server = await startCliServer({ dataDir: makeTempDir(), args: ["--demo"] });
+  it("--demo fills the owner's dashboard with widgets of every catalogue type, one backed by its A2A agent", async () => {
+    const dataDir = makeTempDir();
+    const server = await startCliServer({ dataDir, args: ["--demo"] });
+    let cardUrl = "";
     try {
       const { cookie } = await signIn(server, server.loginUrl);
       const doc = await http(`${server.url}/api/dashboards/me/state`, { headers: { cookie: cookie! } });
@@ -103,8 +117,67 @@ describe("agentboard start", () => {
       const types = new Set(widgets.map((w) => w.type));
       expect(WIDGET_TYPES).toHaveLength(8);
       expect([...types].sort()).toEqual([...WIDGET_TYPES].sort());
+
+      // The demo's A2A status agent (the SDK's server side, on a loopback port) is in the directory by its
+      // card URL, already healthy, and backs the "Service status" widget: the server loaded it over A2A.
+      const agents = await http(`${server.url}/api/agents`, { headers: { cookie: cookie! } });
+      const remote = (agents.body.items as { id: string; kind: string; cardUrl: string }[]).filter(
+        (agent) => agent.kind === "a2a",
+      );
+      expect(remote).toEqual([
+        expect.objectContaining({
+          name: "Service status agent",
+          status: "healthy",
+          skills: [{ id: "service_status", name: "Service status" }],
+          cardUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\.well-known\/agent-card\.json$/),
+        }),
+      ]);
+      const agent = remote[0]!;
+      cardUrl = agent.cardUrl;
+      const bound = await waitForWidget(server, cookie!, "service-status", "ready");
+      expect(bound).toMatchObject({
+        type: "metrics",
+        source: { kind: "agent", agentId: agent.id, skill: "service_status" },
+      });
+      expect(bound.props.items.map((item: { label: string }) => item.label)).toEqual([
+        "API uptime",
+        "Error rate",
+        "Queue depth",
+        "Status checks",
+      ]);
+
+      // Retry (a refresh) asks the agent again over A2A: its check counter moves by exactly one.
+      const checks = (widget: { props: { items: { label: string; value: number }[] } }) =>
+        widget.props.items.find((item) => item.label === "Status checks")?.value;
+      const refresh = await http(`${server.url}/api/dashboards/me/widgets/service-status/refresh`, {
+        method: "POST",
+        headers: { cookie: cookie!, origin: server.url },
+      });
+      expect(refresh.status).toBe(202);
+      const refreshed = await waitForWidget(server, cookie!, "service-status", "ready");
+      expect(checks(refreshed)).toBe(checks(bound)! + 1);
+
+      // The loopback exception is that agent's origin alone: another loopback card URL is still refused.
+      const other = await http(`${server.url}/api/agents`, {
+        method: "POST",
+        headers: { cookie: cookie!, origin: server.url },
+        body: { cardUrl: `${new URL(cardUrl).origin.replace(/:\d+$/, ":9")}/.well-known/agent-card.json` },
+      });
+      expect(other.status).toBe(422);
+      expect(other.body.message).toMatch(/loopback/);
     } finally {
-      await server.stop();
+      expect((await server.stop()).code).toBe(0);
+    }
+    // It stops with the server and leaves the directory: nothing listens there, and a start without
+    // --demo shows no remote agent.
+    await expect(fetch(cardUrl)).rejects.toThrow();
+    const again = await startCliServer({ dataDir });
+    try {
+      const { cookie } = await signIn(again, again.loginUrl);
+      const agents = await http(`${again.url}/api/agents`, { headers: { cookie: cookie! } });
+      expect((agents.body.items as { kind: string }[]).filter((agent) => agent.kind === "a2a")).toEqual([]);
+    } finally {
+      await again.stop();
     }
   });
 });

@@ -47,6 +47,10 @@ describe("dashboard with the demo agents", { timeout: 60_000 }, () => {
     for (const node of await page.locator("[data-widget-id]").all()) {
       expect(await node.getAttribute("data-widget-status")).toMatch(/^(loading|ready|empty|error|stale)$/);
     }
+    // "Service status" is bound to the demo's A2A status agent: the server loaded it over A2A.
+    const status = page.locator('[data-widget-id="service-status"]');
+    await expect.poll(() => status.getAttribute("data-widget-status")).toBe("ready");
+    expect(await status.textContent()).toContain("API uptime");
     // The page is the built app, served with a strict CSP.
     const response = await page.request.get(server.url);
     expect(response.headers()["content-security-policy"]).toContain("script-src 'self'");
@@ -169,10 +173,14 @@ describe("dashboard with the demo agents", { timeout: 60_000 }, () => {
     // The MCP section is live (board.mcp.watch): read it once its subscription answered.
     await page.waitForSelector('[aria-label="MCP servers"][data-mcp-live="live"]');
     expect(await page.getByRole("region", { name: "MCP servers" }).textContent()).toContain("No MCP servers");
-    // The mesh is reported by /readyz (no remote agents registered: ok, never making the node unready).
-    await page
-      .getByRole("region", { name: "Agents" })
-      .locator('[data-health-component="mesh"][data-health-status="ok"]')
+    // The mesh is reported by /readyz (no remote agent unhealthy: ok, never making the node unready) …
+    const agents = page.getByRole("region", { name: "Agents" });
+    await agents.locator('[data-health-component="mesh"][data-health-status="ok"]').waitFor();
+    // … and the demo's A2A status agent is in the live directory, healthy.
+    await agents
+      .locator('[data-agent-status="healthy"]', {
+        has: page.locator("[data-agent-name]", { hasText: "Service status agent" }),
+      })
       .waitFor();
     // A reload on a client route serves the app again.
     await page.reload();

@@ -11,7 +11,8 @@ const texts = (page: Page, selector: string) =>
 /** Waits until some element matching `selector` has exactly `text`. */
 async function waitForText(page: Page, selector: string, text: string): Promise<void> {
   await page.waitForFunction(
-    ([css, expected]) => [...document.querySelectorAll(css!)].some((node) => node.textContent === expected),
+    ([css, expected]) =>
+      Array.from(document.querySelectorAll(css!)).some((node) => node.textContent === expected),
     [selector, text] as const,
     { timeout: 10_000 },
   );

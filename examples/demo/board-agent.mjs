@@ -3,22 +3,32 @@
 // Demo board agent: fills a dashboard with one widget of every type from bundled sample data, keeps some
 // of them current every few seconds through the live replica (`board.sync`, the same write path as the web
 // app), and answers Retry: the server sends `refresh` for a widget this agent wrote, and it republishes it.
-// The "Release feed" widget starts failed and loads on the first Retry.
+// The "Release feed" widget starts failed and loads on the first Retry. With AGENTBOARD_DEMO_STATUS_AGENT_ID
+// (set by `agentboard start --demo`) it also places "Service status", bound to the A2A status agent, and
+// asks the server to load it: the server calls that agent, not this one.
 //
 //   AGENTBOARD_URL=http://127.0.0.1:7800 AGENTBOARD_TOKEN=ab_… AGENTBOARD_DASHBOARD=user:usr_… \
 //     node examples/demo/board-agent.mjs
 import { createBoardClient } from "@agentboard/client";
 import { exitWith, log, messageOf, numberEnv, requireEnv, signalReady, sleep } from "./agent-support.mjs";
-import { ACTIVITY_LINES, boardWidgets, DEMO_LAYOUT, releaseFeedLoaded } from "./sample-data.mjs";
+import {
+  ACTIVITY_LINES,
+  boardWidgets,
+  DEMO_LAYOUT,
+  releaseFeedLoaded,
+  serviceStatusWidget,
+} from "./sample-data.mjs";
 
 const url = requireEnv("AGENTBOARD_URL");
 const token = requireEnv("AGENTBOARD_TOKEN");
 const dashboard = requireEnv("AGENTBOARD_DASHBOARD");
 const tickMs = numberEnv("AGENTBOARD_DEMO_TICK_MS", 4000);
 const refreshDelayMs = numberEnv("AGENTBOARD_DEMO_REFRESH_DELAY_MS", 700);
+const statusAgentId = process.env.AGENTBOARD_DEMO_STATUS_AGENT_ID;
 
 const board = createBoardClient({ url, token });
 const widgets = boardWidgets();
+if (statusAgentId) widgets["service-status"] = serviceStatusWidget(statusAgentId);
 
 /** Publishes every sample widget; on a dashboard that had none of them, arranges them in a grid. */
 async function fill() {
@@ -46,6 +56,12 @@ async function fill() {
   log(
     `board-agent: published ${Object.keys(widgets).length} widgets on ${dashboard}${fresh ? " and arranged them" : ""}`,
   );
+  if (statusAgentId) {
+    // The same request as Retry: the server runs the widget's source (A2A SendMessage to the status agent).
+    const path = `/api/dashboards/${encodeURIComponent(dashboard)}/widgets/service-status/refresh`;
+    await board.request("POST", path);
+    log(`board-agent: asked the server to load "Service status" from A2A agent ${statusAgentId}`);
+  }
 }
 
 const sync = board.sync(dashboard);

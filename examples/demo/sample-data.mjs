@@ -174,7 +174,24 @@ export const DEMO_LAYOUT = {
   "agent-activity": { x: 4, y: 9, w: 4, h: 5 },
   "welcome-note": { x: 8, y: 9, w: 4, h: 5 },
   "top-accounts": { x: 0, y: 14, w: 6, h: 4 },
+  "service-status": { x: 6, y: 14, w: 6, h: 4 },
 };
+
+/**
+ * The widget the A2A status agent (status-agent.mjs) backs: bound to it by `source`, so the server fetches
+ * its data over A2A on every refresh (Retry), whether or not any agent is connected to agentboard.
+ * @param {string} agentId the status agent's id in the agent directory
+ * @returns {WidgetInput}
+ */
+export function serviceStatusWidget(agentId) {
+  return {
+    type: "metrics",
+    title: "Service status",
+    status: "loading",
+    props: { items: [] },
+    source: { kind: "agent", agentId, skill: "service_status" },
+  };
+}
 
 /** Names the activity widget cycles through. */
 export const ACTIVITY_LINES = [

@@ -85,6 +85,7 @@ export function buildCli(): Command {
             url: server.url,
             owner: server.owner,
             identity: server.runtime.identity,
+            mesh: { directory: server.app.agentDirectory, prober: server.app.agentProber },
             write: (line) => process.stdout.write(`${line}\n`),
           });
         } catch (error) {

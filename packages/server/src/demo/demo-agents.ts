@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { IdentityStore } from "../auth/identity-store.js";
 import { DEFAULT_AGENT_SCOPES, type Principal } from "../auth/principal.js";
+import { type DemoMesh, type RegisteredStatusAgent, registerStatusAgent } from "./demo-status-agent.js";
 
 /**
  * Where the demo agents are: the `@agentboard/demo` package, a dependency of this one (examples/demo in the
@@ -17,6 +18,12 @@ export function demoAgentsDir(): string {
     throw new Error("--demo needs the package @agentboard/demo (a dependency of @agentboard/server)");
   }
 }
+
+/**
+ * The A2A status agent: not an agentboard client (no token), an A2A server the demo registers in the agent
+ * directory; it starts first so the board agent can bind its "Service status" widget to it.
+ */
+const STATUS_AGENT = { script: "status-agent.mjs", label: "status-agent" } as const;
 
 /** In start order: the board agent lays out the approval agent's widget too, so that one goes first. */
 const AGENTS = [
@@ -33,6 +40,8 @@ export interface DemoOptions {
   url: string;
   owner: Principal;
   identity: IdentityStore;
+  /** The agent directory and prober the status agent is registered with. */
+  mesh: DemoMesh;
   /** Where agent output goes, one line at a time, prefixed with the agent's name. */
   write(line: string): void;
   dir?: string;
@@ -46,7 +55,7 @@ interface RunningAgent {
   label: string;
   child: ChildProcess;
   exited: Promise<void>;
-  token: string;
+  token?: string;
 }
 
 /**
@@ -56,17 +65,26 @@ interface RunningAgent {
  */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const dir = options.dir ?? demoAgentsDir();
-  if (!AGENTS.every((agent) => existsSync(join(dir, agent.script)))) {
+  if (![STATUS_AGENT, ...AGENTS].every((agent) => existsSync(join(dir, agent.script)))) {
     throw new Error(`--demo needs the demo agents in ${dir} (the package @agentboard/demo)`);
   }
   const running: RunningAgent[] = [];
+  let statusAgent: RegisteredStatusAgent | undefined;
   const stop = async () => {
     await Promise.all(running.map((agent) => stopAgent(agent)));
     await Promise.all(
-      running.map((agent) => options.identity.revokeSecret(agent.token).catch(() => undefined)),
+      running.map((agent) =>
+        agent.token ? options.identity.revokeSecret(agent.token).catch(() => undefined) : undefined,
+      ),
     );
+    await statusAgent?.unregister();
   };
   try {
+    const status = spawnAgent(join(dir, STATUS_AGENT.script), STATUS_AGENT.label, {}, options);
+    running.push(status);
+    const { cardUrl } = await waitReady(status);
+    if (typeof cardUrl !== "string") throw new Error("demo status-agent did not report its card URL");
+    statusAgent = await registerStatusAgent(options.mesh, options.owner, cardUrl);
     const workspace = { id: options.owner.workspaceId, name: options.owner.workspaceName };
     for (const agent of AGENTS) {
       const principal = await options.identity.ensurePrincipal({
@@ -76,7 +94,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         scopes: DEFAULT_AGENT_SCOPES,
       });
       const { secret } = await options.identity.issueSecret(principal, "api", TOKEN_TTL_MS);
-      const started = spawnAgent(join(dir, agent.script), agent.label, secret, options);
+      const env = {
+        AGENTBOARD_URL: options.url,
+        AGENTBOARD_TOKEN: secret,
+        AGENTBOARD_DASHBOARD: `user:${options.owner.id}`,
+        AGENTBOARD_DEMO_STATUS_AGENT_ID: statusAgent.agentId,
+      };
+      const started = spawnAgent(join(dir, agent.script), agent.label, env, options);
+      started.token = secret;
       running.push(started);
       await waitReady(started);
     }
@@ -87,14 +112,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   return { stop };
 }
 
-function spawnAgent(script: string, label: string, token: string, options: DemoOptions): RunningAgent {
+function spawnAgent(
+  script: string,
+  label: string,
+  settings: Record<string, string>,
+  options: DemoOptions,
+): RunningAgent {
   // Only what the agent needs: no server secrets or unrelated settings reach it.
-  const env: NodeJS.ProcessEnv = {
-    AGENTBOARD_URL: options.url,
-    AGENTBOARD_TOKEN: token,
-    AGENTBOARD_DASHBOARD: `user:${options.owner.id}`,
-    PATH: process.env.PATH,
-  };
+  const env: NodeJS.ProcessEnv = { ...settings, PATH: process.env.PATH };
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith("AGENTBOARD_DEMO_")) env[name] = value;
   }
@@ -118,10 +143,11 @@ function spawnAgent(script: string, label: string, token: string, options: DemoO
       resolve();
     });
   });
-  return { label, child, exited, token };
+  return { label, child, exited };
 }
 
-function waitReady(agent: RunningAgent): Promise<void> {
+/** Resolves with the agent's "ready" message (the status agent's carries its card URL). */
+function waitReady(agent: RunningAgent): Promise<{ cardUrl?: unknown }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -130,7 +156,7 @@ function waitReady(agent: RunningAgent): Promise<void> {
     const onMessage = (message: unknown) => {
       if ((message as { type?: unknown } | null)?.type !== "ready") return;
       cleanup();
-      resolve();
+      resolve(message as { cardUrl?: unknown });
     };
     const onExit = () => {
       cleanup();
