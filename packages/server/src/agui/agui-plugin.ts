@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { Gauge } from "prom-client";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { IdentityStore } from "../auth/identity-store.js";
+import { registerOpenCountGauge } from "../observability/metrics.js";
 import { registerAguiRoutes } from "./agui-routes.js";
 import type { BoardRun } from "./board-run.js";
 
@@ -26,14 +26,12 @@ export interface AguiPluginOptions {
 async function agui(app: FastifyInstance, options: AguiPluginOptions): Promise<void> {
   const runs = new Set<BoardRun>();
   app.decorate("aguiRuns", runs);
-  new Gauge({
-    name: "agentboard_agui_open_runs",
-    help: "AG-UI runs (SSE streams) open on this node.",
-    registers: [app.metricsRegistry],
-    collect() {
-      this.set(runs.size);
-    },
-  });
+  registerOpenCountGauge(
+    app,
+    "agentboard_agui_open_runs",
+    "AG-UI runs (SSE streams) open on this node.",
+    () => runs.size,
+  );
   registerAguiRoutes(app, {
     identity: options.identity,
     approvals: options.approvals,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import {
   createMetricsKeyVerifier,
   extractMetricsKey,
@@ -21,6 +21,29 @@ export interface MetricsOptions {
   production: boolean;
   /** Registry to use instead of a fresh one. The caller owns it: on close only our metrics are removed. */
   registry?: Registry;
+}
+
+/**
+ * A gauge of what this node holds open (MCP sessions, AG-UI runs): `count` is read when /metrics is scraped,
+ * so it never drifts, and the gauge leaves the app's registry when the app closes.
+ */
+export function registerOpenCountGauge(
+  app: FastifyInstance,
+  name: string,
+  help: string,
+  count: () => number,
+) {
+  new Gauge({
+    name,
+    help,
+    registers: [app.metricsRegistry],
+    collect() {
+      this.set(count());
+    },
+  });
+  app.addHook("onClose", async () => {
+    app.metricsRegistry.removeSingleMetric(name);
+  });
 }
 
 export const HTTP_REQUEST_DURATION_METRIC = "agentboard_http_request_duration_seconds";

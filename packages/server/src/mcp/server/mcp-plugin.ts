@@ -3,7 +3,6 @@ import { toNodeHandler } from "@modelcontextprotocol/node";
 import { validateHostHeader, validateOriginHeader } from "@modelcontextprotocol/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { Gauge } from "prom-client";
 import type { ApprovalService } from "../../approvals/approval-service.js";
 import { requireBearer } from "../../auth/bearer.js";
 import type { IdentityStore } from "../../auth/identity-store.js";
@@ -12,6 +11,7 @@ import type { DashboardDirectory } from "../../dashboards/dashboard-directory.js
 import type { DashboardService } from "../../dashboards/dashboard-service.js";
 import { forbidden } from "../../errors/agentboard-errors.js";
 import type { EventBus } from "../../events/event-bus.js";
+import { registerOpenCountGauge } from "../../observability/metrics.js";
 import { type McpCaller, McpSessions } from "./mcp-sessions.js";
 import type { McpToolProvider } from "./tool-provider.js";
 import { DEFAULT_WIDGET_APP_FILE } from "./widget-app.js";
@@ -89,14 +89,12 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
   const unsubscribeTools = (options.toolProviders ?? []).map(
     (provider) => provider.onToolsChanged?.(() => sessions.toolsChanged()) ?? (() => {}),
   );
-  new Gauge({
-    name: "agentboard_mcp_sessions",
-    help: "Open 2025-era MCP sessions on /mcp",
-    registers: [app.metricsRegistry],
-    collect() {
-      this.set(sessions.sessionCount);
-    },
-  });
+  registerOpenCountGauge(
+    app,
+    "agentboard_mcp_sessions",
+    "Open 2025-era MCP sessions on /mcp",
+    () => sessions.sessionCount,
+  );
 
   app.addHook("preClose", async () => {
     // Waits for approvals end now, so Fastify is not held by streams that would stay open for an hour.
@@ -104,9 +102,6 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
     unsubscribe();
     for (const stop of unsubscribeTools) stop();
     await sessions.close();
-  });
-  app.addHook("onClose", async () => {
-    app.metricsRegistry.removeSingleMetric("agentboard_mcp_sessions");
   });
 
   const authenticate = requireBearer(options.identity);
