@@ -8,7 +8,7 @@
 //
 //   node examples/demo/status-agent.mjs     # prints its card URL; register it with `agentboard agent add`
 import { createServer } from "node:http";
-import { AgentCard, Role } from "@a2a-js/sdk";
+import { AgentCard, Message } from "@a2a-js/sdk";
 import {
   AgentEvent,
   DefaultRequestHandler,
@@ -43,24 +43,18 @@ function serviceStatus() {
 const executor = {
   async execute(context, bus) {
     const skill = context.userMessage.metadata?.skill;
-    const content =
+    // The answer in A2A's JSON form: one DataPart (the widget's props), or a text saying what we serve.
+    const part =
       skill === SKILL
-        ? { $case: /** @type {const} */ ("data"), value: serviceStatus() }
-        : { $case: /** @type {const} */ ("text"), value: `unknown skill ${String(skill)}; try ${SKILL}` };
-    bus.publish(
-      AgentEvent.message(
-        /** @type {never} */ ({
-          messageId: `status-${context.userMessage.messageId}`,
-          contextId: context.contextId,
-          taskId: "",
-          role: Role.ROLE_AGENT,
-          parts: [{ content, metadata: undefined, filename: "", mediaType: "" }],
-          metadata: undefined,
-          extensions: [],
-          referenceTaskIds: [],
-        }),
-      ),
-    );
+        ? { data: serviceStatus(), mediaType: "application/json" }
+        : { text: `unknown skill ${String(skill)}; try ${SKILL}` };
+    const answer = Message.fromJSON({
+      messageId: `status-${context.userMessage.messageId}`,
+      contextId: context.contextId,
+      role: "ROLE_AGENT",
+      parts: [part],
+    });
+    bus.publish(AgentEvent.message(answer));
     bus.finished();
   },
   cancelTask: async () => {},
