@@ -234,7 +234,7 @@ export class ApprovalTaskSync {
 
   async applyApproval(approval: Approval): Promise<void> {
     if (approval.status === "pending") return;
-    for (const stored of await this.deps.tasks.openTasksOfApproval(approval.id)) {
+    for (const stored of await this.deps.tasks.openApprovalTasks(approval.id)) {
       await this.deps.tasks.finish(stored, approvalTask(stored.task, approval));
     }
   }

@@ -121,23 +121,19 @@ export class KyselyTaskStore implements TaskStore {
     return { tasks, nextPageToken: "", pageSize, totalSize: tasks.length };
   }
 
-  /** The non-terminal tasks waiting on this approval (any owner: the bus event names no principal). */
-  async openTasksOfApproval(approvalId: string): Promise<StoredTask[]> {
+  /**
+   * The non-terminal tasks waiting on this approval (any owner: the bus event names no principal), or on
+   * any approval when none is named: what start-up reconciles against the approvals table.
+   */
+  async openApprovalTasks(approvalId?: string): Promise<StoredTask[]> {
     const rows = await this.db
       .selectFrom("a2a_tasks")
       .selectAll()
-      .where("approval_id", "=", approvalId)
-      .where("state", "not in", TERMINAL_STATES)
-      .execute();
-    return rows.map(toStored);
-  }
-
-  /** Every task still waiting on an approval: what start-up reconciles against the approvals table. */
-  async openApprovalTasks(): Promise<StoredTask[]> {
-    const rows = await this.db
-      .selectFrom("a2a_tasks")
-      .selectAll()
-      .where("approval_id", "is not", null)
+      .$call((query) =>
+        approvalId === undefined
+          ? query.where("approval_id", "is not", null)
+          : query.where("approval_id", "=", approvalId),
+      )
       .where("state", "not in", TERMINAL_STATES)
       .execute();
     return rows.map(toStored);
