@@ -420,10 +420,10 @@ export class PrivateRedis {
 }
 
 /**
- * The embedded suites' `startTestServer`, in cluster mode: two nodes behind a round-robin TCP balancer, so a
- * test's REST calls and WebSockets land on either node (tickets, fan-out and waits cross nodes). `runtime`
- * is node 0's, with `sqlite.db` pointing at PostgreSQL for the suites that read the relational store.
- * `vi.mock` swaps it in for the helper (cluster-realtime.test.ts and friends).
+ * `startTestServer` in cluster mode (describeEachMode's `CLUSTER`): two nodes behind a round-robin TCP
+ * balancer, so a test's REST calls and WebSockets land on either node (tickets, fan-out and waits cross
+ * nodes). `runtime` is node 0's, with `sqlite.db` pointing at PostgreSQL for the suites that read the
+ * relational store.
  */
 export async function startClusterTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const cluster = await startCluster({ nodes: 2, env });

@@ -6,6 +6,7 @@
 export * from "./api-assertions.js";
 export * from "./approvals.js";
 export * from "./cluster.js";
+export * from "./each-mode.js";
 export * from "./raw-request.js";
 export * from "./shared-redis.js";
 export * from "./stored-widgets.js";

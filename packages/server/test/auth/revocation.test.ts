@@ -1,17 +1,17 @@
 /**
  * Revocation reaches what is already open (issue 13, part 2): signing out, revoking a token, changing a
  * member's role or removing a member closes the WebSockets they authenticated with 4401 ("sign in again")
- * within 1 s, voids unused realtime tickets and ends approval long-polls. cluster-revocation.test.ts runs this
- * file again against two nodes behind a balancer.
+ * within 1 s, voids unused realtime tickets and ends approval long-polls; in both modes (on two nodes, requests
+ * and sockets land on either). cluster-revocation.test.ts covers a sign-out on one node reaching the other.
  */
 import { createHash } from "node:crypto";
 import { CLOSE_CODES } from "@agentboard/protocol";
 import {
   type Caller,
+  describeEachMode,
   expectApiError,
   noteWidget,
   openSocket,
-  startTestServer,
   type TestServer,
   ticketFor,
   WsClient,
@@ -24,282 +24,284 @@ const CLOSE_DEADLINE_MS = 1_000;
 const TRUSTED_ORIGIN = "http://board.example.test:8080";
 const COOKIE = "agentboard_session";
 
-let server: TestServer;
-let owner: Caller;
-let bob: Caller;
-const clients: WsClient[] = [];
+describeEachMode("revocation", (mode) => {
+  let server: TestServer;
+  let owner: Caller;
+  let bob: Caller;
+  const clients: WsClient[] = [];
 
-beforeEach(async () => {
-  server = await startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN });
-  owner = await server.caller({ name: "olivia", role: "owner" });
-  bob = await server.caller({ name: "bob", role: "member" });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-  await server.close();
-});
-
-const wsUrl = (query = "") => `${server.url.replace("http", "ws")}/api/realtime${query}`;
-
-async function track(socket: Promise<import("ws").WebSocket>): Promise<WsClient> {
-  const client = new WsClient(await socket);
-  clients.push(client);
-  return client;
-}
-
-/** A browser session for `caller` (its API token exchanged for the session cookie). */
-async function signIn(caller: Caller): Promise<string> {
-  const result = await server.raw("POST", "/api/auth/session", {
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: caller.token }),
+  beforeEach(async () => {
+    server = await mode.startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN });
+    owner = await server.caller({ name: "olivia", role: "owner" });
+    bob = await server.caller({ name: "bob", role: "member" });
   });
-  expect(result.status).toBe(200);
-  const cookie = result.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`));
-  return /^agentboard_session=([^;]+)/.exec(cookie ?? "")![1]!;
-}
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+    await server.close();
+  });
 
-const withSession = (session: string) => ({ cookie: `${COOKIE}=${session}`, origin: TRUSTED_ORIGIN });
+  const wsUrl = (query = "") => `${server.url.replace("http", "ws")}/api/realtime${query}`;
 
-async function sessionTicket(session: string): Promise<string> {
-  const result = await server.raw("POST", "/api/realtime/ticket", { headers: withSession(session) });
-  expect(result.status).toBe(200);
-  return result.body.ticket as string;
-}
+  async function track(socket: Promise<import("ws").WebSocket>): Promise<WsClient> {
+    const client = new WsClient(await socket);
+    clients.push(client);
+    return client;
+  }
 
-/** The socket still serves: a ping gets its pong. */
-async function expectAlive(client: WsClient): Promise<void> {
-  const id = client.send({ type: "ping" });
-  await client.next("pong", (frame) => frame.id === id);
-}
+  /** A browser session for `caller` (its API token exchanged for the session cookie). */
+  async function signIn(caller: Caller): Promise<string> {
+    const result = await server.raw("POST", "/api/auth/session", {
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: caller.token }),
+    });
+    expect(result.status).toBe(200);
+    const cookie = result.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`));
+    return /^agentboard_session=([^;]+)/.exec(cookie ?? "")![1]!;
+  }
 
-/** The id of `caller`'s API token, as GET /api/tokens shows it to the caller itself. */
-async function ownTokenId(caller: Caller): Promise<string> {
-  const listed = await caller.request("GET", "/api/tokens");
-  expect(listed.status).toBe(200);
-  const api = listed.body.items.filter((item: { tokenKind: string }) => item.tokenKind === "api");
-  expect(api).toHaveLength(1);
-  return api[0].id as string;
-}
+  const withSession = (session: string) => ({ cookie: `${COOKIE}=${session}`, origin: TRUSTED_ORIGIN });
 
-function notePatch(widgetId: string) {
-  return [
-    {
-      op: "add",
-      path: `/widgets/${widgetId}`,
-      value: {
-        id: widgetId,
-        ...noteWidget(widgetId),
-        status: "ready",
-        updatedAt: "2026-01-01T00:00:00Z",
-        updatedBy: "x",
+  async function sessionTicket(session: string): Promise<string> {
+    const result = await server.raw("POST", "/api/realtime/ticket", { headers: withSession(session) });
+    expect(result.status).toBe(200);
+    return result.body.ticket as string;
+  }
+
+  /** The socket still serves: a ping gets its pong. */
+  async function expectAlive(client: WsClient): Promise<void> {
+    const id = client.send({ type: "ping" });
+    await client.next("pong", (frame) => frame.id === id);
+  }
+
+  /** The id of `caller`'s API token, as GET /api/tokens shows it to the caller itself. */
+  async function ownTokenId(caller: Caller): Promise<string> {
+    const listed = await caller.request("GET", "/api/tokens");
+    expect(listed.status).toBe(200);
+    const api = listed.body.items.filter((item: { tokenKind: string }) => item.tokenKind === "api");
+    expect(api).toHaveLength(1);
+    return api[0].id as string;
+  }
+
+  function notePatch(widgetId: string) {
+    return [
+      {
+        op: "add",
+        path: `/widgets/${widgetId}`,
+        value: {
+          id: widgetId,
+          ...noteWidget(widgetId),
+          status: "ready",
+          updatedAt: "2026-01-01T00:00:00Z",
+          updatedBy: "x",
+        },
       },
-    },
-  ];
-}
+    ];
+  }
 
-describe("sign-out (DELETE /api/auth/session)", () => {
-  it("closes every socket the session opened with 4401 within 1 s and voids its unused tickets", async () => {
-    const session = await signIn(owner);
-    const byTicket = await track(openSocket(wsUrl(`?ticket=${await sessionTicket(session)}`)));
-    // Outside production a session cookie alone may open a socket: that one closes too.
-    const byCookie = await track(openSocket(wsUrl(), withSession(session)));
-    const unused = await sessionTicket(session);
-    // The same principal's API token is another credential: its socket stays.
-    const byToken = await track(openSocket(wsUrl(), { authorization: `Bearer ${owner.token}` }));
-    await Promise.all([expectAlive(byTicket), expectAlive(byCookie), expectAlive(byToken)]);
+  describe("sign-out (DELETE /api/auth/session)", () => {
+    it("closes every socket the session opened with 4401 within 1 s and voids its unused tickets", async () => {
+      const session = await signIn(owner);
+      const byTicket = await track(openSocket(wsUrl(`?ticket=${await sessionTicket(session)}`)));
+      // Outside production a session cookie alone may open a socket: that one closes too.
+      const byCookie = await track(openSocket(wsUrl(), withSession(session)));
+      const unused = await sessionTicket(session);
+      // The same principal's API token is another credential: its socket stays.
+      const byToken = await track(openSocket(wsUrl(), { authorization: `Bearer ${owner.token}` }));
+      await Promise.all([expectAlive(byTicket), expectAlive(byCookie), expectAlive(byToken)]);
 
-    const signOut = await server.raw("DELETE", "/api/auth/session", { headers: withSession(session) });
-    expect(signOut.status).toBe(204);
+      const signOut = await server.raw("DELETE", "/api/auth/session", { headers: withSession(session) });
+      expect(signOut.status).toBe(204);
 
-    expect(await byTicket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
-    expect(await byCookie.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
-    await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
-    await expectAlive(byToken);
-  });
-});
-
-describe("GET /api/tokens and DELETE /api/tokens/:id", () => {
-  it("lists API tokens and sessions (owners: the workspace's; others: their own), never a secret", async () => {
-    const session = await signIn(bob);
-    const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
-    // A login code is a credential too, but never listed.
-    await server.runtime.identity.issueSecret(owner.principal, "login_code", 60_000);
-
-    const all = await owner.request("GET", "/api/tokens");
-    expect(all.status).toBe(200);
-    const summary = all.body.items.map((item: Record<string, unknown>) => [item.name, item.tokenKind]);
-    expect(summary).toHaveLength(3);
-    expect(summary).toEqual(
-      expect.arrayContaining([
-        ["olivia", "api"],
-        ["bob", "api"],
-        ["bob", "session"],
-      ]),
-    );
-    const bobsSession = all.body.items.find((item: { tokenKind: string }) => item.tokenKind === "session");
-    expect(bobsSession).toMatchObject({
-      kind: "user",
-      principalId: bob.principal.id,
-      role: "member",
-      tokenKind: "session",
+      expect(await byTicket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
+      expect(await byCookie.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
+      await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
+      await expectAlive(byToken);
     });
-    expect(typeof bobsSession.expiresAt).toBe("string");
-    // The owner's token has just authenticated this listing; the session never authenticated anything.
-    expect(all.body.items.find((item: { name: string }) => item.name === "olivia").lastUsedAt).toEqual(
-      expect.any(String),
-    );
-    expect(bobsSession.lastUsedAt).toBeUndefined();
-
-    const text = JSON.stringify(all.body);
-    for (const secret of [owner.token, bob.token, session]) {
-      expect(text).not.toContain(secret);
-      expect(text).not.toContain(createHash("sha256").update(secret).digest("hex"));
-    }
-
-    const own = await bob.request("GET", "/api/tokens");
-    expect(own.body.items.map((item: { principalId: string }) => item.principalId)).toEqual([
-      bob.principal.id,
-      bob.principal.id,
-    ]);
-    expect((await outsider.request("GET", "/api/tokens")).body.items).toHaveLength(1);
   });
 
-  it("revoking a token closes its bearer-authenticated sockets (4401, within 1 s) and voids its tickets", async () => {
-    const tokenId = await ownTokenId(bob);
-    const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
-    const byTicket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(bob)}`)));
-    const unused = await ticketFor(bob);
-    const ownersSocket = await track(openSocket(wsUrl(), { authorization: `Bearer ${owner.token}` }));
-    await Promise.all([expectAlive(socket), expectAlive(byTicket)]);
+  describe("GET /api/tokens and DELETE /api/tokens/:id", () => {
+    it("lists API tokens and sessions (owners: the workspace's; others: their own), never a secret", async () => {
+      const session = await signIn(bob);
+      const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
+      // A login code is a credential too, but never listed.
+      await server.runtime.identity.issueSecret(owner.principal, "login_code", 60_000);
 
-    // Another workspace's owner, and a member who does not hold it, cannot even see it.
-    const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
-    const dave = await server.caller({ name: "dave", role: "member" });
-    expectApiError(await outsider.request("DELETE", `/api/tokens/${tokenId}`), 404, "not_found");
-    expectApiError(await dave.request("DELETE", `/api/tokens/${tokenId}`), 404, "not_found");
-    await expectAlive(socket);
+      const all = await owner.request("GET", "/api/tokens");
+      expect(all.status).toBe(200);
+      const summary = all.body.items.map((item: Record<string, unknown>) => [item.name, item.tokenKind]);
+      expect(summary).toHaveLength(3);
+      expect(summary).toEqual(
+        expect.arrayContaining([
+          ["olivia", "api"],
+          ["bob", "api"],
+          ["bob", "session"],
+        ]),
+      );
+      const bobsSession = all.body.items.find((item: { tokenKind: string }) => item.tokenKind === "session");
+      expect(bobsSession).toMatchObject({
+        kind: "user",
+        principalId: bob.principal.id,
+        role: "member",
+        tokenKind: "session",
+      });
+      expect(typeof bobsSession.expiresAt).toBe("string");
+      // The owner's token has just authenticated this listing; the session never authenticated anything.
+      expect(all.body.items.find((item: { name: string }) => item.name === "olivia").lastUsedAt).toEqual(
+        expect.any(String),
+      );
+      expect(bobsSession.lastUsedAt).toBeUndefined();
 
-    expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
-    expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
-    expect(await byTicket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
-    await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
-    expectApiError(await bob.request("GET", "/api/me"), 401, "unauthorized");
-    await expectAlive(ownersSocket);
-    // Gone from the list; revoking it again is still 204 (DELETE is idempotent).
-    const listed = await owner.request("GET", "/api/tokens");
-    expect(listed.body.items.map((item: { id: string }) => item.id)).not.toContain(tokenId);
-    expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
-  });
+      const text = JSON.stringify(all.body);
+      for (const secret of [owner.token, bob.token, session]) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(createHash("sha256").update(secret).digest("hex"));
+      }
 
-  it("a member revokes its own token; the token's own socket closes", async () => {
-    const tokenId = await ownTokenId(bob);
-    const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
-    expect((await bob.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
-    expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
-  });
-
-  it("ends an approval long-poll of the revoked token with 401", async () => {
-    const agent = await server.caller({ kind: "agent", name: "deployer" });
-    const created = await agent.request("POST", "/api/approvals", { type: "deploy", title: "Deploy" });
-    expect(created.status).toBe(201);
-    const tokenId = await ownTokenId(agent);
-    const waiting = agent.request("GET", `/api/approvals/${created.body.id}/wait?timeoutMs=30000`);
-    expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
-    // Without the revocation this wait would answer 200 (still pending) after 30 s, past the test's timeout.
-    expectApiError(await waiting, 401, "unauthorized");
-  });
-});
-
-describe("PATCH /api/members/:id and DELETE /api/members/:id", () => {
-  it("a role change closes the member's sockets with 4401; a new socket has the new role", async () => {
-    const socket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(bob)}`)));
-    const write = socket.send({
-      type: "patch",
-      dashboardId: "team",
-      baseRev: 0,
-      ops: notePatch("w1"),
-      clientId: "bobtab",
-      mutationId: "bobtab:1",
+      const own = await bob.request("GET", "/api/tokens");
+      expect(own.body.items.map((item: { principalId: string }) => item.principalId)).toEqual([
+        bob.principal.id,
+        bob.principal.id,
+      ]);
+      expect((await outsider.request("GET", "/api/tokens")).body.items).toHaveLength(1);
     });
-    expect(await socket.answer(write)).toMatchObject({ type: "ack", rev: 1 });
-    // A ticket taken before the change: used after it, it carries the new role, not the snapshot.
-    const earlier = await ticketFor(bob);
 
-    const changed = await owner.request("PATCH", `/api/members/${bob.principal.id}`, { role: "viewer" });
-    expect(changed).toEqual({
-      status: 200,
-      body: { id: bob.principal.id, kind: "user", name: "bob", displayName: "bob", role: "viewer" },
+    it("revoking a token closes its bearer-authenticated sockets (4401, within 1 s) and voids its tickets", async () => {
+      const tokenId = await ownTokenId(bob);
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
+      const byTicket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(bob)}`)));
+      const unused = await ticketFor(bob);
+      const ownersSocket = await track(openSocket(wsUrl(), { authorization: `Bearer ${owner.token}` }));
+      await Promise.all([expectAlive(socket), expectAlive(byTicket)]);
+
+      // Another workspace's owner, and a member who does not hold it, cannot even see it.
+      const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
+      const dave = await server.caller({ name: "dave", role: "member" });
+      expectApiError(await outsider.request("DELETE", `/api/tokens/${tokenId}`), 404, "not_found");
+      expectApiError(await dave.request("DELETE", `/api/tokens/${tokenId}`), 404, "not_found");
+      await expectAlive(socket);
+
+      expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
+      expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
+      expect(await byTicket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
+      await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
+      expectApiError(await bob.request("GET", "/api/me"), 401, "unauthorized");
+      await expectAlive(ownersSocket);
+      // Gone from the list; revoking it again is still 204 (DELETE is idempotent).
+      const listed = await owner.request("GET", "/api/tokens");
+      expect(listed.body.items.map((item: { id: string }) => item.id)).not.toContain(tokenId);
+      expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
     });
-    expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
 
-    for (const ticket of [earlier, await ticketFor(bob)]) {
-      const again = await track(openSocket(wsUrl(`?ticket=${ticket}`)));
-      const refused = again.send({
+    it("a member revokes its own token; the token's own socket closes", async () => {
+      const tokenId = await ownTokenId(bob);
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
+      expect((await bob.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
+      expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
+    });
+
+    it("ends an approval long-poll of the revoked token with 401", async () => {
+      const agent = await server.caller({ kind: "agent", name: "deployer" });
+      const created = await agent.request("POST", "/api/approvals", { type: "deploy", title: "Deploy" });
+      expect(created.status).toBe(201);
+      const tokenId = await ownTokenId(agent);
+      const waiting = agent.request("GET", `/api/approvals/${created.body.id}/wait?timeoutMs=30000`);
+      expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
+      // Without the revocation this wait would answer 200 (still pending) after 30 s, past the test's timeout.
+      expectApiError(await waiting, 401, "unauthorized");
+    });
+  });
+
+  describe("PATCH /api/members/:id and DELETE /api/members/:id", () => {
+    it("a role change closes the member's sockets with 4401; a new socket has the new role", async () => {
+      const socket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(bob)}`)));
+      const write = socket.send({
         type: "patch",
         dashboardId: "team",
-        baseRev: 1,
-        ops: notePatch("w2"),
+        baseRev: 0,
+        ops: notePatch("w1"),
         clientId: "bobtab",
-        mutationId: `bobtab:${ticket.slice(-6)}`,
+        mutationId: "bobtab:1",
       });
-      expect(await again.answer(refused)).toMatchObject({ type: "nack", error: "forbidden" });
-      await expectAlive(again);
-    }
-    expect((await bob.request("GET", "/api/me")).body.principal.role).toBe("viewer");
-  });
+      expect(await socket.answer(write)).toMatchObject({ type: "ack", rev: 1 });
+      // A ticket taken before the change: used after it, it carries the new role, not the snapshot.
+      const earlier = await ticketFor(bob);
 
-  it("setting the role a member already has leaves its sockets open", async () => {
-    const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
-    expect(
-      (await owner.request("PATCH", `/api/members/${bob.principal.id}`, { role: "member" })).status,
-    ).toBe(200);
-    // Embedded, the announcement was delivered before this answer (the bus is synchronous) and spared the
-    // socket; a close would have come before the pong.
-    await expectAlive(socket);
-    expect(socket.closeCode).toBeUndefined();
-  });
+      const changed = await owner.request("PATCH", `/api/members/${bob.principal.id}`, { role: "viewer" });
+      expect(changed).toEqual({
+        status: 200,
+        body: { id: bob.principal.id, kind: "user", name: "bob", displayName: "bob", role: "viewer" },
+      });
+      expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
 
-  it("removing a member closes its sockets, kills its tokens and voids its tickets", async () => {
-    const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
-    const unused = await ticketFor(bob);
-    expect((await owner.request("DELETE", `/api/members/${bob.principal.id}`)).status).toBe(204);
-    expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
-    await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
-    expectApiError(await bob.request("GET", "/api/me"), 401, "unauthorized");
-    const members = await owner.request("GET", "/api/tokens");
-    expect(members.body.items.map((item: { principalId: string }) => item.principalId)).not.toContain(
-      bob.principal.id,
-    );
-    expectApiError(await owner.request("DELETE", `/api/members/${bob.principal.id}`), 404, "not_found");
-  });
+      for (const ticket of [earlier, await ticketFor(bob)]) {
+        const again = await track(openSocket(wsUrl(`?ticket=${ticket}`)));
+        const refused = again.send({
+          type: "patch",
+          dashboardId: "team",
+          baseRev: 1,
+          ops: notePatch("w2"),
+          clientId: "bobtab",
+          mutationId: `bobtab:${ticket.slice(-6)}`,
+        });
+        expect(await again.answer(refused)).toMatchObject({ type: "nack", error: "forbidden" });
+        await expectAlive(again);
+      }
+      expect((await bob.request("GET", "/api/me")).body.principal.role).toBe("viewer");
+    });
 
-  it("keeps the last owner, lets only owners touch owners, and only owners and admins manage members", async () => {
-    const admin = await server.caller({ name: "ada", role: "admin" });
-    const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
-    const path = (caller: Caller) => `/api/members/${caller.principal.id}`;
+    it("setting the role a member already has leaves its sockets open", async () => {
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
+      expect(
+        (await owner.request("PATCH", `/api/members/${bob.principal.id}`, { role: "member" })).status,
+      ).toBe(200);
+      // Embedded, the announcement was delivered before this answer (the bus is synchronous) and spared the
+      // socket; a close would have come before the pong.
+      await expectAlive(socket);
+      expect(socket.closeCode).toBeUndefined();
+    });
 
-    const last = expectApiError(
-      await owner.request("PATCH", path(owner), { role: "admin" }),
-      409,
-      "conflict",
-    );
-    expect(last.details).toEqual({ reason: "last_owner" });
-    expectApiError(await owner.request("DELETE", path(owner)), 409, "conflict");
+    it("removing a member closes its sockets, kills its tokens and voids its tickets", async () => {
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
+      const unused = await ticketFor(bob);
+      expect((await owner.request("DELETE", `/api/members/${bob.principal.id}`)).status).toBe(204);
+      expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
+      await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
+      expectApiError(await bob.request("GET", "/api/me"), 401, "unauthorized");
+      const members = await owner.request("GET", "/api/tokens");
+      expect(members.body.items.map((item: { principalId: string }) => item.principalId)).not.toContain(
+        bob.principal.id,
+      );
+      expectApiError(await owner.request("DELETE", `/api/members/${bob.principal.id}`), 404, "not_found");
+    });
 
-    expectApiError(await bob.request("PATCH", path(bob), { role: "owner" }), 403, "forbidden");
-    expectApiError(await bob.request("DELETE", path(admin)), 403, "forbidden");
-    expectApiError(await admin.request("PATCH", path(bob), { role: "owner" }), 403, "forbidden");
-    expectApiError(await admin.request("PATCH", path(owner), { role: "member" }), 403, "forbidden");
-    expectApiError(await admin.request("DELETE", path(owner)), 403, "forbidden");
-    expectApiError(await outsider.request("PATCH", path(bob), { role: "viewer" }), 404, "not_found");
-    expectApiError(await owner.request("PATCH", path(bob), { role: "root" }), 422, "invalid");
-    const agent = await server.caller({ kind: "agent", name: "robot" });
-    expectApiError(await owner.request("PATCH", path(agent), { role: "admin" }), 422, "invalid");
+    it("keeps the last owner, lets only owners touch owners, and only owners and admins manage members", async () => {
+      const admin = await server.caller({ name: "ada", role: "admin" });
+      const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
+      const path = (caller: Caller) => `/api/members/${caller.principal.id}`;
 
-    expect((await admin.request("PATCH", path(bob), { role: "admin" })).status).toBe(200);
-    // With a second owner, the first may step down.
-    expect((await owner.request("PATCH", path(admin), { role: "owner" })).status).toBe(200);
-    expect((await owner.request("PATCH", path(owner), { role: "member" })).status).toBe(200);
-    expectApiError(await admin.request("DELETE", path(admin)), 409, "conflict");
+      const last = expectApiError(
+        await owner.request("PATCH", path(owner), { role: "admin" }),
+        409,
+        "conflict",
+      );
+      expect(last.details).toEqual({ reason: "last_owner" });
+      expectApiError(await owner.request("DELETE", path(owner)), 409, "conflict");
+
+      expectApiError(await bob.request("PATCH", path(bob), { role: "owner" }), 403, "forbidden");
+      expectApiError(await bob.request("DELETE", path(admin)), 403, "forbidden");
+      expectApiError(await admin.request("PATCH", path(bob), { role: "owner" }), 403, "forbidden");
+      expectApiError(await admin.request("PATCH", path(owner), { role: "member" }), 403, "forbidden");
+      expectApiError(await admin.request("DELETE", path(owner)), 403, "forbidden");
+      expectApiError(await outsider.request("PATCH", path(bob), { role: "viewer" }), 404, "not_found");
+      expectApiError(await owner.request("PATCH", path(bob), { role: "root" }), 422, "invalid");
+      const agent = await server.caller({ kind: "agent", name: "robot" });
+      expectApiError(await owner.request("PATCH", path(agent), { role: "admin" }), 422, "invalid");
+
+      expect((await admin.request("PATCH", path(bob), { role: "admin" })).status).toBe(200);
+      // With a second owner, the first may step down.
+      expect((await owner.request("PATCH", path(admin), { role: "owner" })).status).toBe(200);
+      expect((await owner.request("PATCH", path(owner), { role: "member" })).status).toBe(200);
+      expectApiError(await admin.request("DELETE", path(admin)), 409, "conflict");
+    });
   });
 });

@@ -1,7 +1,0 @@
-/**
- * The approvals permissions suite (approvals-permissions.test.ts) in cluster mode: every test runs unchanged against two nodes on Redis + PostgreSQL
- * behind a round-robin TCP balancer, so its REST calls and WebSockets land on either node.
- */
-import { runSuiteOnCluster } from "../cluster-parametrisation.js";
-
-await runSuiteOnCluster(() => import("./permissions.test.js"));
