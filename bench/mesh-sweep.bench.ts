@@ -15,8 +15,11 @@
  * - baseline: an AgentProber over the same directory with concurrency 1: the same probes, one after another.
  *
  * Then `--many` agents, all answering: wall time, CPU (process.cpuUsage, user + system) and the event-loop
- * delay p99 during one sweep. Each sweep is judged "a day later" than the last (`sweep({at})`), so dead
- * agents' backoff never skips them. Target: prober ≤ 1.2 × timeout. Medians over the rounds.
+ * delay p99 during one sweep, next to the delay p99 of this process idle for as long (what the machine's
+ * load alone adds), against the same prober committing each outcome on its own (the baseline for the cost:
+ * each SQLite commit is a synchronous fsync). Each sweep is judged "a day later" than the last
+ * (`sweep({at})`), so dead agents' backoff never skips them. Target: prober ≤ 1.2 × timeout. Medians over
+ * the rounds.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -75,6 +78,35 @@ async function sweepOnce(prober: AgentProber, expected: number): Promise<number>
   return result.ms;
 }
 
+interface Cost {
+  wall: number[];
+  cpu: number[];
+  delayP99: number[];
+  idleP99: number[];
+}
+const newCost = (): Cost => ({ wall: [], cpu: [], delayP99: [], idleP99: [] });
+
+/**
+ * One sweep of every agent: wall time, this process's CPU (user + system) and event-loop delay p99; then
+ * the delay p99 of this process idle for as long (what the machine's load alone adds).
+ */
+async function measureCost(prober: AgentProber, into: Cost): Promise<void> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const cpu = process.cpuUsage();
+  const wall = await sweepOnce(prober, MANY);
+  const used = process.cpuUsage(cpu);
+  delay.disable();
+  const idle = monitorEventLoopDelay({ resolution: 5 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, wall));
+  idle.disable();
+  into.wall.push(wall);
+  into.cpu.push((used.user + used.system) / 1000);
+  into.delayP99.push(delay.percentile(99) / 1e6);
+  into.idleP99.push(idle.percentile(99) / 1e6);
+}
+
 async function main() {
   const began = performance.now();
   const agents = await startAgents();
@@ -109,22 +141,32 @@ async function main() {
 
     await fetch(`${agents.url}/hang?agents=`);
     await registerAgents(admin, agents.url, AGENTS, MANY);
+    // Baseline for the cost: the same prober committing each outcome on its own (one fsync per agent).
+    const directory = server.app.agentDirectory;
+    const oneByOne = new AgentProber({
+      directory: {
+        remoteRows: () => directory.remoteRows(),
+        recordProbes: async (results) => {
+          for (const result of results) await directory.recordProbes([result]);
+        },
+      },
+      intervalMs: INTERVAL_MS,
+      timeoutMs: TIMEOUT_MS,
+      allowPrivateNetwork: true,
+    });
     await sweepOnce(prober, MANY); // warm-up
-    const many = { wall: [] as number[], cpu: [] as number[], delayP99: [] as number[] };
+    const many = { prober: newCost(), oneByOne: newCost() };
     for (let round = 0; round < ROUNDS; round++) {
-      const delay = monitorEventLoopDelay({ resolution: 5 });
-      delay.enable();
-      const cpu = process.cpuUsage();
-      many.wall.push(await sweepOnce(prober, MANY));
-      const used = process.cpuUsage(cpu);
-      delay.disable();
-      many.cpu.push((used.user + used.system) / 1000);
-      many.delayP99.push(delay.percentile(99) / 1e6);
+      await measureCost(prober, many.prober);
+      await measureCost(oneByOne, many.oneByOne);
     }
 
     const p = median(rows.prober);
     const s = median(rows.sequential);
-    const cpu = median(many.cpu);
+    const costRow = (label: string, cost: Cost) => {
+      const cpu = median(cost.cpu);
+      return `| ${label} | ${fmt(median(cost.wall))} | ${fmt(cpu)} | ${fmt((cpu / 30_000) * 100)} % | ${fmt(median(cost.delayP99))} | ${fmt(median(cost.idleP99))} |`;
+    };
     console.log(
       [
         `| sweep of ${AGENTS} agents, ${HUNG} hung (timeout ${TIMEOUT_MS} ms) | wall, ms (median of ${ROUNDS}) | × timeout | × baseline |`,
@@ -132,13 +174,14 @@ async function main() {
         `| prober (p-limit 16) | ${fmt(p)} | ${fmt(p / TIMEOUT_MS)} | ${fmt(p / s)} |`,
         `| baseline: one probe after another | ${fmt(s)} | ${fmt(s / TIMEOUT_MS)} | 1.00 |`,
         "",
-        `| sweep of ${MANY} answering agents | wall, ms | CPU, ms | CPU at one sweep per 30 s | event-loop delay p99 during it, ms |`,
-        "|---|---|---|---|---|",
-        `| prober (p-limit 16, SQLite) | ${fmt(median(many.wall))} | ${fmt(cpu)} | ${fmt((cpu / 30_000) * 100)} % of a core | ${fmt(median(many.delayP99))} |`,
+        `| sweep of ${MANY} answering agents | wall, ms | CPU, ms | CPU of a core at one sweep / 30 s | event-loop delay p99, ms | same, idle as long |`,
+        "|---|---|---|---|---|---|",
+        costRow("prober (p-limit 16, SQLite, outcomes of one event-loop turn in one commit)", many.prober),
+        costRow("baseline: the same, one commit per agent", many.oneByOne),
       ].join("\n"),
     );
     console.log(
-      `\nrounds: prober ${rows.prober.map(fmt).join(", ")}; baseline ${rows.sequential.map(fmt).join(", ")}; ${MANY} agents wall ${many.wall.map(fmt).join(", ")}, CPU ${many.cpu.map(fmt).join(", ")}`,
+      `\nrounds: prober ${rows.prober.map(fmt).join(", ")}; baseline ${rows.sequential.map(fmt).join(", ")}; ${MANY} agents CPU ${many.prober.cpu.map(fmt).join(", ")} (one commit per agent ${many.oneByOne.cpu.map(fmt).join(", ")})`,
     );
     console.log(machineLine(performance.now() - began));
     const ratio = p / TIMEOUT_MS;

@@ -10,6 +10,12 @@ import type { FetchedCard } from "./card-fetcher.js";
 
 type AgentRow = Selectable<AgentsTable>;
 
+/** One probe's outcome: the row as the sweep read it and the state to store. */
+export interface ProbeResult {
+  row: AgentRow;
+  update: Pick<AgentRow, "status" | "latency_ms" | "checked_at" | "failures" | "successes" | "next_probe_at">;
+}
+
 /** A local agent counts as active this long after its last authenticated request. */
 export const LOCAL_ACTIVE_MS = 5 * 60_000;
 
@@ -189,28 +195,27 @@ export class AgentDirectory {
     return this.db.selectFrom("agents").selectAll().where("kind", "=", "a2a").orderBy("id").execute();
   }
 
-  /** Writes one probe's outcome; publishes `status` when the status itself changed. */
-  async recordProbe(
-    row: AgentRow,
-    update: Pick<
-      AgentRow,
-      "status" | "latency_ms" | "checked_at" | "failures" | "successes" | "next_probe_at"
-    >,
-  ): Promise<void> {
-    const result = await this.db
-      .updateTable("agents")
-      .set(update)
-      .where("id", "=", row.id)
-      .where("workspace_id", "=", row.workspace_id)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return; // removed meanwhile
-    if (update.status !== row.status) {
-      this.bus.publish("agent", {
-        workspaceId: row.workspace_id,
-        event: "status",
-        agent: remoteAgent({ ...row, ...update }),
-      });
-    }
+  /**
+   * Writes probe outcomes in one transaction (one commit, so one fsync for a batch instead of one per
+   * agent); then publishes `status` for each agent whose status itself changed. Removed agents are skipped.
+   */
+  async recordProbes(results: readonly ProbeResult[]): Promise<void> {
+    const changed = await this.db.transaction().execute(async (trx) => {
+      const changed: { workspaceId: string; agent: Agent }[] = [];
+      for (const { row, update } of results) {
+        const result = await trx
+          .updateTable("agents")
+          .set(update)
+          .where("id", "=", row.id)
+          .where("workspace_id", "=", row.workspace_id)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) > 0 && update.status !== row.status)
+          changed.push({ workspaceId: row.workspace_id, agent: remoteAgent({ ...row, ...update }) });
+      }
+      return changed;
+    });
+    for (const { workspaceId, agent } of changed)
+      this.bus.publish("agent", { workspaceId, event: "status", agent });
   }
 
   /** Latest authenticated request per agent principal (tokens' last_used_at). */

@@ -2,7 +2,7 @@ import type { AgentStatus } from "@agentboard/protocol";
 import type { Selectable } from "kysely";
 import pLimit from "p-limit";
 import type { AgentsTable } from "../storage/schema.js";
-import type { AgentDirectory } from "./agent-directory.js";
+import type { AgentDirectory, ProbeResult } from "./agent-directory.js";
 import { fetchAgentCard } from "./card-fetcher.js";
 import { inProcessSweepLock, type SweepLock } from "./sweep-lock.js";
 
@@ -15,7 +15,7 @@ export const SUCCESSES_TO_HEALTHY = 2;
 const EWMA_ALPHA = 0.3;
 
 export interface ProberOptions {
-  directory: Pick<AgentDirectory, "remoteRows" | "recordProbe">;
+  directory: Pick<AgentDirectory, "remoteRows" | "recordProbes">;
   /** Mean time between sweeps; each wait is jittered ±20 % so nodes and restarts do not line up. */
   intervalMs: number;
   /** One probe (a fetch of the agent's card) gives up after this; a sweep takes about this at worst. */
@@ -58,6 +58,9 @@ export interface SweepResult {
 export class AgentProber {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<SweepResult> | undefined;
+  /** Outcomes not yet written, and the write in progress (it takes everything queued meanwhile too). */
+  private unwritten: ProbeResult[] = [];
+  private writing: Promise<void> | undefined;
   private closed = false;
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly now: () => Date;
@@ -123,9 +126,13 @@ export class AgentProber {
     const due = (await this.options.directory.remoteRows()).filter(
       (row) => row.card_url && (!row.next_probe_at || Date.parse(row.next_probe_at) <= now),
     );
-    await Promise.all(due.map((row) => this.limit(() => this.probeOne(row, at))));
+    // Settled, not all: a failed write ends the sweep only once its other probes are done, so none of them
+    // runs on into the next sweep.
+    const outcomes = await Promise.allSettled(due.map((row) => this.limit(() => this.probeOne(row, at))));
     const ms = performance.now() - started;
     this.options.observer?.onSweep?.(due.length, ms);
+    const failed = outcomes.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
     return { swept: true, probed: due.length, ms };
   }
 
@@ -140,7 +147,37 @@ export class AgentProber {
     }
     const ms = performance.now() - started;
     this.options.observer?.onProbe?.(ok ? "ok" : "failed", ms);
-    await this.options.directory.recordProbe(row, nextState(row, ok, ms, at, this.options));
+    await this.record({ row, update: nextState(row, ok, ms, at, this.options) });
+  }
+
+  /**
+   * Queues one outcome and resolves once it is stored. The outcomes of the answers read in one turn of the
+   * event loop are written together, in one transaction: a commit of the embedded SQLite store is a
+   * synchronous fsync (`synchronous = FULL`), a few ms of blocked event loop each, so one per agent would
+   * stall the server for seconds per sweep at a few hundred agents.
+   */
+  private record(result: ProbeResult): Promise<void> {
+    this.unwritten.push(result);
+    this.writing ??= this.writeQueued();
+    return this.writing;
+  }
+
+  private async writeQueued(): Promise<void> {
+    try {
+      while (this.unwritten.length > 0) {
+        // Let the answers that already arrived be read first, so their outcomes join this write.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.options.directory.recordProbes(this.unwritten.splice(0));
+      }
+    } catch (error) {
+      // Everyone waiting gets this error; outcomes queued behind it are dropped with it (the next sweep
+      // probes those agents again) rather than written later over a newer state.
+      this.unwritten = [];
+      throw error;
+    } finally {
+      // Runs right after the loop saw an empty queue, with no await in between: nothing queued is missed.
+      this.writing = undefined;
+    }
   }
 }
 

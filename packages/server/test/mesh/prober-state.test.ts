@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { nextState } from "../../src/mesh/prober.js";
+import type { ProbeResult } from "../../src/mesh/agent-directory.js";
+import { AgentProber, nextState } from "../../src/mesh/prober.js";
 
 const INTERVAL_MS = 30_000;
 const options = { intervalMs: INTERVAL_MS };
@@ -55,5 +56,65 @@ describe("prober state", () => {
     const second = nextState(first, true, 200, new Date(0), options);
     expect(second.latency_ms).toBeCloseTo(0.3 * 200 + 0.7 * 100);
     expect(nextState(second, false, 5_000, new Date(0), options).latency_ms).toBe(second.latency_ms);
+  });
+});
+
+/** A directory of `count` remote agents in memory that records each write it is given. */
+function memoryDirectory(count: number, failWrites = 0) {
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: `a2a_${i}`,
+    workspace_id: "ws",
+    card_url: `https://agent-${i}.example/card.json`,
+    status: "unknown",
+    failures: 0,
+    successes: 0,
+    latency_ms: null,
+    next_probe_at: null,
+  }));
+  const writes: ProbeResult[][] = [];
+  let failures = failWrites;
+  return {
+    writes,
+    directory: {
+      remoteRows: async () => rows as never,
+      recordProbes: async (results: readonly ProbeResult[]) => {
+        if (failures-- > 0) throw new Error("database is down");
+        writes.push([...results]);
+      },
+    },
+  };
+}
+
+describe("prober writes", () => {
+  it("writes the outcomes that come in together in one call, each exactly once", async () => {
+    const { directory, writes } = memoryDirectory(50);
+    const prober = new AgentProber({
+      directory,
+      intervalMs: INTERVAL_MS,
+      timeoutMs: 1000,
+      probe: async () => {},
+    });
+    expect(await prober.sweep()).toMatchObject({ swept: true, probed: 50 });
+    const written = writes.flat().map((result) => result.row.id);
+    expect(written.sort()).toEqual(Array.from({ length: 50 }, (_, i) => `a2a_${i}`).sort());
+    expect(writes.length).toBeLessThan(50);
+    expect(writes.flat().every((result) => result.update.successes === 1)).toBe(true);
+  });
+
+  it("a failed write fails the sweep and leaves nothing queued behind for the next one", async () => {
+    const { directory, writes } = memoryDirectory(20, 1);
+    const prober = new AgentProber({
+      directory,
+      intervalMs: INTERVAL_MS,
+      timeoutMs: 1000,
+      probe: async () => {},
+    });
+    await expect(prober.sweep()).rejects.toThrow("database is down");
+    const before = writes.length;
+    expect(await prober.sweep()).toMatchObject({ swept: true, probed: 20 });
+    // The second sweep wrote each agent once; nothing of the failed batch came along.
+    const second = writes.slice(before).flat();
+    expect(second).toHaveLength(20);
+    expect(new Set(second.map((result) => result.row.id)).size).toBe(20);
   });
 });
