@@ -36,6 +36,9 @@ async function follow(caller: Caller, dashboardId: string, body: unknown = runIn
   return stream;
 }
 
+/** The last op of a delta: ours always moves `/rev` on. */
+const lastOp = (event: StateDeltaEvent) => event.delta.at(-1) as { value?: unknown } | undefined;
+
 /** Every event of the stream validated against @ag-ui/core's schemas. */
 function expectValid(stream: AguiStream): void {
   expect(stream.invalid).toEqual([]);
@@ -72,7 +75,7 @@ describe("POST /api/agui/:dashboardId", () => {
     for (const rev of [document.rev + 1, document.rev + 2]) {
       deltas.push(
         (await stream.next(
-          (event) => event.type === "STATE_DELTA" && (event as StateDeltaEvent).delta.at(-1)?.value === rev,
+          (event) => event.type === "STATE_DELTA" && lastOp(event as StateDeltaEvent)?.value === rev,
         )) as StateDeltaEvent,
       );
     }
