@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import type { Browser, FrameLocator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliServer, cleanupCli, lastLine, makeTempDir, runCli, startCliServer } from "../helpers/cli.js";
-import { api, createToken } from "./helpers/app.js";
+import { api, createToken, ownerIdOf } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 const HOST_ENTRY = fileURLToPath(new URL("./mcp-app-host/host.ts", import.meta.url));
@@ -69,10 +69,7 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
     ]);
     const agentToken = await createToken(server, "agent", "mcp-apps-host");
     ownerToken = await createToken(server, "user", "admin");
-    const members = await api(server, agentToken).get("/api/members");
-    ownerId = (members.body as { items: Array<{ id: string; role?: string }> }).items.find(
-      (member) => member.role === "owner",
-    )!.id;
+    ownerId = await ownerIdOf(server, agentToken);
     mcp = new Client({ name: "e2e-mcp-apps-host", version: "1.0.0" });
     await mcp.connect(
       new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {

@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliServer, cleanupCli, makeTempDir, startCliServer } from "../helpers/cli.js";
-import { api, createToken, freshLoginUrl, signIn } from "./helpers/app.js";
+import { createToken, freshLoginUrl, ownerIdOf, signIn } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 /**
@@ -21,10 +21,7 @@ describe("agentboard as an MCP server, seen in Chromium", { timeout: 90_000 }, (
   beforeAll(async () => {
     [server, browser] = await Promise.all([startCliServer({ dataDir: makeTempDir() }), launchBrowser()]);
     const agentToken = await createToken(server, "agent", "mcp-host");
-    const members = await api(server, agentToken).get("/api/members");
-    ownerId = (members.body as { items: Array<{ id: string; role?: string }> }).items.find(
-      (m) => m.role === "owner",
-    )!.id;
+    ownerId = await ownerIdOf(server, agentToken);
     mcp = new Client({ name: "e2e-host", version: "1.0.0" });
     await mcp.connect(
       new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {

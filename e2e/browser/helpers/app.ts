@@ -39,6 +39,16 @@ export function api(server: CliServer, token: string) {
   };
 }
 
+/** The id of the server's owner, found as an agent finds it: `GET /api/members`. */
+export async function ownerIdOf(server: CliServer, token: string): Promise<string> {
+  const members = await api(server, token).get("/api/members");
+  const owner = (members.body as { items: Array<{ id: string; role?: string }> }).items.find(
+    (member) => member.role === "owner",
+  );
+  expect(owner, `no owner in /api/members: ${JSON.stringify(members.body)}`).toBeDefined();
+  return owner!.id;
+}
+
 /** The `data-layout` of a widget's grid item: "x,y,w,h", or null when it is not on the grid. */
 export async function layoutOf(page: Page, widgetId: string): Promise<string | null> {
   // One read inside the page: a count followed by a separate getAttribute could see the item go in between
