@@ -19,6 +19,9 @@ describe("serving the built web app", () => {
     writeFileSync(join(dist, "assets", "index-abc123.js"), "console.log(1)");
     writeFileSync(join(dist, "assets", "index-abc123.css"), "body{}");
     writeFileSync(join(dist, "assets", "notes.md"), "not served: unknown type");
+    // The MCP Apps view: /mcp's resource, never a page of the app.
+    mkdirSync(join(dist, "mcp-app"));
+    writeFileSync(join(dist, "mcp-app", "widget.html"), "<!doctype html><title>view</title>");
     writeFileSync(join(dist, "..", "secret-next-to-dist.txt"), "never");
     app = Fastify();
     registerErrorHandler(app, true);
@@ -68,6 +71,7 @@ describe("serving the built web app", () => {
 
   it("never serves unknown types, files outside dist, or the app for server paths", async () => {
     expect((await app.inject({ url: "/assets/notes.md" })).statusCode).toBe(404);
+    expect((await app.inject({ url: "/mcp-app/widget.html" })).statusCode).toBe(404);
     expect((await app.inject({ url: "/assets/missing-123.js" })).statusCode).toBe(404);
     for (const url of [
       "/../secret-next-to-dist.txt",
