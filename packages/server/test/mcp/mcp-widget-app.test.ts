@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MCP_WIDGET_APP_URI } from "@agentboard/protocol";
+import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import {
   getToolUiResourceUri,
   McpUiResourceMetaSchema,
@@ -10,7 +11,6 @@ import {
 import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_WIDGET_APP_FILE, readWidgetApp } from "../../src/mcp/server/widget-app.js";
-import { type Caller, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { connectV1, connectV2Legacy, connectV2Modern, noteWidget } from "./mcp-clients.js";
 
 let server: TestServer;
