@@ -176,7 +176,7 @@ async function main() {
         "",
         `| sweep of ${MANY} answering agents | wall, ms | CPU, ms | CPU of a core at one sweep / 30 s | event-loop delay p99, ms | same, idle as long |`,
         "|---|---|---|---|---|---|",
-        costRow("prober (p-limit 16, SQLite, outcomes of one event-loop turn in one commit)", many.prober),
+        costRow("prober (p-limit 16, SQLite, ≤ 32 outcomes per commit)", many.prober),
         costRow("baseline: the same, one commit per agent", many.oneByOne),
       ].join("\n"),
     );

@@ -11,6 +11,8 @@ type AgentRow = Selectable<AgentsTable>;
 /** Consecutive failures that make an agent unhealthy, and successes that make it healthy again. */
 export const FAILURES_TO_UNHEALTHY = 3;
 export const SUCCESSES_TO_HEALTHY = 2;
+/** Outcomes per transaction at most: the statements of one run without yielding, so a batch stays short. */
+const WRITE_BATCH = 32;
 /** Weight of the newest latency sample in the moving average. */
 const EWMA_ALPHA = 0.3;
 
@@ -152,9 +154,9 @@ export class AgentProber {
 
   /**
    * Queues one outcome and resolves once it is stored. The outcomes of the answers read in one turn of the
-   * event loop are written together, in one transaction: a commit of the embedded SQLite store is a
-   * synchronous fsync (`synchronous = FULL`), a few ms of blocked event loop each, so one per agent would
-   * stall the server for seconds per sweep at a few hundred agents.
+   * event loop are written together, up to WRITE_BATCH per transaction: a commit of the embedded SQLite
+   * store is a synchronous fsync (`synchronous = FULL`), a few ms of blocked event loop each, so one per
+   * agent would stall the server for seconds per sweep at a few hundred agents.
    */
   private record(result: ProbeResult): Promise<void> {
     this.unwritten.push(result);
@@ -167,7 +169,7 @@ export class AgentProber {
       while (this.unwritten.length > 0) {
         // Let the answers that already arrived be read first, so their outcomes join this write.
         await new Promise((resolve) => setImmediate(resolve));
-        await this.options.directory.recordProbes(this.unwritten.splice(0));
+        await this.options.directory.recordProbes(this.unwritten.splice(0, WRITE_BATCH));
       }
     } catch (error) {
       // Everyone waiting gets this error; outcomes queued behind it are dropped with it (the next sweep
