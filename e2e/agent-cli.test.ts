@@ -5,7 +5,7 @@ import { cleanupCli, lastLine, makeTempDir, runCli, startCliServer } from "./hel
 afterEach(cleanupCli);
 
 describe("agentboard agent", () => {
-  it("add registers a remote A2A agent on a running server, list shows it, rm removes it", async () => {
+  it("add registers a remote A2A agent on a running server, list shows it, edit renames it, rm removes it", async () => {
     const dataDir = makeTempDir();
     const created = await runCli([
       "token",
@@ -48,6 +48,31 @@ describe("agentboard agent", () => {
       expect(JSON.parse(json.stdout)).toContainEqual(
         expect.objectContaining({ id, kind: "a2a", name: "Weather agent", cardUrl: remote.cardUrl }),
       );
+
+      // edit renames (and an empty value clears back to the card's own name); a bad value is the server's 422.
+      const edited = await runCli([
+        "agent",
+        "edit",
+        id!,
+        "--display-name",
+        "Forecaster",
+        "--aliases",
+        "wx, meteo",
+        ...withToken,
+      ]);
+      expect(edited.code, edited.stderr).toBe(0);
+      expect(edited.stdout).toBe(`updated ${id} Forecaster\n`);
+      const renamed = JSON.parse((await runCli(["agent", "list", "--json", ...withToken])).stdout);
+      expect(renamed).toContainEqual(
+        expect.objectContaining({ id, displayName: "Forecaster", aliases: ["wx", "meteo"] }),
+      );
+      const cleared = await runCli(["agent", "edit", id!, "--display-name", "", ...withToken]);
+      expect(cleared.stdout).toBe(`updated ${id} Weather agent\n`);
+      const badIcon = await runCli(["agent", "edit", id!, "--icon-url", "javascript:alert(1)", ...withToken]);
+      expect(badIcon.code).toBe(1);
+      expect(badIcon.stderr).toMatch(/PATCH \/api\/agents\/\S+ answered 422/);
+      const nothing = await runCli(["agent", "edit", id!, ...withToken]);
+      expect(nothing.code).toBe(2);
 
       const removed = await runCli(["agent", "rm", id!, ...withToken]);
       expect(removed.code, removed.stderr).toBe(0);

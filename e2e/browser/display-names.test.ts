@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliServer, cleanupCli, makeTempDir, startCliServer } from "../helpers/cli.js";
+import { type CliServer, cleanupCli, makeTempDir, runCli, startCliServer } from "../helpers/cli.js";
 import { api, createToken, freshLoginUrl, signIn } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
@@ -35,6 +35,7 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
   let dashboard: WatchedPage;
   let inbox: WatchedPage;
   let owner: ReturnType<typeof api>;
+  let ownerToken: string;
   let agent: ReturnType<typeof api>;
   let agentId: string;
   let ownerId: string;
@@ -42,7 +43,8 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
   beforeAll(async () => {
     [server, browser] = await Promise.all([startCliServer({ dataDir: makeTempDir() }), launchBrowser()]);
     // "admin" is the owner `start` created: an admin of the directory, and the one whose board we open.
-    owner = api(server, await createToken(server, "user", "admin"));
+    ownerToken = await createToken(server, "user", "admin");
+    owner = api(server, ownerToken);
     agent = api(server, await createToken(server, "agent", "deploy-bot"));
     ownerId = (await owner.get("/api/me")).body.principal.id;
     agentId = (await agent.get("/api/me")).body.principal.id;
@@ -110,12 +112,26 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
       "Release Bot",
     );
     await waitForText(inbox.page, ".approval-detail__requester", "Release Bot");
-    expect(await isSameDocument(dashboard.page)).toBe(true);
-    expect(await isSameDocument(inbox.page)).toBe(true);
+    // The CLI edits the same card: `agentboard agent edit` against the running server.
+    const edited = await runCli([
+      "agent",
+      "edit",
+      agentId,
+      "--display-name",
+      "Ship Bot",
+      "--url",
+      server.url,
+      "--token",
+      ownerToken,
+    ]);
+    expect(edited.code, edited.stderr).toBe(0);
+    await waitForText(page, `${card} .activity__actor`, "Ship Bot");
+    await waitForText(inbox.page, `[data-approval-id="${approvalId}"] .approval-row__requester`, "Ship Bot");
 
     // The Health page reads the same directory (client-side navigation: still the same document).
     await inbox.page.getByRole("link", { name: "Health" }).click();
-    await waitForText(inbox.page, `[data-agent-id="${agentId}"] [data-agent-name]`, "Release Bot");
+    await waitForText(inbox.page, `[data-agent-id="${agentId}"] [data-agent-name]`, "Ship Bot");
+    expect(await isSameDocument(dashboard.page)).toBe(true);
     expect(await isSameDocument(inbox.page)).toBe(true);
 
     expect(dashboard.problems()).toEqual([]);

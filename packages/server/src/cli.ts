@@ -11,7 +11,14 @@ import { formatWaitReadyFailure, waitReady } from "./cli/wait-ready.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type RunningDemo, startDemo } from "./demo/demo-agents.js";
 import { runMcpList } from "./mcp/gateway/mcp-list-command.js";
-import { runAgentAdd, runAgentList, runAgentRemove } from "./mesh/agent-command.js";
+import {
+  type AgentEdits,
+  agentPatchOf,
+  runAgentAdd,
+  runAgentEdit,
+  runAgentList,
+  runAgentRemove,
+} from "./mesh/agent-command.js";
 import { createLogger } from "./observability/logger.js";
 import { DATABASE_FILE } from "./runtime/embedded.js";
 import { openRuntime } from "./runtime/open-runtime.js";
@@ -332,6 +339,21 @@ export function buildCli(): Command {
     .option("--json", "print the registered agent as JSON")
     .action(async (cardUrl: string, flags: { url: string; token?: string; json?: boolean }) => {
       process.stdout.write(await runAgentAdd({ ...targetOf(flags, "agent add"), cardUrl, json: flags.json }));
+    });
+  remote(agent.command("edit"))
+    .description("edit an agent's card (owners and admins); an empty value clears a field")
+    .argument("<id>", "agent id (see agent list)")
+    .option("--display-name <name>", "the name the app shows")
+    .option("--role <role>", "what the agent does, in a few words")
+    .option("--icon-url <url>", "an http(s) icon URL")
+    .option("--aliases <names>", "other names, comma-separated (replaces the list)")
+    .option("--json", "print the updated agent as JSON")
+    .action(async (id: string, flags: AgentEdits & { url: string; token?: string; json?: boolean }) => {
+      const patch = agentPatchOf(flags);
+      if (!patch) throw new UsageError("agent edit needs --display-name, --role, --icon-url or --aliases");
+      process.stdout.write(
+        await runAgentEdit({ ...targetOf(flags, "agent edit"), id, patch, json: flags.json }),
+      );
     });
   remote(agent.command("rm"))
     .description("remove a remote agent from the directory by id (see agent list)")

@@ -11,7 +11,7 @@ export interface ServerTarget {
  */
 export async function callServer(
   target: ServerTarget,
-  method: "GET" | "POST" | "DELETE",
+  method: "GET" | "POST" | "PATCH" | "DELETE",
   path: string,
   options: { body?: unknown; timeoutMs: number },
 ): Promise<string> {

@@ -1,4 +1,4 @@
-import { type Agent, AgentListResponseSchema, AgentSchema } from "@agentboard/protocol";
+import { type Agent, AgentListResponseSchema, type AgentPatchBody, AgentSchema } from "@agentboard/protocol";
 import { callServer, type ServerTarget } from "../cli/server-api.js";
 import { formatTable } from "../cli/text-table.js";
 
@@ -6,7 +6,12 @@ import { formatTable } from "../cli/text-table.js";
 export type AgentCommandTarget = ServerTarget;
 
 /** One request to /api/agents…; registering fetches the card server-side, bounded there. */
-function call(target: AgentCommandTarget, method: "GET" | "POST" | "DELETE", path: string, body?: unknown) {
+function call(
+  target: AgentCommandTarget,
+  method: "GET" | "POST" | "PATCH" | "DELETE",
+  path: string,
+  body?: unknown,
+) {
   return callServer(target, method, path, { body, timeoutMs: 30_000 });
 }
 
@@ -27,6 +32,46 @@ export async function runAgentAdd(
   );
   if (target.json) return `${JSON.stringify(agent, null, 2)}\n`;
   return `registered ${agent.id} ${agent.displayName} (${agent.skills.length} skill(s))\n`;
+}
+
+/** What `agentboard agent edit` was given; an empty value clears the field (back to the card's own). */
+export interface AgentEdits {
+  displayName?: string;
+  role?: string;
+  iconUrl?: string;
+  /** Comma-separated. */
+  aliases?: string;
+}
+
+/** The PATCH body for `edits`; undefined when nothing was given. */
+export function agentPatchOf(edits: AgentEdits): AgentPatchBody | undefined {
+  const clearable = (value: string | undefined) => (value === undefined ? undefined : value.trim() || null);
+  const body = {
+    displayName: clearable(edits.displayName),
+    role: clearable(edits.role),
+    iconUrl: clearable(edits.iconUrl),
+    aliases: edits.aliases
+      ?.split(",")
+      .map((alias) => alias.trim())
+      .filter(Boolean),
+  };
+  const given = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
+  // Not checked here: the server validates the body and answers what is wrong (exit 1 with its message).
+  return Object.keys(given).length === 0 ? undefined : (given as AgentPatchBody);
+}
+
+/**
+ * `agentboard agent edit <id> --display-name …`: edits an agent's card (owners and admins); open pages show
+ * the new name at once (the server tells them over `subscribe_agents`).
+ */
+export async function runAgentEdit(
+  target: AgentCommandTarget & { id: string; patch: AgentPatchBody; json?: boolean },
+): Promise<string> {
+  const agent = AgentSchema.parse(
+    JSON.parse(await call(target, "PATCH", `/api/agents/${encodeURIComponent(target.id)}`, target.patch)),
+  );
+  if (target.json) return `${JSON.stringify(agent, null, 2)}\n`;
+  return `updated ${agent.id} ${agent.displayName}\n`;
 }
 
 /** `agentboard agent rm <id>`: removes a remote agent from the directory. */
