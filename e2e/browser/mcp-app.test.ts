@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import type { Browser, FrameLocator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliServer, cleanupCli, lastLine, makeTempDir, runCli, startCliServer } from "../helpers/cli.js";
-import { api, createToken, ownerIdOf } from "./helpers/app.js";
+import { api, createToken, freshLoginUrl, ownerIdOf, signIn } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 const HOST_ENTRY = fileURLToPath(new URL("./mcp-app-host/host.ts", import.meta.url));
@@ -40,6 +40,36 @@ async function bundleHost(): Promise<string> {
     logLevel: "silent",
   });
   return result.outputFiles[0]!.text;
+}
+
+/**
+ * The look of a widget as the browser computes it: the root, the title and everything in the body, each
+ * with its tag, classes and the styles that make its appearance (size-dependent ones left out). Runs in the
+ * page, so it is self-contained.
+ */
+function lookOf(root: Element): string[][] {
+  const properties = [
+    "color",
+    "background-color",
+    "font-family",
+    "font-size",
+    "font-weight",
+    "line-height",
+    "border-top-color",
+    "border-top-width",
+    "border-top-left-radius",
+    "padding-top",
+    "padding-left",
+    "display",
+  ];
+  const body = Array.from(root.querySelectorAll(".widget__body *"));
+  const elements = [root, root.querySelector(".widget__title"), ...body];
+  return elements.map((element) => {
+    if (!element) return ["missing"];
+    const style = getComputedStyle(element);
+    const own = [element.tagName, element.getAttribute("class") ?? ""];
+    return [...own, ...properties.map((property) => style.getPropertyValue(property))];
+  });
 }
 
 interface ToolCall {
@@ -278,6 +308,42 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
       // Refused by the policy before it was sent (a CORS failure would have sent it first).
       expect(requests).toEqual([]);
     } finally {
+      await context.close();
+    }
+  });
+
+  it("looks as in the web app: the same elements with the same computed styles", async () => {
+    const dashboardId = `user:${ownerId}`;
+    const widget = {
+      id: "look",
+      type: "project_status",
+      title: "Launch",
+      props: {
+        name: "Launch",
+        status: "at_risk",
+        progress: 65,
+        due: "2030-01-15",
+        milestones: [
+          { title: "Design", done: true },
+          { title: "Ship", done: false },
+        ],
+      },
+    };
+    const rendered = await mcp.callTool({ name: "render_widget", arguments: { dashboardId, widget } });
+    const { context, view } = await hostPage({ dashboardId, widget }, rendered);
+    const webContext = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
+    try {
+      const web = await openPage(webContext);
+      await signIn(web.page, await freshLoginUrl(server));
+      const inWeb = web.page.locator('[data-widget-id="look"]');
+      const inView = view.locator('[data-widget-id="look"]');
+      await Promise.all([inWeb.waitFor({ timeout: 20_000 }), inView.waitFor({ timeout: 20_000 })]);
+      const [webLook, viewLook] = await Promise.all([inWeb.evaluate(lookOf), inView.evaluate(lookOf)]);
+      expect(webLook.length).toBeGreaterThan(10);
+      expect(viewLook).toEqual(webLook);
+      expect(web.problems()).toEqual([]);
+    } finally {
+      await webContext.close();
       await context.close();
     }
   });
