@@ -180,6 +180,22 @@ describe("agentboard start", () => {
       await again.stop();
     }
   });
+
+  it("a --demo server killed with SIGKILL leaves no dead status agent behind at the next --demo start", async () => {
+    const dataDir = makeTempDir();
+    const first = await startCliServer({ dataDir, args: ["--demo"] });
+    expect(await first.stop("SIGKILL")).toMatchObject({ signal: "SIGKILL" });
+    const second = await startCliServer({ dataDir, args: ["--demo"] });
+    try {
+      const { cookie } = await signIn(second, second.loginUrl);
+      const agents = await http(`${second.url}/api/agents`, { headers: { cookie: cookie! } });
+      const remote = (agents.body.items as { kind: string }[]).filter((agent) => agent.kind === "a2a");
+      // The first run's agent (a port nobody serves now) was removed; only this run's is there, healthy.
+      expect(remote).toEqual([expect.objectContaining({ name: "Service status agent", status: "healthy" })]);
+    } finally {
+      await second.stop();
+    }
+  });
 });
 
 describe("agentboard token create", () => {
