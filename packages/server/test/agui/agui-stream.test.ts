@@ -237,7 +237,7 @@ describe("bad input", () => {
     expect((await follow(stranger, `user:${alice.principal.id}`)).status).toBe(404);
   });
 
-  it("accepts the web session cookie from the app's own origin", async () => {
+  it("accepts the web session cookie from the app's own origin; signing out ends the run", async () => {
     const { secret } = await server.runtime.identity.issueSecret(alice.principal, "session");
     const cookie = { cookie: `agentboard_session=${secret}` };
     const stream = await openAgui(server.url, "me", runInput(), { ...cookie, origin: server.url });
@@ -247,6 +247,15 @@ describe("bad input", () => {
     expect(
       (await openAgui(server.url, "me", runInput(), { ...cookie, origin: "https://evil.example" })).status,
     ).toBe(403);
+
+    const signedOut = await server.raw("DELETE", "/api/auth/session", {
+      headers: { ...cookie, origin: server.url },
+    });
+    expect(signedOut.status).toBeLessThan(300);
+    const ended = await stream.next(ofType("RUN_ERROR"));
+    expect(ended).toMatchObject({ code: "unauthorized" });
+    await stream.ended;
+    expectValid(stream);
   });
 
   it("a resume it cannot carry out is a RUN_ERROR, and nothing is decided", async () => {
