@@ -347,4 +347,18 @@ describe("MCP Apps: agentboard's widget view in a host", { timeout: 120_000 }, (
       await context.close();
     }
   });
+
+  it("opened without a host it says so instead of waiting", async () => {
+    const context = await browser.newContext(DETERMINISTIC);
+    try {
+      const { page, problems } = await openPage(context);
+      await page.setContent(html);
+      const note = page.locator('main[data-mcp-app-phase="error"] [role="alert"]');
+      await note.waitFor({ timeout: 20_000 });
+      expect(await note.textContent()).toMatch(/^No MCP Apps host answered/);
+      expect(problems()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -32,4 +32,10 @@ function openLink(url: string): void {
 const root = document.getElementById("root");
 if (!root) throw new Error("widget.html has no #root element");
 createRoot(root).render(<WidgetApp view={view} refresh={refresh} openLink={openLink} />);
-await app.connect(new PostMessageTransport(window.parent, window.parent));
+try {
+  await app.connect(new PostMessageTransport(window.parent, window.parent));
+} catch (error) {
+  // Opened outside an MCP Apps host (or the host refused the handshake): say so instead of waiting forever.
+  const reason = error instanceof Error ? error.message : String(error);
+  view.setState({ phase: "error", error: `No MCP Apps host answered: ${reason}` });
+}
