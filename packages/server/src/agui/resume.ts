@@ -4,6 +4,7 @@ import { assertCanDecide } from "../approvals/approval-permissions.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Principal } from "../auth/principal.js";
 import { conflict, invalid } from "../errors/agentboard-errors.js";
+import { MAX_INTERRUPTS } from "./approval-interrupts.js";
 
 /** What a run's `resume` asks for, checked: the decisions to make, and the interrupts set aside. */
 export interface ResumePlan {
@@ -23,6 +24,8 @@ export async function planResume(
   principal: Principal,
   entries: readonly ResumeEntry[],
 ): Promise<ResumePlan> {
+  if (entries.length > MAX_INTERRUPTS)
+    throw invalid(`a run answers at most ${MAX_INTERRUPTS} interrupts (one run raises no more)`);
   const plan: ResumePlan = { decisions: [], setAside: new Set() };
   const answered = new Set<string>();
   for (const entry of entries) {

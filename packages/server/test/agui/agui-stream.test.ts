@@ -294,3 +294,23 @@ describe("bad input", () => {
     expect((await otherBot.request("GET", `/api/approvals/${theirs.id}`)).body.status).toBe("pending");
   });
 });
+
+describe("shutdown", () => {
+  it("ends open runs with RUN_ERROR unavailable, and the server closes", async () => {
+    const own = await startTestServer();
+    try {
+      const carol = await own.caller({ name: "carol" });
+      const stream = await openAgui(own.url, "me", runInput(), bearer(carol));
+      await stream.next(ofType("STATE_SNAPSHOT"));
+      expect(own.app.aguiRuns.size).toBe(1);
+      expect((await own.raw("GET", "/metrics")).body).toMatch(/^agentboard_agui_open_runs 1$/m);
+      const closing = own.app.close();
+      expect(await stream.next(ofType("RUN_ERROR"))).toMatchObject({ code: "unavailable" });
+      await stream.ended;
+      await closing;
+      expect(own.app.aguiRuns.size).toBe(0);
+    } finally {
+      await own.close().catch(() => {});
+    }
+  });
+});
