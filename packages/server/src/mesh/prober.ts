@@ -125,9 +125,11 @@ export class AgentProber {
     if (!(await lock.tryAcquire(this.options.intervalMs * 0.8))) return { swept: false, probed: 0, ms: 0 };
     const started = performance.now();
     const now = at.getTime();
-    const due = (await this.options.directory.remoteRows()).filter(
-      (row) => row.card_url && (!row.next_probe_at || Date.parse(row.next_probe_at) <= now),
-    );
+    const due = (await this.options.directory.remoteRows())
+      .filter((row) => row.card_url && (!row.next_probe_at || Date.parse(row.next_probe_at) <= now))
+      // Agents that failed last time go first: if they hang again, their timeouts run alongside the other
+      // probes instead of starting only once the queue in front of them has drained.
+      .sort((a, b) => b.failures - a.failures);
     // Settled, not all: a failed write ends the sweep only once its other probes are done, so none of them
     // runs on into the next sweep.
     const outcomes = await Promise.allSettled(due.map((row) => this.limit(() => this.probeOne(row, at))));

@@ -101,6 +101,27 @@ describe("prober writes", () => {
     expect(writes.flat().every((result) => result.update.successes === 1)).toBe(true);
   });
 
+  it("probes the agents that failed last time first", async () => {
+    const { directory } = memoryDirectory(40);
+    const rows = await directory.remoteRows();
+    for (const i of [7, 23, 31]) (rows as { failures: number }[])[i]!.failures = 2;
+    const order: string[] = [];
+    const prober = new AgentProber({
+      directory,
+      intervalMs: INTERVAL_MS,
+      timeoutMs: 1000,
+      concurrency: 4,
+      probe: async (cardUrl) => {
+        order.push(cardUrl);
+      },
+    });
+    await prober.sweep();
+    expect(order).toHaveLength(40);
+    expect(order.slice(0, 3).sort()).toEqual(
+      [7, 23, 31].map((i) => `https://agent-${i}.example/card.json`).sort(),
+    );
+  });
+
   it("a failed write fails the sweep and leaves nothing queued behind for the next one", async () => {
     const { directory, writes } = memoryDirectory(20, 1);
     const prober = new AgentProber({
