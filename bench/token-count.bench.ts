@@ -132,6 +132,7 @@ for (const encoding of ENCODINGS) {
   };
   /** ms per pass over the category, per mode, per round. */
   const perPass = new Map<string, Record<Mode, number[]>>();
+  const interleaved = { ours: [] as number[], ref: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const [category, { samples: block, tokens }] of categories) {
       const passes = Math.max(1, Math.round(BLOCK_TOKENS / tokens));
@@ -151,6 +152,23 @@ for (const encoding of ENCODINGS) {
       }
       perPass.set(category, times);
     }
+    // The whole corpus sample by sample, alternating candidates: each starts every sample after the other's run.
+    for (const { samples: block } of categories.values()) for (const sample of block) oursCount(sample);
+    gc();
+    let oursMs = 0;
+    let referenceMs = 0;
+    for (const { samples: block } of categories.values()) {
+      for (const sample of block) {
+        let start = performance.now();
+        oursCount(sample);
+        oursMs += performance.now() - start;
+        start = performance.now();
+        referenceCount(reference, sample);
+        referenceMs += performance.now() - start;
+      }
+    }
+    interleaved.ours.push(oursMs);
+    interleaved.ref.push(referenceMs);
     process.stdout.write(`${encoding} round ${round + 1} of ${ROUNDS} done\n`);
   }
 
@@ -175,6 +193,12 @@ for (const encoding of ENCODINGS) {
     console.log(row(category, tokens, perPass.get(category) ?? total));
   const allTokens = [...categories.values()].reduce((sum, { tokens }) => sum + tokens, 0);
   console.log(`${row("**all**", allTokens, total)}\n`);
+  const interleavedRatio = median(
+    interleaved.ref.map((ms, round) => ms / (interleaved.ours[round] ?? Number.NaN)),
+  );
+  console.log(
+    `interleaved sample by sample (warm): ours ${rate(allTokens, median(interleaved.ours))}, js-tiktoken ${rate(allTokens, median(interleaved.ref))} M tok/s, ratio ${interleavedRatio.toFixed(1)}×\n`,
+  );
   if (mismatches > 0) process.exitCode = 1;
 }
 console.log(

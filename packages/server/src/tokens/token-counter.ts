@@ -73,6 +73,7 @@ const SPLIT_REGEX: Record<EncodingName, RegExp> = {
  * encoding's own split regex, which costs about half an encode.
  */
 function hasLongRun(text: string, limit: number): boolean {
+  if (text.length <= limit) return false;
   let word = 0;
   let space = 0;
   for (let i = 0; i < text.length; i++) {
