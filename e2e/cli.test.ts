@@ -133,6 +133,16 @@ describe("agentboard start", () => {
         }),
       ]);
       const agent = remote[0]!;
+      // The demo's own agents carry display names in the directory (the app shows those, not their ids).
+      const local = (agents.body.items as { kind: string; name: string; displayName: string }[])
+        .filter((item) => item.kind === "local")
+        .map((item) => [item.name, item.displayName]);
+      expect(local).toEqual(
+        expect.arrayContaining([
+          ["demo-approval-agent", "Deploy agent"],
+          ["demo-board-agent", "Dashboard agent"],
+        ]),
+      );
       cardUrl = agent.cardUrl;
       const bound = await waitForWidget(server, cookie!, "service-status", "ready");
       expect(bound).toMatchObject({

@@ -51,6 +51,8 @@ describe("dashboard with the demo agents", { timeout: 60_000 }, () => {
     const status = page.locator('[data-widget-id="service-status"]');
     await expect.poll(() => status.getAttribute("data-widget-status")).toBe("ready");
     expect(await status.textContent()).toContain("API uptime");
+    // Widgets are attributed by display name: the demo names its board agent "Dashboard agent".
+    expect(await status.locator("[data-widget-updated-by]").textContent()).toBe("by Dashboard agent");
     // The page is the built app, served with a strict CSP.
     const response = await page.request.get(server.url);
     expect(response.headers()["content-security-policy"]).toContain("script-src 'self'");

@@ -27,8 +27,18 @@ const STATUS_AGENT = { script: "status-agent.mjs", label: "status-agent" } as co
 
 /** In start order: the board agent lays out the approval agent's widget too, so that one goes first. */
 const AGENTS = [
-  { name: "demo-approval-agent", script: "approval-agent.mjs", label: "approval-agent" },
-  { name: "demo-board-agent", script: "board-agent.mjs", label: "board-agent" },
+  {
+    name: "demo-approval-agent",
+    displayName: "Deploy agent",
+    script: "approval-agent.mjs",
+    label: "approval-agent",
+  },
+  {
+    name: "demo-board-agent",
+    displayName: "Dashboard agent",
+    script: "board-agent.mjs",
+    label: "board-agent",
+  },
 ] as const;
 
 const READY_TIMEOUT_MS = 20_000;
@@ -93,6 +103,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         name: agent.name,
         scopes: DEFAULT_AGENT_SCOPES,
       });
+      await nameAgent(options, principal.id, agent.displayName);
       const { secret } = await options.identity.issueSecret(principal, "api", TOKEN_TTL_MS);
       const env = {
         AGENTBOARD_URL: options.url,
@@ -110,6 +121,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     throw error;
   }
   return { stop };
+}
+
+/** Gives a demo agent its display name in the directory, unless an admin already gave it one. */
+async function nameAgent(options: DemoOptions, id: string, displayName: string): Promise<void> {
+  const card = await options.mesh.directory.get(options.owner.workspaceId, id);
+  if (card.displayName === card.name) await options.mesh.directory.update(options.owner, id, { displayName });
 }
 
 function spawnAgent(
