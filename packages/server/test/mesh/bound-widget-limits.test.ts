@@ -1,6 +1,6 @@
 import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDataAgent } from "./a2a-fixtures.js";
+import { cardJson, listen, startDataAgent } from "./a2a-fixtures.js";
 import { bindMetricsWidget, retryWidget } from "./widget-retry.js";
 
 const SOURCE_MAX_BYTES = 4096;
@@ -93,5 +93,34 @@ describe("widgets bound to agents: timeouts and size limits", () => {
     expect(refused.props).toEqual(before.props);
     mode = "ok";
     expect(await retry("kpi")).toMatchObject({ status: "ready", props: { items: [{ label: "requests" }] } });
+  });
+
+  it("an answer streamed without a length is cut once it passes 4× the limit", async () => {
+    // Not the SDK: a JSON-RPC answer sent in 1 KiB chunks with no content-length, 1 MiB in all.
+    const flood = await listen((req, res) => {
+      res.setHeader("content-type", "application/json");
+      if (req.method === "GET") {
+        res.end(JSON.stringify(cardJson("Flood agent", flood.url)));
+        return;
+      }
+      res.write('{"jsonrpc":"2.0","id":1,"result":{"message":{"parts":[{"data":{"items":[{"label":"');
+      let chunks = 0;
+      const more = () => {
+        while (chunks++ < 1024) if (!res.write("x".repeat(1024))) return void res.once("drain", more);
+        res.end('","value":1}]}}]}}}');
+      };
+      more();
+    });
+    try {
+      await bindMetricsWidget(alice, "flood", `${flood.url}/card.json`);
+      const refused = await retry("flood");
+      expect(refused).toMatchObject({
+        status: "error",
+        error: { code: "source_too_large", retryable: true },
+      });
+      expect(refused.error.message).toContain(`the answer exceeds ${4 * SOURCE_MAX_BYTES} bytes`);
+    } finally {
+      await flood.close();
+    }
   });
 });
