@@ -47,6 +47,8 @@ export function inlineBundlePlugin(): Plugin {
         .replace(/\s*<script\b[^>]*\bsrc="[^"]*"[^>]*><\/script>/g, "")
         .replace(/\s*<link\b[^>]*\brel="stylesheet"[^>]*>/g, "");
       if (/\b(src|href)="/.test(html)) return this.error("the page still refers to a file after inlining");
+      if (!/<meta charset="utf-8" \/>/i.test(html))
+        return this.error('the page needs <meta charset="utf-8" />');
       const csp = [
         "default-src 'none'",
         `script-src '${sha256(script)}'`,
@@ -61,7 +63,11 @@ export function inlineBundlePlugin(): Plugin {
       ].join("; ");
       // Replacer functions: the code is full of `$&`-like sequences a replacement string would expand.
       html = html
-        .replace("<head>", () => `<head>\n    <meta http-equiv="Content-Security-Policy" content="${csp}" />`)
+        // Right after the charset, which must stay within the first 1024 bytes.
+        .replace(
+          /<meta charset="utf-8" \/>/i,
+          (charset) => `${charset}\n    <meta http-equiv="Content-Security-Policy" content="${csp}" />`,
+        )
         .replace("</head>", () => `    <style>${style}</style>\n  </head>`)
         .replace("</body>", () => `    <script type="module">${script}</script>\n  </body>`);
       for (const file of [chunks[0], ...styles]) delete bundle[file.fileName];
