@@ -3,13 +3,13 @@ import {
   type RunErrorEvent,
   type RunFinishedEvent,
   type RunFinishedOutcome,
-  type StateDeltaEvent,
   type StateSnapshotEvent,
 } from "@ag-ui/core";
 import {
   type AguiBoardState,
   type AguiRunErrorCode,
   CLOSE_CODES,
+  type JsonPatchOp,
   type ServerMessage,
 } from "@agentboard/protocol";
 import type { ApprovalService } from "../approvals/approval-service.js";
@@ -20,6 +20,7 @@ import { mayDecide, pendingInterrupts } from "./approval-interrupts.js";
 import type { AguiEventStream } from "./event-stream.js";
 import { type LoopbackPeer, LoopbackSocket } from "./loopback-socket.js";
 import type { AguiRunRequest } from "./run-input.js";
+import { sharedStateDelta, stateDeltaOf } from "./state-deltas.js";
 
 export interface BoardRunOptions {
   hub: RealtimeHub;
@@ -104,9 +105,16 @@ export class BoardRun implements LoopbackPeer {
     this.release();
   }
 
-  frame(text: string): void {
+  frame(data: string | Buffer): void {
     try {
-      this.onMessage(JSON.parse(text) as ServerMessage);
+      const shared = typeof data === "string" ? undefined : sharedStateDelta(data);
+      if (shared) {
+        if (this.done) return;
+        this.rev = shared.rev;
+        this.options.stream.sendEncoded(shared.sse);
+        return;
+      }
+      this.onMessage(JSON.parse(data.toString()) as ServerMessage);
     } catch (error) {
       this.options.log.warn({ err: error }, "an AG-UI run failed on a realtime frame");
       this.fail("internal", "internal error");
@@ -165,18 +173,9 @@ export class BoardRun implements LoopbackPeer {
     this.options.stream.send({ type: EventType.STATE_SNAPSHOT, snapshot } satisfies StateSnapshotEvent);
   }
 
-  /**
-   * The change's ops between a test of the rev it applies to and the new rev: applied to any other state
-   * (a client that edited its copy, or missed a delta), the whole delta fails instead of half-applying.
-   */
-  private sendDelta(rev: number, ops: StateDeltaEvent["delta"]): void {
-    const delta: StateDeltaEvent["delta"] = [
-      { op: "test", path: "/rev", value: rev - 1 },
-      ...ops,
-      { op: "replace", path: "/rev", value: rev },
-    ];
+  private sendDelta(rev: number, ops: JsonPatchOp[]): void {
     this.rev = rev;
-    this.options.stream.send({ type: EventType.STATE_DELTA, delta } satisfies StateDeltaEvent);
+    this.options.stream.send(stateDeltaOf(rev, ops));
   }
 
   private raises(approval: Parameters<typeof mayDecide>[1]): boolean {

@@ -32,6 +32,11 @@ export class AguiEventStream {
     if (this.writable) this.raw.write(this.encoder.encodeSSE(event));
   }
 
+  /** An event already encoded (shared between the runs that follow one dashboard). */
+  sendEncoded(sse: string): void {
+    if (this.writable) this.raw.write(sse);
+  }
+
   heartbeat(): void {
     if (this.writable) this.raw.write(HEARTBEAT);
   }

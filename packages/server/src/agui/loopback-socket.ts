@@ -3,8 +3,8 @@ import type { RealtimeSocket } from "../realtime/realtime-socket.js";
 
 /** Who is on the other end of a loopback socket. Its methods are called from the hub's fan-out: never throw. */
 export interface LoopbackPeer {
-  /** One server frame, as JSON text. */
-  frame(text: string): void;
+  /** One server frame: JSON text, or a Buffer of it that the fan-out shares between subscribers. */
+  frame(data: string | Buffer): void;
   /** The hub closed the connection (shutdown, revoked credentials, too far behind). */
   closed(code: number, reason: string): void;
   /** The hub's heartbeat reached this connection. */
@@ -15,7 +15,7 @@ export interface LoopbackPeer {
 
 /**
  * A realtime connection without a WebSocket. The hub and its channels see an ordinary socket: `say` hands
- * the hub a client frame and every frame they send comes back to the peer as JSON text. An AG-UI run follows
+ * the hub a client frame and every frame they send comes back to the peer. An AG-UI run follows
  * a dashboard and the approvals feed this way, over the same subscriptions WebSocket clients get — rev order,
  * catch-up from the log, resync after a cluster bus gap, the slow-consumer guard and the heartbeat — instead
  * of a second copy of them.
@@ -29,7 +29,7 @@ export class LoopbackSocket implements RealtimeSocket {
   constructor(private readonly peer: LoopbackPeer) {}
 
   send(data: string | Buffer): void {
-    if (!this.ended) this.peer.frame(typeof data === "string" ? data : data.toString("utf8"));
+    if (!this.ended) this.peer.frame(data);
   }
 
   close(code: number, reason: string): void {
