@@ -14,7 +14,7 @@ type Mode = "ok" | "hang" | "fail";
 
 /**
  * The health prober (issue 16 step 3): sweeps driven explicitly through `app.agentProber.sweep()`, results
- * read over `GET /api/agents`, the `subscribe_agents` channel and `/readyz`.
+ * read over `GET /api/agents`, the `subscribe_agents` channel, `/readyz` and the metrics.
  */
 describe("agent health prober", () => {
   let server: TestServer;
@@ -120,6 +120,16 @@ describe("agent health prober", () => {
     const ready = await server.raw("GET", "/readyz");
     expect(ready.status).toBe(200);
     expect(ready.body.components.mesh).toMatchObject({ status: "degraded", agents: { unhealthy: 5 } });
+
+    // Metrics: three sweeps of 50 probes, 15 of them failed; the gauge follows the last sweep.
+    const metrics = await eventually(
+      () => server.app.metricsRegistry.metrics(),
+      (text) => text.includes('agentboard_agents{status="unhealthy"} 5'),
+    );
+    expect(metrics).toContain('agentboard_agent_probes_total{outcome="failed"} 15');
+    expect(metrics).toContain('agentboard_agent_probes_total{outcome="ok"} 135');
+    expect(metrics).toContain("agentboard_agent_sweep_duration_seconds_count 3");
+    expect(metrics).toContain('agentboard_agents{status="healthy"} 45');
   });
 
   it("backs off dead agents, and a recovered one turns healthy after 2 successes", async () => {
