@@ -12,6 +12,7 @@
  * each patch carries its send time, and each subscriber subtracts it from the time the change reached it.
  * Both subscribers share this process, so whatever slows one here slows the other.
  */
+import { request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
@@ -88,44 +89,54 @@ async function followOverWebSocket(ready: ServerReady, latencies: Latencies): Pr
   return () => socket.terminate();
 }
 
-/** An AG-UI run on the same dashboard, read as SSE, ready once its STATE_SNAPSHOT arrived. */
+/**
+ * An AG-UI run on the same dashboard, read as SSE with node:http (a plain socket reader, as `ws` is on the
+ * other side: the comparison is of the server's two paths, not of fetch against ws), ready once its
+ * STATE_SNAPSHOT arrived.
+ */
 async function followOverAgui(ready: ServerReady, latencies: Latencies): Promise<() => void> {
-  const base = ready.url.replace(/^ws/, "http").replace(/\/api\/realtime$/, "");
-  const abort = new AbortController();
-  const response = await fetch(`${base}/api/agui/${DASHBOARD_ID}`, {
+  const base = new URL(ready.url.replace(/^ws/, "http"));
+  const body = JSON.stringify({ threadId: "bench", runId: "bench", messages: [] });
+  let snapshot: () => void = () => {};
+  const snapshotSeen = new Promise<void>((resolve) => {
+    snapshot = resolve;
+  });
+  const request = httpRequest({
+    host: base.hostname,
+    port: base.port,
+    path: `/api/agui/${DASHBOARD_ID}`,
     method: "POST",
     headers: {
       authorization: `Bearer ${ready.subscriberToken}`,
       "content-type": "application/json",
       accept: "text/event-stream",
     },
-    body: JSON.stringify({ threadId: "bench", runId: "bench", messages: [] }),
-    signal: abort.signal,
   });
-  if (!response.ok || !response.body) throw new Error(`AG-UI run answered ${response.status}`);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let snapshot: () => void = () => {};
-  const snapshotSeen = new Promise<void>((resolve) => {
-    snapshot = resolve;
+  const answered = new Promise<void>((resolve, reject) => {
+    request.once("error", reject);
+    request.once("response", (response) => {
+      if (response.statusCode !== 200) reject(new Error(`AG-UI run answered ${response.statusCode}`));
+      response.setEncoding("utf8");
+      let buffer = "";
+      response.on("data", (chunk: string) => {
+        buffer += chunk;
+        let end = buffer.indexOf("\n\n");
+        while (end !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.includes('"type":"STATE_SNAPSHOT"')) snapshot();
+          else if (block.includes('"type":"STATE_DELTA"')) latencies.record(block);
+          end = buffer.indexOf("\n\n");
+        }
+      });
+      response.once("error", () => {});
+      resolve();
+    });
   });
-  void (async () => {
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let end = buffer.indexOf("\n\n");
-      while (end !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (block.includes('"type":"STATE_SNAPSHOT"')) snapshot();
-        else if (block.includes('"type":"STATE_DELTA"')) latencies.record(block);
-        end = buffer.indexOf("\n\n");
-      }
-    }
-  })().catch(() => {});
+  request.end(body);
+  await withTimeout(answered, "AG-UI run");
   await withTimeout(snapshotSeen, "AG-UI run");
-  return () => abort.abort();
+  return () => request.destroy();
 }
 
 interface RoundResult {
