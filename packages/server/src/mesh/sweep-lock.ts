@@ -15,7 +15,8 @@ export const inProcessSweepLock: SweepLock = { tryAcquire: async () => true };
 
 /** Cluster mode: `SET key token NX PX ttl` on the shared Redis. */
 export class RedisSweepLock implements SweepLock {
-  private readonly token = randomBytes(8).toString("hex");
+  /** This node's value under the key while it holds the lease (tells operators and tests who sweeps). */
+  readonly token = randomBytes(8).toString("hex");
 
   constructor(
     private readonly redis: Redis,

@@ -8,6 +8,7 @@ import {
 } from "@agentboard/test-support";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RedisSweepLock } from "../../src/mesh/sweep-lock.js";
 import { cardJson, type FixtureServer, listen } from "./a2a-fixtures.js";
 
 /** Fixture agents that serve their card and count the requests each one got. */
@@ -108,35 +109,53 @@ describe("the prober on a two-node cluster", () => {
     let cluster: Cluster;
     let fixture: Awaited<ReturnType<typeof countingAgents>>;
 
+    let redis: Redis;
+
     beforeAll(async () => {
       cluster = await startCluster({ nodes: 2, env: meshEnv(INTERVAL_MS) });
       fixture = await countingAgents();
+      redis = testRedis();
       const admin = await cluster.caller({ name: "takeover-admin", role: "admin" });
       await register(admin, fixture, "solo");
     });
     afterAll(async () => {
+      redis?.disconnect();
       await cluster?.close();
       await fixture?.close();
     });
 
     it("when the node that holds the lease stops, the other one takes the sweeps over", async () => {
-      const counts = () => Promise.all(cluster.nodes.map(sweepsOf));
-      await eventually(counts, ([a, b]) => a! + b! >= 1, 15_000);
-      // The node whose count moves next swept the newest interval: it holds the lease now.
-      const before = await counts();
-      const after = await eventually(counts, (now) => now.some((count, i) => count > before[i]!), 15_000);
-      const holder = after[0]! > before[0]! ? 0 : 1;
-      const other = 1 - holder;
-      await cluster.nodes[holder]!.close();
+      const lease = `${cluster.prefix}agents:sweep`;
+      const tokenOf = (node: ClusterNode) => (node.runtime.agentSweepLock as RedisSweepLock).token;
+      await eventually(
+        () => Promise.all(cluster.nodes.map(sweepsOf)),
+        ([a, b]) => a! + b! >= 1,
+        15_000,
+      );
+      // Stop the node that holds the lease, with most of it left to run, so it is still held when it stops.
+      const holder = await eventually(
+        async () => {
+          const [value, ttl] = await Promise.all([redis.get(lease), redis.pttl(lease)]);
+          return ttl >= 0.5 * 0.8 * INTERVAL_MS
+            ? cluster.nodes.findIndex((node) => tokenOf(node) === value)
+            : -1;
+        },
+        (index) => index >= 0,
+        15_000,
+      );
+      const other = cluster.nodes[1 - holder]!;
+      const stopped = cluster.nodes[holder]!.close();
+      expect(await redis.get(lease)).toBe(tokenOf(cluster.nodes[holder]!));
+      await stopped;
 
       const probesAtStop = fixture.probes.get("solo") ?? 0;
-      const otherAtStop = await sweepsOf(cluster.nodes[other]!);
-      // Two sweeps, so at least one starts after the stopped holder's lease ran out.
+      const otherAtStop = await sweepsOf(other);
       await eventually(
-        () => sweepsOf(cluster.nodes[other]!),
+        () => sweepsOf(other),
         (count) => count >= otherAtStop + 2,
         15_000,
       );
+      expect(await redis.get(lease)).toBe(tokenOf(other));
       expect(fixture.probes.get("solo") ?? 0).toBeGreaterThanOrEqual(probesAtStop + 2);
     });
   });
