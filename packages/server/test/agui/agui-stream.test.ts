@@ -58,6 +58,9 @@ describe("POST /api/agui/:dashboardId", () => {
   it("streams RUN_STARTED, the document as STATE_SNAPSHOT with its rev, then one STATE_DELTA per change in rev order", async () => {
     await bot.request("PUT", "/api/dashboards/ops/widgets/w1", noteWidget("one"));
     const stream = await follow(alice, "ops");
+    // A second run on the same dashboard: the change is encoded once for both (a shared frame).
+    const second = await follow(viewer, "ops");
+    await second.next(ofType("STATE_SNAPSHOT"));
     expect(stream.status).toBe(200);
     expect(stream.contentType).toMatch(/^text\/event-stream/);
     const snapshot = (await stream.next(ofType("STATE_SNAPSHOT"))) as StateSnapshotEvent;
@@ -88,6 +91,11 @@ describe("POST /api/agui/:dashboardId", () => {
     expect(deltas[1]!.delta.at(-1)).toEqual({ op: "replace", path: "/rev", value: document.rev + 2 });
     expect(stream.events.filter(ofType("STATE_DELTA"))).toHaveLength(2);
     expectValid(stream);
+    await second.next(
+      (event) => event.type === "STATE_DELTA" && lastOp(event as StateDeltaEvent)?.value === document.rev + 2,
+    );
+    expect(second.events.filter(ofType("STATE_DELTA"))).toEqual(deltas);
+    expectValid(second);
   });
 
   it("resumes from the rev of a state it sent: only the changes since, no snapshot", async () => {
