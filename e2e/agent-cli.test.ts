@@ -4,7 +4,8 @@ import { cleanupCli, lastLine, makeTempDir, runCli, startCliServer } from "./hel
 
 afterEach(cleanupCli);
 
-describe("agentboard agent", () => {
+// Each step is a CLI process of its own (about a second or two each on a busy machine).
+describe("agentboard agent", { timeout: 120_000 }, () => {
   it("add registers a remote A2A agent on a running server, list shows it, edit renames it, rm removes it", async () => {
     const dataDir = makeTempDir();
     const created = await runCli([
