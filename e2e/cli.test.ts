@@ -105,7 +105,9 @@ describe("agentboard start", () => {
     }
   });
 
-  it("--demo fills the owner's dashboard with widgets of every catalogue type, one backed by its A2A agent", async () => {
+  it("--demo fills the owner's dashboard with widgets of every catalogue type, one backed by its A2A agent", {
+    timeout: 90_000,
+  }, async () => {
     const dataDir = makeTempDir();
     const server = await startCliServer({ dataDir, args: ["--demo"] });
     let cardUrl = "";
@@ -191,7 +193,9 @@ describe("agentboard start", () => {
     }
   });
 
-  it("a --demo server killed with SIGKILL leaves no dead status agent behind at the next --demo start", async () => {
+  it("a --demo server killed with SIGKILL leaves no dead status agent behind at the next --demo start", {
+    timeout: 90_000,
+  }, async () => {
     const dataDir = makeTempDir();
     const first = await startCliServer({ dataDir, args: ["--demo"] });
     expect(await first.stop("SIGKILL")).toMatchObject({ signal: "SIGKILL" });
