@@ -55,6 +55,14 @@ describe.each(["realtime", "long-poll"] as const)("approvals over %s", (transpor
     }
   }
 
+  /** The agent asks for `deploy` and waits; resolves once the server holds the wait. `outcome`: value or error. */
+  async function heldWait() {
+    const handle = await agentBoard.approvals.request(deploy);
+    const outcome = handle.wait({ timeoutMs: 20_000 }).catch((error: unknown) => error);
+    await serverWaiters(1);
+    return { handle, outcome };
+  }
+
   describe("board.approvals: request → wait → outcome", () => {
     it("confidence 40 → pending/full; the agent waits; a human approves; the agent resumes", async () => {
       const handle = await agentBoard.approvals.request(deploy);
@@ -69,11 +77,9 @@ describe.each(["realtime", "long-poll"] as const)("approvals over %s", (transpor
     });
 
     it("a rejection rejects the wait with ApprovalRejectedError", async () => {
-      const handle = await agentBoard.approvals.request(deploy);
-      const waiting = handle.wait({ timeoutMs: 20_000 }).catch((error: unknown) => error);
-      await serverWaiters(1);
+      const { handle, outcome } = await heldWait();
       await humanBoard.approvals.reject(handle.id, "not on a Friday");
-      const error = await waiting;
+      const error = await outcome;
       expect(error).toBeInstanceOf(ApprovalRejectedError);
       expect(ApprovalRejectedError.isInstance(error)).toBe(true);
       expect(ApprovalCancelledError.isInstance(error)).toBe(false);
@@ -81,12 +87,10 @@ describe.each(["realtime", "long-poll"] as const)("approvals over %s", (transpor
     });
 
     it("a cancellation rejects with ApprovalCancelledError carrying the reason", async () => {
-      const handle = await agentBoard.approvals.request(deploy);
-      const waiting = handle.wait({ timeoutMs: 20_000 }).catch((error: unknown) => error);
-      await serverWaiters(1);
+      const { handle, outcome } = await heldWait();
       // The agent itself (another task of it) withdraws the request.
       await agentBoard.approvals.cancel(handle.id, "superseded by v2");
-      const error = await waiting;
+      const error = await outcome;
       expect(ApprovalCancelledError.isInstance(error)).toBe(true);
       expect((error as ApprovalCancelledError).reason).toBe("superseded by v2");
       expect((error as ApprovalCancelledError).message).toContain("superseded by v2");

@@ -1,12 +1,11 @@
-import { startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startEachTest, type TestServer } from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 import { ApiRequestError, ConnectionError, createBoardClient } from "../src/index.js";
 
 let server: TestServer;
-beforeEach(async () => {
-  server = await startTestServer();
+startEachTest((started) => {
+  server = started;
 });
-afterEach(async () => server.close());
 
 describe("createBoardClient against a real server", () => {
   it("reads, upserts, patches and removes widgets with server-assigned revs", async () => {

@@ -4,8 +4,8 @@
  * its own, because the server keeps one subscription per document and socket.
  */
 import type { ApprovalEvent } from "@agentboard/protocol";
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Caller, closedAfterEach, startEachTest, type TestServer } from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 import {
   type ApprovalFeed,
   type ApprovalFeedStatus,
@@ -17,17 +17,13 @@ import {
 let server: TestServer;
 let human: Caller;
 let agent: Caller;
-const boards: BoardClient[] = [];
 
-beforeEach(async () => {
-  server = await startTestServer();
+startEachTest(async (started) => {
+  server = started;
   human = await server.caller({ name: "alice" });
   agent = await server.caller({ kind: "agent", name: "deployer" });
 });
-afterEach(async () => {
-  await Promise.all(boards.splice(0).map((board) => board.close()));
-  await server.close();
-});
+const boards = closedAfterEach<BoardClient>();
 
 function boardOf(caller: Caller): BoardClient {
   const board = createBoardClient({

@@ -15,20 +15,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type EngineEffects, ReplicaEngine, type SyncConflict } from "../src/sync/replica-engine.js";
 import { SyncNotReadyError } from "../src/sync/sync-errors.js";
-
-const AT = "2026-01-01T00:00:00.000Z";
-
-function note(id: string, title = id, markdown = "") {
-  return {
-    id,
-    type: "note",
-    title,
-    props: { markdown },
-    status: "ready",
-    updatedAt: AT,
-    updatedBy: "user:u1",
-  } as const;
-}
+import { note } from "./notes.js";
 
 const addWidget = (id: string, title = id): JsonPatchOp[] => [
   { op: "add", path: `/widgets/${id}`, value: note(id, title) },

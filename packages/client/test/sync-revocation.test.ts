@@ -5,8 +5,8 @@
  * carries on with the new role.
  */
 import type { AgentboardError } from "@agentboard/protocol";
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Caller, closedAfterEach, startEachTest, type TestServer } from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import {
   createBoardClient,
@@ -18,17 +18,13 @@ import {
 let server: TestServer;
 let owner: Caller;
 let bob: Caller;
-const opened: SyncClient[] = [];
 
-beforeEach(async () => {
-  server = await startTestServer();
+startEachTest(async (started) => {
+  server = started;
   owner = await server.caller({ name: "olivia", role: "owner" });
   bob = await server.caller({ name: "bob", role: "member" });
 });
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((sync) => sync.close()));
-  await server.close();
-});
+const opened = closedAfterEach<SyncClient>();
 
 /** Counts connection attempts: sockets constructed, and ticket requests. */
 function counting() {

@@ -15,9 +15,9 @@ import {
   StateValidationError,
   UnsupportedSchemaVersionError,
 } from "@agentboard/protocol";
-import { startTestServer, type TestServer } from "@agentboard/test-support";
+import { closedAfterEach, startEachTest, startTestServer, type TestServer } from "@agentboard/test-support";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import {
   type BoardClientOptions,
@@ -31,17 +31,7 @@ import {
   SyncTimeoutError,
   type WebSocketConstructor,
 } from "../src/index.js";
-
-const AT = "2026-01-01T00:00:00.000Z";
-const note = (id: string, title: string, markdown = "") => ({
-  id,
-  type: "note",
-  title,
-  props: { markdown },
-  status: "ready",
-  updatedAt: AT,
-  updatedBy: "user:test",
-});
+import { note } from "./notes.js";
 
 /**
  * A replica's view of the wire: a `ws` class that records every frame both ways and can be cut off like a
@@ -181,22 +171,18 @@ async function until(
 }
 
 let server: TestServer;
-const opened: SyncClient[] = [];
-beforeEach(async () => {
-  server = await startTestServer();
+startEachTest((started) => {
+  server = started;
 });
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((replica) => replica.close()));
-  await server.close();
-});
+const opened = closedAfterEach<SyncClient>();
 
 /**
- * Runs `body` against a server with a data dir of its own, which the test may close and then start again on
- * the same port with `startAgain()`. The shared server comes back afterwards (afterEach closes it).
+ * Runs `body` against a server with a data dir of its own (`server` while it runs), which the test may close
+ * and then start again on the same port with `startAgain()`. The test's own server comes back afterwards.
  */
 async function withRestartableServer(body: (startAgain: () => Promise<void>) => Promise<void>) {
+  const shared = server;
   const dataDir = mkdtempSync(join(tmpdir(), "agentboard-sync-restart-"));
-  await server.close();
   server = await startTestServer({}, { dataDir });
   const port = Number(new URL(server.url).port);
   try {
@@ -207,11 +193,15 @@ async function withRestartableServer(body: (startAgain: () => Promise<void>) => 
     await Promise.all(opened.splice(0).map((r) => r.close()));
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
-    server = await startTestServer();
+    server = shared;
   }
 }
 
 type ConnectionOptions = Pick<BoardClientOptions, "minReconnectDelayMs" | "maxReconnectDelayMs">;
+
+/** A board client (a tab) on the test's server whose sockets `wire` records. */
+const boardOn = (token: string, wire: Wire, connection: ConnectionOptions = FAST) =>
+  createBoardClient({ url: server.url, token, WebSocket: wire.socketClass(), ...connection });
 
 /** A replica on a board client of its own (a tab), whose socket `wire` records. */
 async function replica(
@@ -226,6 +216,23 @@ async function replica(
   const sync = board.sync(dashboardId, { initial, clientId, maxRebases });
   opened.push(sync);
   return { sync, wire };
+}
+
+/** The conflicts `replicas` report from now on. */
+function conflictsOf(...replicas: SyncClient[]): SyncConflict[] {
+  const conflicts: SyncConflict[] = [];
+  for (const r of replicas) r.on("conflict", (conflict) => conflicts.push(conflict));
+  return conflicts;
+}
+
+/** Alice's replica of "team", ready, after adding a note per id (confirmed), and the conflicts it reports. */
+async function aliceWithNotes(...ids: string[]) {
+  const alice = await server.caller({ name: "alice" });
+  const a = await replica(alice.token, "team");
+  await a.sync.ready();
+  for (const id of ids) a.sync.apply([{ op: "add", path: `/widgets/${id}`, value: note(id, "v0") }]);
+  await a.sync.flushed();
+  return { alice, a, conflicts: conflictsOf(a.sync) };
 }
 
 describe("board.sync against the real server", () => {
@@ -263,14 +270,7 @@ describe("board.sync against the real server", () => {
   });
 
   it("applies offline edits on top of what changed meanwhile, and reports the ones that no longer apply", async () => {
-    const alice = await server.caller({ name: "alice" });
-    const a = await replica(alice.token, "team");
-    await a.sync.ready();
-    a.sync.apply([{ op: "add", path: "/widgets/n1", value: note("n1", "v0") }]);
-    a.sync.apply([{ op: "add", path: "/widgets/gone", value: note("gone", "g") }]);
-    await a.sync.flushed();
-    const conflicts: SyncConflict[] = [];
-    a.sync.on("conflict", (conflict) => conflicts.push(conflict));
+    const { alice, a, conflicts } = await aliceWithNotes("n1", "gone");
 
     a.wire.cut();
     await until("A offline", () => a.sync.status === "reconnecting", [a.sync]);
@@ -298,14 +298,7 @@ describe("board.sync against the real server", () => {
   });
 
   it("rebases after a conflict nack: resends on the new base with the same mutationId, or reports the edit", async () => {
-    const alice = await server.caller({ name: "alice" });
-    const a = await replica(alice.token, "team");
-    await a.sync.ready();
-    a.sync.apply([{ op: "add", path: "/widgets/n1", value: note("n1", "v0") }]);
-    a.sync.apply([{ op: "add", path: "/widgets/n2", value: note("n2", "v0") }]);
-    await a.sync.flushed();
-    const conflicts: SyncConflict[] = [];
-    a.sync.on("conflict", (conflict) => conflicts.push(conflict));
+    const { alice, a, conflicts } = await aliceWithNotes("n1", "n2");
     const rest = createBoardClient({ url: server.url, token: alice.token });
 
     // A does not hear about the other writer's change before it sends: its base is stale, the paths overlap.
@@ -341,8 +334,10 @@ describe("board.sync against the real server", () => {
   });
 
   it("catches up a replica that was away with exactly the missed patches, and past the log with one snapshot", async () => {
-    await server.close();
-    server = await startTestServer({ AGENTBOARD_PATCH_LOG_LIMIT: "10" });
+    // A server of its own with a short patch log, closed when the test ends.
+    const shortLog = await startTestServer({ AGENTBOARD_PATCH_LOG_LIMIT: "10" });
+    onTestFinished(() => shortLog.close());
+    server = shortLog;
     const alice = await server.caller({ name: "alice" });
     const rest = createBoardClient({ url: server.url, token: alice.token });
     const b = await replica(alice.token, "team");
@@ -576,8 +571,7 @@ describe("board.sync from a cached copy (initial)", () => {
     const { sync, wire } = await replica(alice.token, "team", new Wire(), server.url, {
       initial: { rev: cached.rev, state: cached.state },
     });
-    const conflicts: SyncConflict[] = [];
-    sync.on("conflict", (conflict) => conflicts.push(conflict));
+    const conflicts = conflictsOf(sync);
     // On a path nobody else touched.
     sync.apply([{ op: "add", path: "/layout/items/-", value: layoutItem("n3") }]);
     // Guarded by a `test` of the cached value of a path the server changed meanwhile: a conflict.
@@ -624,8 +618,7 @@ describe("board.sync from a cached copy (initial)", () => {
     const { sync, wire } = await replica(alice.token, "team", new Wire(), server.url, {
       initial: { rev: 50, state: cachedState },
     });
-    const conflicts: SyncConflict[] = [];
-    sync.on("conflict", (conflict) => conflicts.push(conflict));
+    const conflicts = conflictsOf(sync);
     expect(sync.rev).toBe(50);
     const retitle = sync.apply([{ op: "replace", path: "/widgets/n1/title", value: "mine" }]);
     const added = sync.apply([{ op: "add", path: "/widgets/n9", value: note("n9", "new") }]);
@@ -654,12 +647,7 @@ describe("board.sync from a cached copy (initial)", () => {
   it("validates initial synchronously with the protocol's typed errors, before anything connects", async () => {
     const alice = await server.caller({ name: "alice" });
     const wire = new Wire();
-    const board = createBoardClient({
-      url: server.url,
-      token: alice.token,
-      WebSocket: wire.socketClass(),
-      ...FAST,
-    });
+    const board = boardOn(alice.token, wire);
     const open = (initial: unknown) => board.sync("team", { initial: initial as SyncOptions["initial"] });
     const state = defaultDashboardState();
     for (const rev of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "3", undefined]) {
@@ -727,12 +715,7 @@ describe("board.sync reconnect()", () => {
   it("replaces an open socket once for several quick calls; does nothing after close() and leaves nothing behind", async () => {
     const alice = await server.caller({ name: "alice" });
     const wire = new Wire();
-    const board = createBoardClient({
-      url: server.url,
-      token: alice.token,
-      WebSocket: wire.socketClass(),
-      ...SLOW,
-    });
+    const board = boardOn(alice.token, wire, SLOW);
     await board.dashboards.get("team"); // warm the HTTP keep-alive pool the ticket requests reuse
     const count = () =>
       process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "Immediate").length;
@@ -768,12 +751,7 @@ describe("board.sync reconnect()", () => {
   it("ends a backoff wait on close() without leaving its timer behind", async () => {
     const alice = await server.caller({ name: "alice" });
     const wire = new Wire();
-    const board = createBoardClient({
-      url: server.url,
-      token: alice.token,
-      WebSocket: wire.socketClass(),
-      ...SLOW,
-    });
+    const board = boardOn(alice.token, wire, SLOW);
     await board.dashboards.get("team");
     const count = () =>
       process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "Immediate").length;
@@ -910,16 +888,8 @@ describe("property: replicas through the real server", () => {
           const wires = Array.from({ length: count }, () => new Wire());
           const writers = wires.map((_, i) => refs[principalOf[i]!]!);
           // A board client per replica (a tab each), so each wire records one replica's frames.
-          const replicas = wires.map((wire, i) =>
-            createBoardClient({
-              url: server.url,
-              token: callers[principalOf[i]!]!.token,
-              WebSocket: wire.socketClass(),
-              ...FAST,
-            }).sync(slug),
-          );
-          const conflicts: SyncConflict[] = [];
-          for (const r of replicas) r.on("conflict", (c) => conflicts.push(c));
+          const replicas = wires.map((wire, i) => boardOn(callers[principalOf[i]!]!.token, wire).sync(slug));
+          const conflicts = conflictsOf(...replicas);
           try {
             await Promise.all(replicas.map((r) => r.ready({ timeoutMs: 10_000 })));
             for (const step of steps) {

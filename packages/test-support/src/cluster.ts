@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { sql } from "kysely";
+import pg from "pg";
 import { rawRequest } from "./raw-request.js";
 import {
   approvalPolicyFromConfig,
@@ -67,6 +68,17 @@ async function dropSchema(handle: PostgresHandle, schema: string): Promise<void>
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db);
   } finally {
     await handle.close();
+  }
+}
+
+/** Drops `schema` over a plain connection: opening the product's store for it would run migrations first. */
+async function dropSchemaNamed(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
   }
 }
 
@@ -233,8 +245,7 @@ export async function startCluster(
         await deletePrefix(admin, prefix);
       } finally {
         admin.disconnect();
-        const handle = await openPostgres({ url: DATABASE_URL, log: quietLog });
-        await dropSchema(handle, schema);
+        await dropSchemaNamed(schema);
       }
     },
   };

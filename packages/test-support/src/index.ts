@@ -7,6 +7,7 @@ export * from "./api-assertions.js";
 export * from "./approvals.js";
 export * from "./cluster.js";
 export * from "./each-mode.js";
+export * from "./per-test.js";
 export * from "./raw-request.js";
 export * from "./shared-redis.js";
 export * from "./stored-widgets.js";

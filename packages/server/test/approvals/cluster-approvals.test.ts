@@ -2,29 +2,30 @@ import { createBoardClient } from "@agentboard/client";
 import {
   type Caller,
   type Cluster,
+  closedAfterEach,
   eventually,
   openSocket,
   startCluster,
+  startEachTest,
   WsClient,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../../src/approvals/audit-verify.js";
 import { KyselyApprovalStore } from "../../src/approvals/kysely-approval-store.js";
 
 let cluster: Cluster;
 let agent: Caller;
 let alice: Caller;
-const sockets: WsClient[] = [];
 
-beforeEach(async () => {
-  cluster = await startCluster({ nodes: 2 });
-  agent = await cluster.caller({ kind: "agent", name: "deployer" });
-  alice = await cluster.caller({ name: "alice" });
-});
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await cluster.close();
-});
+startEachTest(
+  async (started) => {
+    cluster = started;
+    agent = await cluster.caller({ kind: "agent", name: "deployer" });
+    alice = await cluster.caller({ name: "alice" });
+  },
+  () => startCluster({ nodes: 2 }),
+);
+const sockets = closedAfterEach<WsClient>();
 
 const request = (extra: Record<string, unknown> = {}) => ({
   type: "deploy",

@@ -1,27 +1,19 @@
 import { createHash } from "node:crypto";
 import { ApprovalSchema, AuditEntrySchema } from "@agentboard/protocol";
 import {
-  type Cast,
-  castOf,
+  castEachTest,
   createApproval,
   deployRequest,
   describeEachMode,
   expectApiError,
-  type TestServer,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../../src/approvals/audit-verify.js";
 import { KyselyApprovalStore } from "../../src/approvals/kysely-approval-store.js";
 
 describeEachMode("approvals lifecycle", (mode) => {
-  let server: TestServer;
-  let cast: Cast;
-  beforeEach(async () => {
-    // Deploys may be auto-approved here (an admin listed them); other types never are.
-    server = await mode.startTestServer({ AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy" });
-    cast = await castOf(server);
-  });
-  afterEach(async () => server.close());
+  // Deploys may be auto-approved here (an admin listed them); other types never are.
+  const cast = castEachTest(() => mode.startTestServer({ AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy" }));
 
   const trail = async (id: string) => (await cast.alice.request("GET", `/api/approvals/${id}/events`)).body;
 
@@ -162,30 +154,20 @@ describeEachMode("approvals lifecycle", (mode) => {
     });
 
     it("binds argsHash to the canonical action: key order does not matter, any other change does", async () => {
-      const a = await createApproval(
-        cast.agent,
-        deployRequest({ action: { tool: "deploy", args: { env: "prod", opts: { b: 2, a: 1 } } } }),
-      );
-      const b = await createApproval(
-        cast.agent,
-        deployRequest({ action: { args: { opts: { a: 1, b: 2 }, env: "prod" }, tool: "deploy" } }),
-      );
-      const c = await createApproval(
-        cast.agent,
-        deployRequest({ action: { tool: "deploy", args: { env: "prod", opts: { a: 1, b: 3 } } } }),
-      );
-      const d = await createApproval(
-        cast.agent,
-        deployRequest({ action: { tool: "rollback", args: { env: "prod", opts: { a: 1, b: 2 } } } }),
-      );
+      const hashOf = async (action: Record<string, unknown>) =>
+        (await createApproval(cast.agent, deployRequest({ action }))).argsHash;
+      const a = await hashOf({ tool: "deploy", args: { env: "prod", opts: { b: 2, a: 1 } } });
+      const b = await hashOf({ args: { opts: { a: 1, b: 2 }, env: "prod" }, tool: "deploy" });
+      const c = await hashOf({ tool: "deploy", args: { env: "prod", opts: { a: 1, b: 3 } } });
+      const d = await hashOf({ tool: "rollback", args: { env: "prod", opts: { a: 1, b: 2 } } });
       // Computed here independently of the server's code: sorted keys, no whitespace, SHA-256 hex.
       const expected = createHash("sha256")
         .update('{"args":{"env":"prod","opts":{"a":1,"b":2}},"tool":"deploy"}')
         .digest("hex");
-      expect(a.argsHash).toBe(expected);
-      expect(b.argsHash).toBe(expected);
-      expect(c.argsHash).not.toBe(expected);
-      expect(d.argsHash).not.toBe(expected);
+      expect(a).toBe(expected);
+      expect(b).toBe(expected);
+      expect(c).not.toBe(expected);
+      expect(d).not.toBe(expected);
     });
 
     it("answers a repeated idempotency key with the first approval and writes nothing twice", async () => {
@@ -213,7 +195,7 @@ describeEachMode("approvals lifecycle", (mode) => {
     it("binds an idempotency key to its principal: another principal's same key is a separate approval", async () => {
       const body = deployRequest({ idempotencyKey: "deploy-42" });
       const mine = await createApproval(cast.agent, body);
-      const otherAgent = await server.caller({ kind: "agent", name: "other-agent" });
+      const otherAgent = await cast.server.caller({ kind: "agent", name: "other-agent" });
       const theirs = await otherAgent.request("POST", "/api/approvals", body);
       const alices = await cast.alice.request("POST", "/api/approvals", body);
       for (const other of [theirs, alices]) {
@@ -258,7 +240,7 @@ describeEachMode("approvals lifecycle", (mode) => {
       const body = deployRequest({ idempotencyKey: "old-key" });
       const first = await createApproval(cast.agent, body);
       // What a row written before migration 005 looks like: a key without a request hash.
-      await server.runtime.sqlite.db
+      await cast.server.runtime.sqlite.db
         .updateTable("approvals")
         .set({ request_hash: null })
         .where("id", "=", first.id)
@@ -380,7 +362,7 @@ describeEachMode("approvals lifecycle", (mode) => {
           event: id === cancelled.id ? "cancelled" : "decided",
         });
       }
-      const report = await verifyAuditChains(new KyselyApprovalStore(server.runtime.sqlite.db), [
+      const report = await verifyAuditChains(new KyselyApprovalStore(cast.server.runtime.sqlite.db), [
         cast.agent.principal.workspaceId,
       ]);
       expect(report).toMatchObject({ ok: true, workspaces: [{ rows: 6, approvals: 3 }] });
@@ -389,11 +371,11 @@ describeEachMode("approvals lifecycle", (mode) => {
     it("a cancel without a body and a decision without a body are accepted", async () => {
       const a = await createApproval(cast.agent);
       const b = await createApproval(cast.agent);
-      const approve = await server.raw("POST", `/api/approvals/${a.id}/approve`, {
+      const approve = await cast.server.raw("POST", `/api/approvals/${a.id}/approve`, {
         headers: { authorization: `Bearer ${cast.alice.token}` },
       });
       expect(approve.status).toBe(200);
-      const cancel = await server.raw("DELETE", `/api/approvals/${b.id}`, {
+      const cancel = await cast.server.raw("DELETE", `/api/approvals/${b.id}`, {
         headers: { authorization: `Bearer ${cast.agent.token}` },
       });
       expect(cancel.status).toBe(200);

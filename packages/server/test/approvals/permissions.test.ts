@@ -1,22 +1,14 @@
 import {
-  type Cast,
-  castOf,
+  castEachTest,
   createApproval,
   deployRequest,
   describeEachMode,
   expectApiError,
-  type TestServer,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 describeEachMode("approvals permissions", (mode) => {
-  let server: TestServer;
-  let cast: Cast;
-  beforeEach(async () => {
-    server = await mode.startTestServer();
-    cast = await castOf(server);
-  });
-  afterEach(async () => server.close());
+  const cast = castEachTest(() => mode.startTestServer());
 
   /** A refused request must leave the approval exactly as it was: still pending, one audit row. */
   async function expectUnchanged(id: string) {
@@ -27,7 +19,7 @@ describeEachMode("approvals permissions", (mode) => {
 
   describe("who may decide", () => {
     it("the requester can never approve or reject its own request, whatever its role", async () => {
-      const owner = await server.caller({ name: "olga", role: "owner" });
+      const owner = await cast.server.caller({ name: "olga", role: "owner" });
       const own = await createApproval(owner);
       for (const decision of ["approve", "reject"]) {
         const answer = await owner.request("POST", `/api/approvals/${own.id}/${decision}`);
@@ -62,7 +54,7 @@ describeEachMode("approvals permissions", (mode) => {
 
     it("an agent sees only its own requests: others' are not_found on every route", async () => {
       const mine = await createApproval(cast.agent);
-      const otherAgent = await server.caller({ kind: "agent", name: "helper" });
+      const otherAgent = await cast.server.caller({ kind: "agent", name: "helper" });
       const theirs = await createApproval(otherAgent);
       const human = await createApproval(cast.alice);
       expect(
@@ -95,7 +87,11 @@ describeEachMode("approvals permissions", (mode) => {
     });
 
     it("who may ask: agents need the approvals:request scope, viewers may not", async () => {
-      const scopeless = await server.caller({ kind: "agent", name: "reader", scopes: ["dashboards:write"] });
+      const scopeless = await cast.server.caller({
+        kind: "agent",
+        name: "reader",
+        scopes: ["dashboards:write"],
+      });
       expectApiError(await scopeless.request("POST", "/api/approvals", deployRequest()), 403, "forbidden");
       expectApiError(await cast.viewer.request("POST", "/api/approvals", deployRequest()), 403, "forbidden");
       expect((await cast.alice.request("POST", "/api/approvals", deployRequest())).status).toBe(201);
@@ -103,9 +99,9 @@ describeEachMode("approvals permissions", (mode) => {
     });
 
     it("requires authentication", async () => {
-      expectApiError(await server.raw("GET", "/api/approvals"), 401, "unauthorized");
+      expectApiError(await cast.server.raw("GET", "/api/approvals"), 401, "unauthorized");
       expectApiError(
-        await server.raw("POST", "/api/approvals", {
+        await cast.server.raw("POST", "/api/approvals", {
           headers: { "content-type": "application/json" },
           body: JSON.stringify(deployRequest()),
         }),
@@ -158,7 +154,7 @@ describeEachMode("approvals permissions", (mode) => {
 
     it("refuses prototype keys anywhere in the arguments", async () => {
       for (const args of ['{"__proto__":{"admin":true}}', '{"a":[{"constructor":{"prototype":1}}]}']) {
-        const answer = await server.raw("POST", "/api/approvals", {
+        const answer = await cast.server.raw("POST", "/api/approvals", {
           headers: { authorization: `Bearer ${cast.agent.token}`, "content-type": "application/json" },
           body: `{"type":"deploy","title":"t","action":{"tool":"x","args":${args}}}`,
         });

@@ -1,16 +1,13 @@
 import type { Approval, CreateApprovalBody } from "@agentboard/protocol";
 import {
   activeTimeouts,
-  type Cast,
-  castOf,
+  castEachTest,
   createApproval,
   deployRequest,
   eventually,
   expectApiError,
-  startTestServer,
-  type TestServer,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WaiterRegistry } from "../../src/approvals/waiter-registry.js";
 
 const pendingApproval = (id = "apr_1"): Approval => ({
@@ -127,27 +124,21 @@ describe("WaiterRegistry", () => {
 });
 
 describe("GET /api/approvals/:id/wait on a real server", () => {
-  let server: TestServer;
-  let cast: Cast;
-  beforeEach(async () => {
-    server = await startTestServer();
-    cast = await castOf(server);
-  });
-  afterEach(async () => server.close());
+  const cast = castEachTest();
 
   it("answers the moment a decision commits", async () => {
     const approval = await createApproval(cast.agent);
     const started = Date.now();
     const waiting = cast.agent.request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=20000`);
     await eventually(
-      () => server.runtime.approvals.waiters.size,
+      () => cast.server.runtime.approvals.waiters.size,
       (n) => n === 1,
     );
     await cast.alice.request("POST", `/api/approvals/${approval.id}/approve`);
     const answer = await waiting;
     expect(answer).toMatchObject({ status: 200, body: { id: approval.id, status: "approved" } });
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(server.runtime.approvals.waiters.size).toBe(0);
+    expect(cast.server.runtime.approvals.waiters.size).toBe(0);
   });
 
   it("answers at once for an approval decided before the wait, and with the pending one at the timeout", async () => {
@@ -178,19 +169,19 @@ describe("GET /api/approvals/:id/wait on a real server", () => {
     const before = activeTimeouts();
     const controllers = Array.from({ length: 20 }, () => new AbortController());
     const requests = controllers.map((controller) =>
-      fetch(`${server.url}/api/approvals/${approval.id}/wait?timeoutMs=60000`, {
+      fetch(`${cast.server.url}/api/approvals/${approval.id}/wait?timeoutMs=60000`, {
         headers: { authorization: `Bearer ${cast.agent.token}` },
         signal: controller.signal,
       }).catch((error: unknown) => error),
     );
     await eventually(
-      () => server.runtime.approvals.waiters.size,
+      () => cast.server.runtime.approvals.waiters.size,
       (n) => n === 20,
     );
     for (const controller of controllers) controller.abort();
     await Promise.all(requests);
     await eventually(
-      () => server.runtime.approvals.waiters.size,
+      () => cast.server.runtime.approvals.waiters.size,
       (n) => n === 0,
     );
     await eventually(activeTimeouts, (n) => n <= before);
@@ -199,7 +190,7 @@ describe("GET /api/approvals/:id/wait on a real server", () => {
   it("no leaks: 10,000 waits resolved by decisions, aborts and timeouts leave no waiter and no timer", {
     timeout: 90_000,
   }, async () => {
-    const { approvals } = server.runtime;
+    const { approvals } = cast.server.runtime;
     const principal = cast.agent.principal;
     const ids: string[] = [];
     for (let i = 0; i < 100; i++)

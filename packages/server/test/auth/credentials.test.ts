@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Caller, expectApiError, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type Caller,
+  expectApiError,
+  startEachTest,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 
 let server: TestServer;
 let alice: Caller;
@@ -9,11 +15,13 @@ let alice: Caller;
 /** A configured extra browser Origin (AGENTBOARD_ALLOWED_ORIGINS): cookie writes from it must pass. */
 const TRUSTED_ORIGIN = "http://board.example.test:8080";
 
-beforeEach(async () => {
-  server = await startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN });
-  alice = await server.caller({ name: "alice", role: "admin" });
-});
-afterEach(async () => server.close());
+startEachTest(
+  async (started) => {
+    server = started;
+    alice = await server.caller({ name: "alice", role: "admin" });
+  },
+  () => startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN }),
+);
 
 const COOKIE = "agentboard_session";
 const sha256Hex = (secret: string) => createHash("sha256").update(secret, "utf8").digest("hex");

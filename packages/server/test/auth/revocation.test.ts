@@ -8,15 +8,17 @@ import { createHash } from "node:crypto";
 import { CLOSE_CODES } from "@agentboard/protocol";
 import {
   type Caller,
+  closedAfterEach,
   describeEachMode,
   expectApiError,
   noteWidget,
   openSocket,
+  startEachTest,
   type TestServer,
   ticketFor,
   WsClient,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 /** The contract: a revocation closes the sockets it reaches within 1 s. A deadline, not a benchmark. */
 const CLOSE_DEADLINE_MS = 1_000;
@@ -28,17 +30,16 @@ describeEachMode("revocation", (mode) => {
   let server: TestServer;
   let owner: Caller;
   let bob: Caller;
-  const clients: WsClient[] = [];
 
-  beforeEach(async () => {
-    server = await mode.startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN });
-    owner = await server.caller({ name: "olivia", role: "owner" });
-    bob = await server.caller({ name: "bob", role: "member" });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-    await server.close();
-  });
+  startEachTest(
+    async (started) => {
+      server = started;
+      owner = await server.caller({ name: "olivia", role: "owner" });
+      bob = await server.caller({ name: "bob", role: "member" });
+    },
+    () => mode.startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN }),
+  );
+  const clients = closedAfterEach<WsClient>();
 
   const wsUrl = (query = "") => `${server.url.replace("http", "ws")}/api/realtime${query}`;
 

@@ -2,11 +2,12 @@ import {
   type Caller,
   expectApiError,
   noteWidget,
+  startEachTest,
   startTestServer,
   storedNote,
   type TestServer,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 // Contract "Errors": bad input never changes stored data. Every test here sends one kind of bad input against
 // a seeded document and then compares the GET bodies (rev, updatedAt and state, byte for byte) with the ones
@@ -67,8 +68,8 @@ function expectPrototypeClean(): void {
   }
 }
 
-beforeEach(async () => {
-  server = await startTestServer();
+startEachTest(async (started) => {
+  server = started;
   alice = await server.caller({ name: "alice" });
   expect((await alice.request("PUT", "/api/dashboards/me/widgets/w1", noteWidget("first"))).status).toBe(200);
   const alert = await alice.request(
@@ -84,7 +85,6 @@ beforeEach(async () => {
   expect(JSON.parse(before.me)).toMatchObject({ rev: 2, state: { widgets: { w1: {}, w2: {} } } });
   expect(JSON.parse(before.team)).toMatchObject({ rev: 1, state: { widgets: { t1: {} } } });
 });
-afterEach(async () => server.close());
 
 describe("the unchanged-document check", () => {
   it("notices a valid write, so the comparisons below can fail", async () => {
@@ -432,22 +432,24 @@ describe("who may read and write", () => {
     await expectUnchanged();
   });
 
+  /** Reading, patching, deleting or writing a widget of alice's personal dashboard: each answers the error. */
+  async function expectAlicesDashboardRefuses(caller: Caller, status: number, code: string) {
+    const dashboard = `/api/dashboards/user:${alice.principal.id}`;
+    const removeW1 = { baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] };
+    expectApiError(await caller.request("GET", `${dashboard}/state`), status, code);
+    expectApiError(await caller.request("PATCH", `${dashboard}/state`, removeW1), status, code);
+    expectApiError(await caller.request("DELETE", `${dashboard}/state`), status, code);
+    expectApiError(await caller.request("PUT", `${dashboard}/widgets/w1`, noteWidget("x")), status, code);
+  }
+
   it("answers a token of another workspace asking for user:<id of a workspace-A user> with 404", async () => {
-    const carol = await server.caller({ name: "carol", workspace: "other" });
-    const path = `/api/dashboards/user:${alice.principal.id}/state`;
-    expectApiError(await carol.request("GET", path), 404, "not_found");
-    expectApiError(
-      await carol.request("PATCH", path, { baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] }),
+    await expectAlicesDashboardRefuses(
+      await server.caller({ name: "carol", workspace: "other" }),
       404,
       "not_found",
     );
     const robot = await server.caller({ kind: "agent", name: "other-robot", workspace: "other" });
-    expectApiError(await robot.request("GET", path), 404, "not_found");
-    expectApiError(
-      await robot.request("PUT", `/api/dashboards/user:${alice.principal.id}/widgets/w1`, noteWidget("x")),
-      404,
-      "not_found",
-    );
+    await expectAlicesDashboardRefuses(robot, 404, "not_found");
     await expectUnchanged();
   });
 
@@ -478,20 +480,7 @@ describe("who may read and write", () => {
   });
 
   it("answers another user of the same workspace reading or writing a personal dashboard with 403", async () => {
-    const bob = await server.caller({ name: "bob" });
-    const path = `/api/dashboards/user:${alice.principal.id}/state`;
-    expectApiError(await bob.request("GET", path), 403, "forbidden");
-    expectApiError(
-      await bob.request("PATCH", path, { baseRev: 2, ops: [{ op: "remove", path: "/widgets/w1" }] }),
-      403,
-      "forbidden",
-    );
-    expectApiError(await bob.request("DELETE", path), 403, "forbidden");
-    expectApiError(
-      await bob.request("PUT", `/api/dashboards/user:${alice.principal.id}/widgets/w1`, noteWidget("x")),
-      403,
-      "forbidden",
-    );
+    await expectAlicesDashboardRefuses(await server.caller({ name: "bob" }), 403, "forbidden");
     await expectUnchanged();
   });
 

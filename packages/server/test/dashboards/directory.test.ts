@@ -1,12 +1,20 @@
-import { type Caller, describeEachMode, noteWidget, type TestServer } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type Caller,
+  describeEachMode,
+  noteWidget,
+  startEachTest,
+  type TestServer,
+} from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 
 describeEachMode("directory", (mode) => {
   let server: TestServer;
-  beforeEach(async () => {
-    server = await mode.startTestServer();
-  });
-  afterEach(async () => server.close());
+  startEachTest(
+    (started) => {
+      server = started;
+    },
+    () => mode.startTestServer(),
+  );
 
   const member = (caller: Caller) => ({
     id: caller.principal.id,

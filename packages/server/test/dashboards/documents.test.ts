@@ -1,20 +1,20 @@
 import {
   type Caller,
   noteWidget,
+  startEachTest,
   startTestServer,
   storedNote,
   type TestServer,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 let server: TestServer;
 let alice: Caller;
 
-beforeEach(async () => {
-  server = await startTestServer();
+startEachTest(async (started) => {
+  server = started;
   alice = await server.caller({ name: "alice" });
 });
-afterEach(async () => server.close());
 
 const addNote = (id: string, markdown = id) => ({
   op: "add",

@@ -1,5 +1,5 @@
-import { type Caller, connect, noteWidget, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Caller, connect, noteWidget, startEachTest, type TestServer } from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 
 /**
  * Issue 13, findings 1 and 3, through the public surface: an idempotency key belongs to the principal that
@@ -9,12 +9,11 @@ let server: TestServer;
 let alice: Caller;
 let bob: Caller;
 
-beforeEach(async () => {
-  server = await startTestServer();
+startEachTest(async (started) => {
+  server = started;
   alice = await server.caller({ name: "alice" });
   bob = await server.caller({ name: "bob" });
 });
-afterEach(async () => server.close());
 
 const ref = (caller: Caller) => `${caller.principal.kind}:${caller.principal.id}`;
 
@@ -32,30 +31,24 @@ const note = (id: string, extra: Record<string, unknown> = {}) => ({
 const state = async (caller: Caller, id = "team") =>
   (await caller.request("GET", `/api/dashboards/${id}/state`)).body;
 
+/** PATCH /api/dashboards/team/state as `caller`; `mutationId` ("<clientId>:<n>") makes it an SDK-style write. */
+const patchTeam = (caller: Caller, baseRev: number, ops: unknown[], mutationId?: string) =>
+  caller.request("PATCH", "/api/dashboards/team/state", {
+    baseRev,
+    ops,
+    ...(mutationId ? { clientId: mutationId.split(":")[0], mutationId } : {}),
+  });
+
 describe("idempotency keys belong to their principal and their content", () => {
   it("another member reusing alice's (clientId, mutationId) does not make her next edit vanish (REST)", async () => {
     // The outside tester's reproduction, on a shared dashboard.
-    const first = await alice.request("PATCH", "/api/dashboards/team/state", {
-      baseRev: 0,
-      ops: [{ op: "add", path: "/preferences/theme", value: "dark" }],
-      clientId: "alicetab",
-      mutationId: "alicetab:1",
-    });
-    expect(first).toEqual({ status: 200, body: { rev: 1 } });
-    const forged = await bob.request("PATCH", "/api/dashboards/team/state", {
-      baseRev: 1,
-      ops: [{ op: "add", path: "/preferences/density", value: "compact" }],
-      clientId: "alicetab",
-      mutationId: "alicetab:2",
-    });
-    expect(forged).toEqual({ status: 200, body: { rev: 2 } });
-    const mine = await alice.request("PATCH", "/api/dashboards/team/state", {
-      baseRev: 2,
-      ops: [{ op: "add", path: "/widgets/important", value: note("important") }],
-      clientId: "alicetab",
-      mutationId: "alicetab:2",
-    });
-    expect(mine).toEqual({ status: 200, body: { rev: 3 } });
+    const theme = [{ op: "add", path: "/preferences/theme", value: "dark" }];
+    const density = [{ op: "add", path: "/preferences/density", value: "compact" }];
+    const important = [{ op: "add", path: "/widgets/important", value: note("important") }];
+    expect(await patchTeam(alice, 0, theme, "alicetab:1")).toEqual({ status: 200, body: { rev: 1 } });
+    // bob forges alice's origin:
+    expect(await patchTeam(bob, 1, density, "alicetab:2")).toEqual({ status: 200, body: { rev: 2 } });
+    expect(await patchTeam(alice, 2, important, "alicetab:2")).toEqual({ status: 200, body: { rev: 3 } });
     const doc = await state(alice);
     expect(doc.rev).toBe(3);
     expect(doc.state.widgets.important).toMatchObject({ title: "important", updatedBy: ref(alice) });
@@ -145,10 +138,9 @@ describe("idempotency keys belong to their principal and their content", () => {
 
 describe("widget attribution is the server's", () => {
   it("replaces a forged updatedBy / updatedAt on PATCH, and stamps every widget a PATCH changes", async () => {
-    const added = await bob.request("PATCH", "/api/dashboards/team/state", {
-      baseRev: 0,
-      ops: [{ op: "add", path: "/widgets/w", value: note("w", { updatedBy: ref(alice) }) }],
-    });
+    const added = await patchTeam(bob, 0, [
+      { op: "add", path: "/widgets/w", value: note("w", { updatedBy: ref(alice) }) },
+    ]);
     expect(added.status).toBe(200);
     let widget = (await state(bob)).state.widgets.w;
     expect(widget.updatedBy).toBe(ref(bob));
@@ -157,21 +149,15 @@ describe("widget attribution is the server's", () => {
     // A patch of the stamps alone changes no content: the widget keeps the stamps of its last real write.
     const addedAt = widget.updatedAt;
     const before = Date.now();
-    await bob.request("PATCH", "/api/dashboards/team/state", {
-      baseRev: 1,
-      ops: [
-        { op: "replace", path: "/widgets/w/updatedBy", value: ref(alice) },
-        { op: "replace", path: "/widgets/w/updatedAt", value: "2030-01-01T00:00:00.000Z" },
-      ],
-    });
+    await patchTeam(bob, 1, [
+      { op: "replace", path: "/widgets/w/updatedBy", value: ref(alice) },
+      { op: "replace", path: "/widgets/w/updatedAt", value: "2030-01-01T00:00:00.000Z" },
+    ]);
     widget = (await state(bob)).state.widgets.w;
     expect(widget.updatedBy).toBe(ref(bob));
     expect(widget.updatedAt).toBe(addedAt);
 
-    await alice.request("PATCH", "/api/dashboards/team/state", {
-      baseRev: 2,
-      ops: [{ op: "replace", path: "/widgets/w/title", value: "alice's now" }],
-    });
+    await patchTeam(alice, 2, [{ op: "replace", path: "/widgets/w/title", value: "alice's now" }]);
     widget = (await state(bob)).state.widgets.w;
     expect(widget.updatedBy).toBe(ref(alice));
     expect(Date.parse(widget.updatedAt)).toBeGreaterThanOrEqual(before);
@@ -209,13 +195,10 @@ describe("widget attribution is the server's", () => {
     await agent.request("PUT", "/api/dashboards/team/widgets/kpi", noteWidget("kpi"));
     // bob edits the widget and names the agent as its writer: the widget is bob's now.
     const { rev } = (await state(bob)) as { rev: number };
-    await bob.request("PATCH", "/api/dashboards/team/state", {
-      baseRev: rev,
-      ops: [
-        { op: "replace", path: "/widgets/kpi/title", value: "bob's" },
-        { op: "replace", path: "/widgets/kpi/updatedBy", value: ref(agent) },
-      ],
-    });
+    await patchTeam(bob, rev, [
+      { op: "replace", path: "/widgets/kpi/title", value: "bob's" },
+      { op: "replace", path: "/widgets/kpi/updatedBy", value: ref(agent) },
+    ]);
     expect((await alice.request("POST", "/api/dashboards/team/widgets/kpi/refresh")).status).toBe(202);
     expect(await bobSocket.next("refresh")).toMatchObject({ widgetId: "kpi" });
     expect(socket.rest().some((frame) => frame.type === "refresh")).toBe(false);

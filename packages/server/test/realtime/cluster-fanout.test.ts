@@ -3,12 +3,14 @@ import {
   type Caller,
   type Cluster,
   type ClusterNode,
+  closedAfterEach,
   noteWidget,
   openSocket,
   startCluster,
+  startEachTest,
   WsClient,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DashboardService } from "../../src/dashboards/dashboard-service.js";
 import type { DashboardKey } from "../../src/dashboards/dashboard-store.js";
 import { RedisDashboardStore } from "../../src/dashboards/redis-dashboard-store.js";
@@ -16,16 +18,15 @@ import { InProcessEventBus } from "../../src/events/event-bus.js";
 
 let cluster: Cluster;
 let alice: Caller;
-const sockets: WsClient[] = [];
 
-beforeEach(async () => {
-  cluster = await startCluster({ nodes: 2 });
-  alice = await cluster.caller({ name: "alice" });
-});
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await cluster.close();
-});
+startEachTest(
+  async (started) => {
+    cluster = started;
+    alice = await cluster.caller({ name: "alice" });
+  },
+  () => startCluster({ nodes: 2 }),
+);
+const sockets = closedAfterEach<WsClient>();
 
 const node = (i: number): ClusterNode => cluster.nodes[i]!;
 
@@ -44,6 +45,16 @@ async function subscribe(ws: WsClient, dashboardId: string, sinceRev?: number) {
   const id = ws.send({ type: "subscribe", dashboardId, ...(sinceRev === undefined ? {} : { sinceRev }) });
   const subscribed = await ws.next("subscribed", (f) => f.id === id);
   return subscribed.rev;
+}
+
+/** A socket of alice's on each node, subscribed to her dashboard, past its snapshot. */
+async function watchersOnBothNodes(): Promise<WsClient[]> {
+  const watchers = [await socket(alice, 0), await socket(alice, 1)];
+  for (const w of watchers) {
+    await subscribe(w, "me");
+    await w.next("snapshot");
+  }
+  return watchers;
 }
 
 const titleOp = (widgetId: string, title: string) => ({
@@ -96,11 +107,7 @@ describe("cluster fan-out", () => {
 
   it("keeps every subscriber on both nodes in rev order while both nodes write", async () => {
     await seedWidgets(2);
-    const watchers = [await socket(alice, 0), await socket(alice, 1)];
-    for (const w of watchers) {
-      await subscribe(w, "me");
-      await w.next("snapshot");
-    }
+    const watchers = await watchersOnBothNodes();
     const onNode = [cluster.on(alice, 0), cluster.on(alice, 1)];
     // Writes alternate between the nodes, each on the rev the previous answer gave.
     let rev = 2;
@@ -139,11 +146,7 @@ describe("cluster fan-out", () => {
     expect((await alice.request("PUT", "/api/dashboards/me/state", { baseRev: 0, state })).body).toEqual({
       rev: 1,
     });
-    const watchers = [await socket(alice, 0), await socket(alice, 1)];
-    for (const w of watchers) {
-      await subscribe(w, "me");
-      await w.next("snapshot");
-    }
+    const watchers = await watchersOnBothNodes();
     const pathOf = (n: number) => {
       const slot = n % 180;
       const widget = `w${slot % 90}`;
@@ -219,11 +222,7 @@ describe("cluster fan-out", () => {
 
   it("brings subscribers on every node up to date after a resync, with no other write to reveal the gap", async () => {
     await seedWidgets(1);
-    const watchers = [await socket(alice, 0), await socket(alice, 1)];
-    for (const w of watchers) {
-      await subscribe(w, "me");
-      await w.next("snapshot");
-    }
+    const watchers = await watchersOnBothNodes();
     const key = { workspaceId: alice.principal.workspaceId, dashboardId: `user:${alice.principal.id}` };
     await silentPatch(key, 1, [titleOp("w0", "lost")]);
     // What a node does when a commit's outcome was unknown, or its subscription to the bus was restored.

@@ -1,17 +1,18 @@
 import {
   type Caller,
+  closedAfterEach,
   connect,
   describeEachMode,
   noteWidget,
+  startEachTest,
   type TestServer,
   type WsClient,
 } from "@agentboard/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 describeEachMode("realtime sync", (mode) => {
   let server: TestServer;
   let alice: Caller;
-  const clients: WsClient[] = [];
 
   async function client(caller: Caller = alice): Promise<WsClient> {
     const c = await connect(server, caller);
@@ -30,16 +31,16 @@ describeEachMode("realtime sync", (mode) => {
     value: title,
   });
 
-  beforeEach(async () => {
-    server = await mode.startTestServer();
-    alice = await server.caller({ name: "alice" });
-    await alice.request("PUT", "/api/dashboards/me/widgets/a", noteWidget("a"));
-    await alice.request("PUT", "/api/dashboards/me/widgets/b", noteWidget("b"));
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await server.close();
-  });
+  startEachTest(
+    async (started) => {
+      server = started;
+      alice = await server.caller({ name: "alice" });
+      await alice.request("PUT", "/api/dashboards/me/widgets/a", noteWidget("a"));
+      await alice.request("PUT", "/api/dashboards/me/widgets/b", noteWidget("b"));
+    },
+    () => mode.startTestServer(),
+  );
+  const clients = closedAfterEach<WsClient>();
 
   describe("realtime sync between two clients", () => {
     it("delivers A's patch to B once, in order, with the right rev; A gets the ack and no echo", async () => {
@@ -192,8 +193,10 @@ describeEachMode("realtime sync", (mode) => {
     });
 
     it("turns an unanswered refresh into a retryable error after the timeout", async () => {
-      await server.close();
-      server = await mode.startTestServer({ AGENTBOARD_REFRESH_TIMEOUT_MS: "1000" });
+      // A server of its own with a short refresh timeout, closed when the test ends.
+      const shortTimeout = await mode.startTestServer({ AGENTBOARD_REFRESH_TIMEOUT_MS: "1000" });
+      onTestFinished(() => shortTimeout.close());
+      server = shortTimeout;
       alice = await server.caller({ name: "alice" });
       await alice.request("PUT", "/api/dashboards/me/widgets/a", noteWidget("a"));
       const watcher = await client();

@@ -146,15 +146,20 @@ async function privateRedisCluster() {
   return { redis, cluster, alice };
 }
 
+/** A cluster on a private Redis with seeded lists, a live replica on `replicaNode`, and writers under way. */
+async function writingCluster(replicaNode: number) {
+  const { redis, cluster, alice } = await privateRedisCluster();
+  await seedLists(alice, 2);
+  const replica = replicaOn(cluster, alice, replicaNode);
+  await replica.ready({ timeoutMs: 10_000 });
+  const writers = startWriters(cluster, alice, 4_000);
+  await sleep(800);
+  return { redis, cluster, alice, replica, writers };
+}
+
 describe("Redis faults", () => {
   it("answers 503 quickly while Redis is frozen (DEBUG SLEEP), then recovers with nothing lost", async () => {
-    const { redis, cluster, alice } = await privateRedisCluster();
-    await seedLists(alice, 2);
-    const replica = replicaOn(cluster, alice, 1);
-    await replica.ready({ timeoutMs: 10_000 });
-
-    const writers = startWriters(cluster, alice, 4_000);
-    await sleep(800);
+    const { redis, cluster, alice, replica, writers } = await writingCluster(1);
     const freezer = new Redis(redis.url);
     freezer.on("error", () => {});
     cleanups.push(async () => freezer.disconnect());
@@ -181,13 +186,7 @@ describe("Redis faults", () => {
   }, 40_000);
 
   it("survives a Redis crash and restart: 503 while down, resubscribes, resyncs, loses nothing acknowledged", async () => {
-    const { redis, cluster, alice } = await privateRedisCluster();
-    await seedLists(alice, 2);
-    const replica = replicaOn(cluster, alice, 0);
-    await replica.ready({ timeoutMs: 10_000 });
-
-    const writers = startWriters(cluster, alice, 4_000);
-    await sleep(800);
+    const { redis, cluster, alice, replica, writers } = await writingCluster(0);
     await redis.kill();
     await sleep(300);
     const whileDown = await readyz(cluster.nodes[1]!.url);

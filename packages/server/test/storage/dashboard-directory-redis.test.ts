@@ -3,19 +3,16 @@ import { describe, expect, it } from "vitest";
 import { RedisDashboardDirectory } from "../../src/dashboards/redis-dashboard-directory.js";
 import { RedisDashboardStore } from "../../src/dashboards/redis-dashboard-store.js";
 import { describeDashboardDirectory } from "./dashboard-directory-suite.js";
+import { openRedisDashboardFixture } from "./redis-dashboard-fixture.js";
 
 const { redis, admin } = sharedRedis();
 
 describeDashboardDirectory("Redis", async () => {
-  const prefix = randomPrefix();
-  const store = new RedisDashboardStore({ redis, prefix, stateTtlDays: 30 });
+  const fixture = openRedisDashboardFixture(redis, admin);
   return {
-    store,
-    directory: new RedisDashboardDirectory(redis, store),
-    limited: (limit) => new RedisDashboardDirectory(redis, store, limit),
-    // Redis expires a document's keys on their own; the document hash going is what makes it gone.
-    expire: async (key) => void (await admin.del(store.keyOf(key, "doc"))),
-    close: () => deletePrefix(admin, prefix),
+    ...fixture,
+    directory: new RedisDashboardDirectory(redis, fixture.store),
+    limited: (limit) => new RedisDashboardDirectory(redis, fixture.store, limit),
   };
 });
 

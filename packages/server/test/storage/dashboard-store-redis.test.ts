@@ -3,22 +3,11 @@ import { describe, expect, it } from "vitest";
 import { RedisDashboardStore } from "../../src/dashboards/redis-dashboard-store.js";
 import { createRedisClient } from "../../src/storage/redis.js";
 import { describeDashboardStore } from "./dashboard-store-suite.js";
+import { openRedisDashboardFixture } from "./redis-dashboard-fixture.js";
 
 const { redis, admin } = sharedRedis();
 
-describeDashboardStore("Redis", async () => {
-  const prefix = randomPrefix();
-  const store = new RedisDashboardStore({ redis, prefix, stateTtlDays: 30 });
-  return {
-    store,
-    async expire(key) {
-      // Redis expires each key on its own; the worst case for the next writer is a log that outlived its
-      // document, so that is what this leaves behind.
-      await admin.del(store.keyOf(key, "doc"));
-    },
-    close: () => deletePrefix(admin, prefix),
-  };
-});
+describeDashboardStore("Redis", async () => openRedisDashboardFixture(redis, admin));
 
 describe("RedisDashboardStore specifics", () => {
   const key = { workspaceId: "ws_t", dashboardId: "user:usr_1" };

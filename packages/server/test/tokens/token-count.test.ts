@@ -40,27 +40,24 @@ afterAll(async () => server?.close());
 describe.each(["o200k_base", "cl100k_base"] as const)("%s counts equal js-tiktoken's", (encoding) => {
   const model = MODELS[encoding];
 
-  it.each(textCorpus().map((sample) => [sample.name, sample.text] as const))(
-    "text: %s",
-    async (_name, text) => {
-      const response = await count({ model, text });
-      expect(response).toEqual({
-        status: 200,
-        body: { tokens: referenceCount(encoding, text), encoding, exact: true },
-      });
-    },
-  );
-
-  it.each(chatCorpus().map((sample) => [sample.name, sample.messages] as const))(
-    "chat framing: %s",
-    async (_name, messages) => {
-      const response = await count({ model, messages });
-      expect(response).toEqual({
-        status: 200,
-        body: { tokens: referenceChatCount(encoding, messages), encoding, exact: true },
-      });
-    },
-  );
+  const samples = [
+    ...textCorpus().map((sample) => ({
+      name: `text: ${sample.name}`,
+      body: { text: sample.text },
+      tokens: () => referenceCount(encoding, sample.text),
+    })),
+    ...chatCorpus().map((sample) => ({
+      name: `chat framing: ${sample.name}`,
+      body: { messages: sample.messages },
+      tokens: () => referenceChatCount(encoding, sample.messages),
+    })),
+  ];
+  it.each(samples)("$name", async ({ body, tokens }) => {
+    expect(await count({ model, ...body })).toEqual({
+      status: 200,
+      body: { tokens: tokens(), encoding, exact: true },
+    });
+  });
 });
 
 describe("models", () => {
