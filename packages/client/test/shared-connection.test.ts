@@ -4,7 +4,7 @@
  * its own, because the server keeps one subscription per document and socket.
  */
 import type { ApprovalEvent } from "@agentboard/protocol";
-import { type Caller, closedAfterEach, startEachTest, type TestServer } from "@agentboard/test-support";
+import { type Caller, callersEachTest, closedAfterEach } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 import {
   type ApprovalFeed,
@@ -14,20 +14,15 @@ import {
   type SyncClient,
 } from "../src/index.js";
 
-let server: TestServer;
-let human: Caller;
-let agent: Caller;
-
-startEachTest(async (started) => {
-  server = started;
-  human = await server.caller({ name: "alice" });
-  agent = await server.caller({ kind: "agent", name: "deployer" });
+const t = callersEachTest({
+  human: { name: "alice" },
+  agent: { kind: "agent", name: "deployer" },
 });
 const boards = closedAfterEach<BoardClient>();
 
 function boardOf(caller: Caller): BoardClient {
   const board = createBoardClient({
-    url: server.url,
+    url: t.server.url,
     token: caller.token,
     minReconnectDelayMs: 20,
     maxReconnectDelayMs: 200,
@@ -55,7 +50,7 @@ function until(what: string, check: () => boolean, subscribe: (wake: () => void)
 
 /** Server-side counts settle a moment after the client's events: polls them with a deadline. */
 async function serverConnections(n: number) {
-  const hub = server.app.realtimeHub;
+  const hub = t.server.app.realtimeHub;
   for (let i = 0; i < 200 && hub.connectionCount !== n; i++) await new Promise((r) => setTimeout(r, 10));
   expect(hub.connectionCount).toBe(n);
 }
@@ -78,7 +73,7 @@ const note = (id: string, title: string) => ({
 
 describe("one realtime connection per board client", () => {
   it("carries replicas of several dashboards and an approval wait; a second replica of one dashboard gets its own socket and both see each other's writes", async () => {
-    const board = boardOf(agent);
+    const board = boardOf(t.agent);
     const team = board.sync("team");
     const ops = board.sync("ops");
     await Promise.all([team.ready(), ops.ready()]);
@@ -87,7 +82,7 @@ describe("one realtime connection per board client", () => {
     await serverConnections(1);
 
     // Each replica gets its own frames over the shared socket: others' writes, and acks of its own.
-    await boardOf(human).dashboards.upsertWidget("team", "a", {
+    await boardOf(t.human).dashboards.upsertWidget("team", "a", {
       type: "note",
       title: "A",
       props: { markdown: "" },
@@ -100,8 +95,8 @@ describe("one realtime connection per board client", () => {
     expect((await board.dashboards.get("team")).state.widgets.a?.title).toBe("A2");
 
     // The wait is event-driven on the same socket: no long-poll is held, and the decision arrives.
-    expect(server.runtime.approvals.waiters.size).toBe(0);
-    await boardOf(human).approvals.approve(handle.id, "go");
+    expect(t.server.runtime.approvals.waiters.size).toBe(0);
+    await boardOf(t.human).approvals.approve(handle.id, "go");
     await expect(waiting).resolves.toMatchObject({ status: "approved" });
 
     const again = board.sync("team");
@@ -118,7 +113,7 @@ describe("one realtime connection per board client", () => {
   });
 
   it("refuses connection options on sync(): they belong to createBoardClient", () => {
-    const board = boardOf(agent);
+    const board = boardOf(t.agent);
     expect(() => board.sync("team", { minReconnectDelayMs: 1 } as never)).toThrow(
       expect.objectContaining({ code: "invalid", message: expect.stringContaining("createBoardClient") }),
     );
@@ -127,7 +122,7 @@ describe("one realtime connection per board client", () => {
 
 describe("board.approvals.feed()", () => {
   it("delivers typed events, goes live again after every reconnect, shares the socket with replicas, and gives it back on close", async () => {
-    const board = boardOf(human);
+    const board = boardOf(t.human);
     const feed: ApprovalFeed = board.approvals.feed();
     const statuses: ApprovalFeedStatus[] = [];
     const events: ApprovalEvent[] = [];
@@ -144,7 +139,7 @@ describe("board.approvals.feed()", () => {
     await until("the feed to go live", () => lives === 1, wake);
     expect(feed.status).toBe("live");
 
-    const handle = await boardOf(agent).approvals.request({
+    const handle = await boardOf(t.agent).approvals.request({
       type: "deploy",
       title: "Deploy",
       confidence: 10,
@@ -169,7 +164,7 @@ describe("board.approvals.feed()", () => {
     const seen: ApprovalEvent[] = [];
     const off = feed.on("approval", (event) => seen.push(event));
     off();
-    await boardOf(agent).approvals.request({ type: "deploy", title: "Again", confidence: 10 });
+    await boardOf(t.agent).approvals.request({ type: "deploy", title: "Again", confidence: 10 });
     await until("the third event", () => events.length === 3, wake);
     expect(seen).toEqual([]);
 
@@ -182,7 +177,7 @@ describe("board.approvals.feed()", () => {
   });
 
   it("a feed opened while a wait holds the subscription says live at once", async () => {
-    const board = boardOf(agent);
+    const board = boardOf(t.agent);
     const handle = await board.approvals.request({ type: "deploy", title: "Deploy", confidence: 10 });
     const waiting = handle.wait({ timeoutMs: 20_000 }).catch((error: unknown) => error);
     await serverConnections(1);
@@ -197,7 +192,7 @@ describe("board.approvals.feed()", () => {
     );
     expect(feed.status).toBe("live");
     await serverConnections(1);
-    await boardOf(human).approvals.reject(handle.id, "no");
+    await boardOf(t.human).approvals.reject(handle.id, "no");
     expect(await waiting).toMatchObject({ name: "ApprovalRejectedError" });
     await feed.close();
   });

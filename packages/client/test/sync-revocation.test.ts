@@ -5,7 +5,7 @@
  * carries on with the new role.
  */
 import type { AgentboardError } from "@agentboard/protocol";
-import { type Caller, closedAfterEach, startEachTest, type TestServer } from "@agentboard/test-support";
+import { type Caller, callersEachTest, closedAfterEach } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import {
@@ -15,14 +15,9 @@ import {
   type WebSocketConstructor,
 } from "../src/index.js";
 
-let server: TestServer;
-let owner: Caller;
-let bob: Caller;
-
-startEachTest(async (started) => {
-  server = started;
-  owner = await server.caller({ name: "olivia", role: "owner" });
-  bob = await server.caller({ name: "bob", role: "member" });
+const t = callersEachTest({
+  owner: { name: "olivia", role: "owner" },
+  bob: { name: "bob", role: "member" },
 });
 const opened = closedAfterEach<SyncClient>();
 
@@ -45,7 +40,7 @@ function counting() {
 
 function boardOf(caller: Caller, wire: ReturnType<typeof counting>) {
   return createBoardClient({
-    url: server.url,
+    url: t.server.url,
     token: caller.token,
     fetch: wire.fetch,
     WebSocket: wire.WebSocket,
@@ -71,19 +66,19 @@ function nextEvent<T>(sync: SyncClient, name: "error" | "conflict"): Promise<T> 
 }
 
 async function bobsTokenId(): Promise<string> {
-  const listed = await bob.request("GET", "/api/tokens");
+  const listed = await t.bob.request("GET", "/api/tokens");
   return listed.body.items.find((item: { tokenKind: string }) => item.tokenKind === "api").id as string;
 }
 
 describe("a replica whose socket is closed with 4401", () => {
   it("stops and reports unauthorized when its token was revoked, after one ticket attempt, without looping", async () => {
     const wire = counting();
-    const sync = replicaOf(bob, wire);
+    const sync = replicaOf(t.bob, wire);
     await sync.ready();
     expect(wire.counts).toEqual({ sockets: 1, tickets: 1 });
     const failed = nextEvent<AgentboardError>(sync, "error");
 
-    expect((await owner.request("DELETE", `/api/tokens/${await bobsTokenId()}`)).status).toBe(204);
+    expect((await t.owner.request("DELETE", `/api/tokens/${await bobsTokenId()}`)).status).toBe(204);
 
     expect(await failed).toMatchObject({ code: "unauthorized" });
     expect(sync.status).toBe("offline");
@@ -98,7 +93,7 @@ describe("a replica whose socket is closed with 4401", () => {
 
   it("reconnects once with the new role after a role change, and the new role applies", async () => {
     const wire = counting();
-    const sync = replicaOf(bob, wire);
+    const sync = replicaOf(t.bob, wire);
     await sync.ready();
     const statuses: string[] = [];
     const back = new Promise<void>((resolve) =>
@@ -110,7 +105,7 @@ describe("a replica whose socket is closed with 4401", () => {
     const errors: Error[] = [];
     sync.on("error", (error) => errors.push(error));
 
-    const changed = await owner.request("PATCH", `/api/members/${bob.principal.id}`, { role: "viewer" });
+    const changed = await t.owner.request("PATCH", `/api/members/${t.bob.principal.id}`, { role: "viewer" });
     expect(changed.status).toBe(200);
     await back;
     expect(statuses).toEqual(["reconnecting", "connected"]);
@@ -128,7 +123,7 @@ describe("a replica whose socket is closed with 4401", () => {
 describe("a board client whose shared socket is closed with 4401", () => {
   it("stops its replica and its approval feed together, after one ticket attempt for both", async () => {
     const wire = counting();
-    const board = boardOf(bob, wire);
+    const board = boardOf(t.bob, wire);
     const sync = board.sync("team");
     opened.push(sync);
     const feed = board.approvals.feed();
@@ -138,7 +133,7 @@ describe("a board client whose shared socket is closed with 4401", () => {
     const replicaFailed = nextEvent<AgentboardError>(sync, "error");
     const feedFailed = new Promise<Error>((resolve) => feed.on("error", resolve));
 
-    expect((await owner.request("DELETE", `/api/tokens/${await bobsTokenId()}`)).status).toBe(204);
+    expect((await t.owner.request("DELETE", `/api/tokens/${await bobsTokenId()}`)).status).toBe(204);
 
     expect(await replicaFailed).toMatchObject({ code: "unauthorized" });
     expect(await feedFailed).toMatchObject({ code: "unauthorized" });

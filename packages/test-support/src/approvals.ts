@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { startEachTest } from "./per-test.js";
+import { type CallerSpecs, callersEachTest, callersOn, type LiveCallers } from "./per-test.js";
 import type { Caller, TestServer } from "./test-server.js";
 
 /** The cast of an approvals test: an agent that asks, humans of every role, and someone from elsewhere. */
@@ -13,35 +13,26 @@ export interface Cast {
   outsider: Caller;
 }
 
-export async function castOf(server: TestServer): Promise<Cast> {
-  return {
-    agent: await server.caller({ kind: "agent", name: "deployer" }),
-    alice: await server.caller({ name: "alice" }),
-    bob: await server.caller({ name: "bob" }),
-    admin: await server.caller({ name: "root", role: "admin" }),
-    viewer: await server.caller({ name: "vera", role: "viewer" }),
-    outsider: await server.caller({ name: "mallory", role: "owner", workspace: "elsewhere" }),
-  };
-}
+const CAST = {
+  agent: { kind: "agent", name: "deployer" },
+  alice: { name: "alice" },
+  bob: { name: "bob" },
+  admin: { name: "root", role: "admin" },
+  viewer: { name: "vera", role: "viewer" },
+  outsider: { name: "mallory", role: "owner", workspace: "elsewhere" },
+} satisfies CallerSpecs<keyof Cast>;
+
+export const castOf = (server: TestServer): Promise<Cast> => callersOn(server, CAST);
 
 /** The cast of the current test and its server, as `castEachTest` gives them. */
-export type LiveCast = Cast & { readonly server: TestServer };
+export type LiveCast = LiveCallers<keyof Cast>;
 
 /**
  * A fresh server (from `start`) and its cast for each test of the enclosing suite, closed after it. The
  * returned object reads the current test's: use `cast.alice`, `cast.server` inside tests and hooks only.
  */
 export function castEachTest(start?: () => Promise<TestServer>): LiveCast {
-  let current: { server: TestServer; cast: Cast } | undefined;
-  startEachTest(async (server) => {
-    current = { server, cast: await castOf(server) };
-  }, start);
-  return new Proxy({} as LiveCast, {
-    get(_, member: string) {
-      if (!current) throw new Error(`cast.${member} is read outside a test`);
-      return member === "server" ? current.server : current.cast[member as keyof Cast];
-    },
-  });
+  return callersEachTest(CAST, start);
 }
 
 export const deployRequest = (extra: Record<string, unknown> = {}) => ({

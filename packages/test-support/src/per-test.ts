@@ -1,5 +1,5 @@
 import { afterEach, beforeEach } from "vitest";
-import { startTestServer, type TestServer } from "./test-server.js";
+import { type Caller, startTestServer, type TestServer } from "./test-server.js";
 
 interface Closable {
   close(): unknown;
@@ -35,4 +35,43 @@ export function closedAfterEach<T extends Closable>(): T[] {
     await Promise.all(items.splice(0).map((item) => item.close()));
   });
   return items;
+}
+
+/** Who to make on each test's server: `TestServer.caller` options by name. */
+export type CallerSpecs<K extends string> = Record<K, Parameters<TestServer["caller"]>[0]>;
+
+/** The callers `specs` names, made on `server` in that order. */
+export async function callersOn<K extends string>(
+  server: TestServer,
+  specs: CallerSpecs<K>,
+): Promise<Record<K, Caller>> {
+  const callers = {} as Record<K, Caller>;
+  for (const [name, options] of Object.entries(specs) as Array<[K, CallerSpecs<K>[K]]>) {
+    callers[name] = await server.caller(options);
+  }
+  return callers;
+}
+
+/** The current test's server and callers, as `callersEachTest` gives them. */
+export type LiveCallers<K extends string> = Record<K, Caller> & { readonly server: TestServer };
+
+/**
+ * A fresh server (from `start`) with the callers `specs` names, made in that order, for each test of the
+ * enclosing suite, closed after it. The returned object reads the current test's (`t.alice`, `t.server`):
+ * use it inside tests and hooks only.
+ */
+export function callersEachTest<K extends string>(
+  specs: CallerSpecs<K>,
+  start?: () => Promise<TestServer>,
+): LiveCallers<K> {
+  let current: { server: TestServer; callers: Record<K, Caller> } | undefined;
+  startEachTest(async (server) => {
+    current = { server, callers: await callersOn(server, specs) };
+  }, start);
+  return new Proxy({} as LiveCallers<K>, {
+    get(_, member: string) {
+      if (!current) throw new Error(`${member} is read outside a test`);
+      return member === "server" ? current.server : current.callers[member as K];
+    },
+  });
 }
