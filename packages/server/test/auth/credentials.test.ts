@@ -1,24 +1,14 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  type Caller,
-  expectApiError,
-  startEachTest,
-  startTestServer,
-  type TestServer,
-} from "@agentboard/test-support";
+import { callersEachTest, expectApiError, startTestServer } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
-
-let server: TestServer;
-let alice: Caller;
 
 /** A configured extra browser Origin (AGENTBOARD_ALLOWED_ORIGINS): cookie writes from it must pass. */
 const TRUSTED_ORIGIN = "http://board.example.test:8080";
 
-startEachTest(
-  async (started) => {
-    server = started;
-    alice = await server.caller({ name: "alice", role: "admin" });
+const t = callersEachTest(
+  {
+    alice: { name: "alice", role: "admin" },
   },
   () => startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN }),
 );
@@ -41,14 +31,14 @@ function sessionCookie(headers: Headers): { value: string; attributes: Map<strin
 }
 
 async function exchange(body: Record<string, string>) {
-  return server.raw("POST", "/api/auth/session", {
+  return t.server.raw("POST", "/api/auth/session", {
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
 }
 
 async function loginCode(ttlMs = 60_000): Promise<string> {
-  return (await server.runtime.identity.issueSecret(alice.principal, "login_code", ttlMs)).secret;
+  return (await t.server.runtime.identity.issueSecret(t.alice.principal, "login_code", ttlMs)).secret;
 }
 
 async function signIn(): Promise<string> {
@@ -84,30 +74,30 @@ const patchBody = (title: string) =>
 
 describe("bearer tokens", () => {
   it("GET /api/me answers who the token belongs to", async () => {
-    const me = await alice.request("GET", "/api/me");
+    const me = await t.alice.request("GET", "/api/me");
     expect(me).toEqual({
       status: 200,
       body: {
-        principal: { kind: "user", id: alice.principal.id, name: "alice", role: "admin" },
-        workspace: { id: alice.principal.workspaceId, name: "default" },
+        principal: { kind: "user", id: t.alice.principal.id, name: "alice", role: "admin" },
+        workspace: { id: t.alice.principal.workspaceId, name: "default" },
       },
     });
-    const robot = await server.caller({ kind: "agent", name: "robot", workspace: "other" });
+    const robot = await t.server.caller({ kind: "agent", name: "robot", workspace: "other" });
     const agentMe = await robot.request("GET", "/api/me");
     expect(agentMe.body).toEqual({
       principal: { kind: "agent", id: robot.principal.id, name: "robot" },
       workspace: { id: robot.principal.workspaceId, name: "other" },
     });
-    expect(robot.principal.workspaceId).not.toBe(alice.principal.workspaceId);
+    expect(robot.principal.workspaceId).not.toBe(t.alice.principal.workspaceId);
   });
 
   it("GET /api/me without credentials, or with a token that is not an API token, is 401", async () => {
-    expectApiError(await server.raw("GET", "/api/me"), 401, "unauthorized");
+    expectApiError(await t.server.raw("GET", "/api/me"), 401, "unauthorized");
     const code = await loginCode();
     const session = await signIn();
-    for (const secret of [code, session, `${alice.token}x`, alice.token.slice(0, -1)]) {
+    for (const secret of [code, session, `${t.alice.token}x`, t.alice.token.slice(0, -1)]) {
       expectApiError(
-        await server.raw("GET", "/api/me", { headers: { authorization: `Bearer ${secret}` } }),
+        await t.server.raw("GET", "/api/me", { headers: { authorization: `Bearer ${secret}` } }),
         401,
         "unauthorized",
       );
@@ -116,7 +106,7 @@ describe("bearer tokens", () => {
 
   it("a present but invalid bearer token is not downgraded to a valid session cookie", async () => {
     const session = await signIn();
-    const result = await server.raw("GET", "/api/me", {
+    const result = await t.server.raw("GET", "/api/me", {
       headers: withCookie(session, { authorization: "Bearer ab_not-a-token" }),
     });
     expectApiError(result, 401, "unauthorized");
@@ -127,7 +117,7 @@ describe("browser sessions", () => {
   it("exchanges a login code for an httpOnly SameSite=Strict cookie that authenticates /api/me", async () => {
     const result = await exchange({ code: await loginCode() });
     expect(result.status).toBe(200);
-    expect(result.body).toMatchObject({ principal: { id: alice.principal.id, name: "alice" } });
+    expect(result.body).toMatchObject({ principal: { id: t.alice.principal.id, name: "alice" } });
 
     const { value, attributes } = sessionCookie(result.headers);
     expect(value).toMatch(/^abs_[A-Za-z0-9_-]{43}$/);
@@ -140,9 +130,9 @@ describe("browser sessions", () => {
     // The response body never carries the session secret (it must stay out of browser script reach).
     expect(JSON.stringify(result.body)).not.toContain(value);
 
-    const me = await server.raw("GET", "/api/me", { headers: withCookie(value) });
+    const me = await t.server.raw("GET", "/api/me", { headers: withCookie(value) });
     expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ principal: { id: alice.principal.id, kind: "user" } });
+    expect(me.body).toMatchObject({ principal: { id: t.alice.principal.id, kind: "user" } });
   });
 
   it("marks the cookie Secure when the public URL is https", async () => {
@@ -187,22 +177,22 @@ describe("browser sessions", () => {
     expectApiError(await exchange({ code: "abl_nope" }), 401, "unauthorized");
     expectApiError(await exchange({ token: "ab_nope" }), 401, "unauthorized");
     expectApiError(await exchange({ token: await loginCode() }), 401, "unauthorized");
-    expectApiError(await exchange({ code: alice.token }), 401, "unauthorized");
+    expectApiError(await exchange({ code: t.alice.token }), 401, "unauthorized");
   });
 
   it("exchanges an API token ({token}) for a session", async () => {
-    const result = await exchange({ token: alice.token });
+    const result = await exchange({ token: t.alice.token });
     expect(result.status).toBe(200);
     const { value } = sessionCookie(result.headers);
-    expect(value).not.toBe(alice.token);
-    const me = await server.raw("GET", "/api/me", { headers: withCookie(value) });
-    expect(me.body).toMatchObject({ principal: { id: alice.principal.id } });
+    expect(value).not.toBe(t.alice.token);
+    const me = await t.server.raw("GET", "/api/me", { headers: withCookie(value) });
+    expect(me.body).toMatchObject({ principal: { id: t.alice.principal.id } });
   });
 
   it("refuses a cookie-authenticated write without an Origin, or from a foreign one, with 403", async () => {
     const session = await signIn();
     const json = { "content-type": "application/json" };
-    const noOrigin = await server.raw("PATCH", "/api/dashboards/me/state", {
+    const noOrigin = await t.server.raw("PATCH", "/api/dashboards/me/state", {
       headers: withCookie(session, json),
       body: patchBody("no origin"),
     });
@@ -210,28 +200,28 @@ describe("browser sessions", () => {
     for (const origin of [
       "http://evil.example",
       "null",
-      `${server.url}.evil.example`,
-      server.url.replace("http:", "https:"),
+      `${t.server.url}.evil.example`,
+      t.server.url.replace("http:", "https:"),
     ]) {
-      const foreign = await server.raw("PATCH", "/api/dashboards/me/state", {
+      const foreign = await t.server.raw("PATCH", "/api/dashboards/me/state", {
         headers: withCookie(session, { ...json, origin }),
         body: patchBody(origin),
       });
       expectApiError(foreign, 403, "forbidden");
     }
     // Nothing was written by any of them.
-    expect((await alice.request("GET", "/api/dashboards/me/state")).body).toMatchObject({ rev: 0 });
+    expect((await t.alice.request("GET", "/api/dashboards/me/state")).body).toMatchObject({ rev: 0 });
     // Reads need no Origin.
     expect(
-      (await server.raw("GET", "/api/dashboards/me/state", { headers: withCookie(session) })).status,
+      (await t.server.raw("GET", "/api/dashboards/me/state", { headers: withCookie(session) })).status,
     ).toBe(200);
   });
 
   // The app's own origin includes the port actually listened on, also when it was configured as 0.
   it("accepts a cookie-authenticated write from the app's own origin (server.url)", async () => {
     const session = await signIn();
-    const result = await server.raw("PATCH", "/api/dashboards/me/state", {
-      headers: withCookie(session, { "content-type": "application/json", origin: server.url }),
+    const result = await t.server.raw("PATCH", "/api/dashboards/me/state", {
+      headers: withCookie(session, { "content-type": "application/json", origin: t.server.url }),
       body: patchBody("own origin"),
     });
     expect(result).toMatchObject({ status: 200, body: { rev: 1 } });
@@ -240,7 +230,7 @@ describe("browser sessions", () => {
   it("accepts a cookie-authenticated write from an origin in AGENTBOARD_ALLOWED_ORIGINS, and only that", async () => {
     const session = await signIn();
     const write = (origin: string) =>
-      server.raw("PATCH", "/api/dashboards/me/state", {
+      t.server.raw("PATCH", "/api/dashboards/me/state", {
         headers: withCookie(session, { "content-type": "application/json", origin }),
         body: patchBody(origin),
       });
@@ -250,8 +240,8 @@ describe("browser sessions", () => {
   });
 
   it("needs no Origin for a bearer-authenticated write", async () => {
-    const result = await server.raw("PATCH", "/api/dashboards/me/state", {
-      headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/json" },
+    const result = await t.server.raw("PATCH", "/api/dashboards/me/state", {
+      headers: { authorization: `Bearer ${t.alice.token}`, "content-type": "application/json" },
       body: patchBody("bearer"),
     });
     expect(result).toMatchObject({ status: 200, body: { rev: 1 } });
@@ -259,32 +249,36 @@ describe("browser sessions", () => {
 
   it("DELETE /api/auth/session revokes the session: the cookie no longer authenticates", async () => {
     const session = await signIn();
-    expect((await server.raw("GET", "/api/me", { headers: withCookie(session) })).status).toBe(200);
+    expect((await t.server.raw("GET", "/api/me", { headers: withCookie(session) })).status).toBe(200);
 
     // Even sign-out is a cookie write: without our Origin it is refused and the session survives.
     expectApiError(
-      await server.raw("DELETE", "/api/auth/session", { headers: withCookie(session) }),
+      await t.server.raw("DELETE", "/api/auth/session", { headers: withCookie(session) }),
       403,
       "forbidden",
     );
-    expect((await server.raw("GET", "/api/me", { headers: withCookie(session) })).status).toBe(200);
+    expect((await t.server.raw("GET", "/api/me", { headers: withCookie(session) })).status).toBe(200);
 
-    const signOut = await server.raw("DELETE", "/api/auth/session", {
+    const signOut = await t.server.raw("DELETE", "/api/auth/session", {
       headers: withCookie(session, { origin: TRUSTED_ORIGIN }),
     });
     expect(signOut.status).toBe(204);
     const cleared = sessionCookie(signOut.headers);
     expect(cleared.value).toBe("");
 
-    expectApiError(await server.raw("GET", "/api/me", { headers: withCookie(session) }), 401, "unauthorized");
-    const row = await server.runtime.sqlite.db
+    expectApiError(
+      await t.server.raw("GET", "/api/me", { headers: withCookie(session) }),
+      401,
+      "unauthorized",
+    );
+    const row = await t.server.runtime.sqlite.db
       .selectFrom("tokens")
       .select(["revoked_at"])
       .where("token_hash", "=", sha256Hex(session))
       .executeTakeFirstOrThrow();
     expect(row.revoked_at).not.toBeNull();
     // Other credentials of the same principal are untouched.
-    expect((await alice.request("GET", "/api/me")).status).toBe(200);
+    expect((await t.alice.request("GET", "/api/me")).status).toBe(200);
   });
 });
 
@@ -294,10 +288,10 @@ describe("secret storage", () => {
     const unusedCode = await loginCode();
     const sessionFromCode = (await exchange({ code })).headers;
     const session = sessionCookie(sessionFromCode).value;
-    const secrets = [alice.token, code, unusedCode, session];
-    expect(alice.token).toMatch(/^ab_/);
+    const secrets = [t.alice.token, code, unusedCode, session];
+    expect(t.alice.token).toMatch(/^ab_/);
 
-    const rows = await server.runtime.sqlite.db.selectFrom("tokens").selectAll().execute();
+    const rows = await t.server.runtime.sqlite.db.selectFrom("tokens").selectAll().execute();
     const dump = JSON.stringify(rows);
     for (const secret of secrets) {
       expect(dump).not.toContain(secret);
@@ -307,10 +301,10 @@ describe("secret storage", () => {
       expect(matching).toHaveLength(1);
       expect(matching[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
     }
-    expect(rows.find((row) => row.token_hash === sha256Hex(alice.token))).toMatchObject({
+    expect(rows.find((row) => row.token_hash === sha256Hex(t.alice.token))).toMatchObject({
       kind: "api",
-      principal_id: alice.principal.id,
-      workspace_id: alice.principal.workspaceId,
+      principal_id: t.alice.principal.id,
+      workspace_id: t.alice.principal.workspaceId,
     });
   });
 });

@@ -8,13 +8,12 @@ import { createHash } from "node:crypto";
 import { CLOSE_CODES } from "@agentboard/protocol";
 import {
   type Caller,
+  callersEachTest,
   closedAfterEach,
   describeEachMode,
   expectApiError,
   noteWidget,
   openSocket,
-  startEachTest,
-  type TestServer,
   ticketFor,
   WsClient,
 } from "@agentboard/test-support";
@@ -27,21 +26,16 @@ const TRUSTED_ORIGIN = "http://board.example.test:8080";
 const COOKIE = "agentboard_session";
 
 describeEachMode("revocation", (mode) => {
-  let server: TestServer;
-  let owner: Caller;
-  let bob: Caller;
-
-  startEachTest(
-    async (started) => {
-      server = started;
-      owner = await server.caller({ name: "olivia", role: "owner" });
-      bob = await server.caller({ name: "bob", role: "member" });
+  const t = callersEachTest(
+    {
+      owner: { name: "olivia", role: "owner" },
+      bob: { name: "bob", role: "member" },
     },
     () => mode.startTestServer({ AGENTBOARD_ALLOWED_ORIGINS: TRUSTED_ORIGIN }),
   );
   const clients = closedAfterEach<WsClient>();
 
-  const wsUrl = (query = "") => `${server.url.replace("http", "ws")}/api/realtime${query}`;
+  const wsUrl = (query = "") => `${t.server.url.replace("http", "ws")}/api/realtime${query}`;
 
   async function track(socket: Promise<import("ws").WebSocket>): Promise<WsClient> {
     const client = new WsClient(await socket);
@@ -51,7 +45,7 @@ describeEachMode("revocation", (mode) => {
 
   /** A browser session for `caller` (its API token exchanged for the session cookie). */
   async function signIn(caller: Caller): Promise<string> {
-    const result = await server.raw("POST", "/api/auth/session", {
+    const result = await t.server.raw("POST", "/api/auth/session", {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ token: caller.token }),
     });
@@ -63,7 +57,7 @@ describeEachMode("revocation", (mode) => {
   const withSession = (session: string) => ({ cookie: `${COOKIE}=${session}`, origin: TRUSTED_ORIGIN });
 
   async function sessionTicket(session: string): Promise<string> {
-    const result = await server.raw("POST", "/api/realtime/ticket", { headers: withSession(session) });
+    const result = await t.server.raw("POST", "/api/realtime/ticket", { headers: withSession(session) });
     expect(result.status).toBe(200);
     return result.body.ticket as string;
   }
@@ -101,16 +95,16 @@ describeEachMode("revocation", (mode) => {
 
   describe("sign-out (DELETE /api/auth/session)", () => {
     it("closes every socket the session opened with 4401 within 1 s and voids its unused tickets", async () => {
-      const session = await signIn(owner);
+      const session = await signIn(t.owner);
       const byTicket = await track(openSocket(wsUrl(`?ticket=${await sessionTicket(session)}`)));
       // Outside production a session cookie alone may open a socket: that one closes too.
       const byCookie = await track(openSocket(wsUrl(), withSession(session)));
       const unused = await sessionTicket(session);
       // The same principal's API token is another credential: its socket stays.
-      const byToken = await track(openSocket(wsUrl(), { authorization: `Bearer ${owner.token}` }));
+      const byToken = await track(openSocket(wsUrl(), { authorization: `Bearer ${t.owner.token}` }));
       await Promise.all([expectAlive(byTicket), expectAlive(byCookie), expectAlive(byToken)]);
 
-      const signOut = await server.raw("DELETE", "/api/auth/session", { headers: withSession(session) });
+      const signOut = await t.server.raw("DELETE", "/api/auth/session", { headers: withSession(session) });
       expect(signOut.status).toBe(204);
 
       expect(await byTicket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
@@ -122,12 +116,12 @@ describeEachMode("revocation", (mode) => {
 
   describe("GET /api/tokens and DELETE /api/tokens/:id", () => {
     it("lists API tokens and sessions (owners: the workspace's; others: their own), never a secret", async () => {
-      const session = await signIn(bob);
-      const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
+      const session = await signIn(t.bob);
+      const outsider = await t.server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
       // A login code is a credential too, but never listed.
-      await server.runtime.identity.issueSecret(owner.principal, "login_code", 60_000);
+      await t.server.runtime.identity.issueSecret(t.owner.principal, "login_code", 60_000);
 
-      const all = await owner.request("GET", "/api/tokens");
+      const all = await t.owner.request("GET", "/api/tokens");
       expect(all.status).toBe(200);
       const summary = all.body.items.map((item: Record<string, unknown>) => [item.name, item.tokenKind]);
       expect(summary).toHaveLength(3);
@@ -141,7 +135,7 @@ describeEachMode("revocation", (mode) => {
       const bobsSession = all.body.items.find((item: { tokenKind: string }) => item.tokenKind === "session");
       expect(bobsSession).toMatchObject({
         kind: "user",
-        principalId: bob.principal.id,
+        principalId: t.bob.principal.id,
         role: "member",
         tokenKind: "session",
       });
@@ -153,60 +147,60 @@ describeEachMode("revocation", (mode) => {
       expect(bobsSession.lastUsedAt).toBeUndefined();
 
       const text = JSON.stringify(all.body);
-      for (const secret of [owner.token, bob.token, session]) {
+      for (const secret of [t.owner.token, t.bob.token, session]) {
         expect(text).not.toContain(secret);
         expect(text).not.toContain(createHash("sha256").update(secret).digest("hex"));
       }
 
-      const own = await bob.request("GET", "/api/tokens");
+      const own = await t.bob.request("GET", "/api/tokens");
       expect(own.body.items.map((item: { principalId: string }) => item.principalId)).toEqual([
-        bob.principal.id,
-        bob.principal.id,
+        t.bob.principal.id,
+        t.bob.principal.id,
       ]);
       expect((await outsider.request("GET", "/api/tokens")).body.items).toHaveLength(1);
     });
 
     it("revoking a token closes its bearer-authenticated sockets (4401, within 1 s) and voids its tickets", async () => {
-      const tokenId = await ownTokenId(bob);
-      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
-      const byTicket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(bob)}`)));
-      const unused = await ticketFor(bob);
-      const ownersSocket = await track(openSocket(wsUrl(), { authorization: `Bearer ${owner.token}` }));
+      const tokenId = await ownTokenId(t.bob);
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${t.bob.token}` }));
+      const byTicket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(t.bob)}`)));
+      const unused = await ticketFor(t.bob);
+      const ownersSocket = await track(openSocket(wsUrl(), { authorization: `Bearer ${t.owner.token}` }));
       await Promise.all([expectAlive(socket), expectAlive(byTicket)]);
 
       // Another workspace's owner, and a member who does not hold it, cannot even see it.
-      const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
-      const dave = await server.caller({ name: "dave", role: "member" });
+      const outsider = await t.server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
+      const dave = await t.server.caller({ name: "dave", role: "member" });
       expectApiError(await outsider.request("DELETE", `/api/tokens/${tokenId}`), 404, "not_found");
       expectApiError(await dave.request("DELETE", `/api/tokens/${tokenId}`), 404, "not_found");
       await expectAlive(socket);
 
-      expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
+      expect((await t.owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
       expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
       expect(await byTicket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
       await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
-      expectApiError(await bob.request("GET", "/api/me"), 401, "unauthorized");
+      expectApiError(await t.bob.request("GET", "/api/me"), 401, "unauthorized");
       await expectAlive(ownersSocket);
       // Gone from the list; revoking it again is still 204 (DELETE is idempotent).
-      const listed = await owner.request("GET", "/api/tokens");
+      const listed = await t.owner.request("GET", "/api/tokens");
       expect(listed.body.items.map((item: { id: string }) => item.id)).not.toContain(tokenId);
-      expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
+      expect((await t.owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
     });
 
     it("a member revokes its own token; the token's own socket closes", async () => {
-      const tokenId = await ownTokenId(bob);
-      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
-      expect((await bob.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
+      const tokenId = await ownTokenId(t.bob);
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${t.bob.token}` }));
+      expect((await t.bob.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
       expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
     });
 
     it("ends an approval long-poll of the revoked token with 401", async () => {
-      const agent = await server.caller({ kind: "agent", name: "deployer" });
+      const agent = await t.server.caller({ kind: "agent", name: "deployer" });
       const created = await agent.request("POST", "/api/approvals", { type: "deploy", title: "Deploy" });
       expect(created.status).toBe(201);
       const tokenId = await ownTokenId(agent);
       const waiting = agent.request("GET", `/api/approvals/${created.body.id}/wait?timeoutMs=30000`);
-      expect((await owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
+      expect((await t.owner.request("DELETE", `/api/tokens/${tokenId}`)).status).toBe(204);
       // Without the revocation this wait would answer 200 (still pending) after 30 s, past the test's timeout.
       expectApiError(await waiting, 401, "unauthorized");
     });
@@ -214,7 +208,7 @@ describeEachMode("revocation", (mode) => {
 
   describe("PATCH /api/members/:id and DELETE /api/members/:id", () => {
     it("a role change closes the member's sockets with 4401; a new socket has the new role", async () => {
-      const socket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(bob)}`)));
+      const socket = await track(openSocket(wsUrl(`?ticket=${await ticketFor(t.bob)}`)));
       const write = socket.send({
         type: "patch",
         dashboardId: "team",
@@ -225,16 +219,18 @@ describeEachMode("revocation", (mode) => {
       });
       expect(await socket.answer(write)).toMatchObject({ type: "ack", rev: 1 });
       // A ticket taken before the change: used after it, it carries the new role, not the snapshot.
-      const earlier = await ticketFor(bob);
+      const earlier = await ticketFor(t.bob);
 
-      const changed = await owner.request("PATCH", `/api/members/${bob.principal.id}`, { role: "viewer" });
+      const changed = await t.owner.request("PATCH", `/api/members/${t.bob.principal.id}`, {
+        role: "viewer",
+      });
       expect(changed).toEqual({
         status: 200,
-        body: { id: bob.principal.id, kind: "user", name: "bob", displayName: "bob", role: "viewer" },
+        body: { id: t.bob.principal.id, kind: "user", name: "bob", displayName: "bob", role: "viewer" },
       });
       expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
 
-      for (const ticket of [earlier, await ticketFor(bob)]) {
+      for (const ticket of [earlier, await ticketFor(t.bob)]) {
         const again = await track(openSocket(wsUrl(`?ticket=${ticket}`)));
         const refused = again.send({
           type: "patch",
@@ -247,13 +243,13 @@ describeEachMode("revocation", (mode) => {
         expect(await again.answer(refused)).toMatchObject({ type: "nack", error: "forbidden" });
         await expectAlive(again);
       }
-      expect((await bob.request("GET", "/api/me")).body.principal.role).toBe("viewer");
+      expect((await t.bob.request("GET", "/api/me")).body.principal.role).toBe("viewer");
     });
 
     it("setting the role a member already has leaves its sockets open", async () => {
-      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${t.bob.token}` }));
       expect(
-        (await owner.request("PATCH", `/api/members/${bob.principal.id}`, { role: "member" })).status,
+        (await t.owner.request("PATCH", `/api/members/${t.bob.principal.id}`, { role: "member" })).status,
       ).toBe(200);
       // Embedded, the announcement was delivered before this answer (the bus is synchronous) and spared the
       // socket; a close would have come before the pong.
@@ -262,46 +258,46 @@ describeEachMode("revocation", (mode) => {
     });
 
     it("removing a member closes its sockets, kills its tokens and voids its tickets", async () => {
-      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${bob.token}` }));
-      const unused = await ticketFor(bob);
-      expect((await owner.request("DELETE", `/api/members/${bob.principal.id}`)).status).toBe(204);
+      const socket = await track(openSocket(wsUrl(), { authorization: `Bearer ${t.bob.token}` }));
+      const unused = await ticketFor(t.bob);
+      expect((await t.owner.request("DELETE", `/api/members/${t.bob.principal.id}`)).status).toBe(204);
       expect(await socket.closed(CLOSE_DEADLINE_MS)).toBe(CLOSE_CODES.unauthorized);
       await expect(openSocket(wsUrl(`?ticket=${unused}`))).rejects.toMatchObject({ status: 401 });
-      expectApiError(await bob.request("GET", "/api/me"), 401, "unauthorized");
-      const members = await owner.request("GET", "/api/tokens");
+      expectApiError(await t.bob.request("GET", "/api/me"), 401, "unauthorized");
+      const members = await t.owner.request("GET", "/api/tokens");
       expect(members.body.items.map((item: { principalId: string }) => item.principalId)).not.toContain(
-        bob.principal.id,
+        t.bob.principal.id,
       );
-      expectApiError(await owner.request("DELETE", `/api/members/${bob.principal.id}`), 404, "not_found");
+      expectApiError(await t.owner.request("DELETE", `/api/members/${t.bob.principal.id}`), 404, "not_found");
     });
 
     it("keeps the last owner, lets only owners touch owners, and only owners and admins manage members", async () => {
-      const admin = await server.caller({ name: "ada", role: "admin" });
-      const outsider = await server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
+      const admin = await t.server.caller({ name: "ada", role: "admin" });
+      const outsider = await t.server.caller({ name: "zed", role: "owner", workspace: "elsewhere" });
       const path = (caller: Caller) => `/api/members/${caller.principal.id}`;
 
       const last = expectApiError(
-        await owner.request("PATCH", path(owner), { role: "admin" }),
+        await t.owner.request("PATCH", path(t.owner), { role: "admin" }),
         409,
         "conflict",
       );
       expect(last.details).toEqual({ reason: "last_owner" });
-      expectApiError(await owner.request("DELETE", path(owner)), 409, "conflict");
+      expectApiError(await t.owner.request("DELETE", path(t.owner)), 409, "conflict");
 
-      expectApiError(await bob.request("PATCH", path(bob), { role: "owner" }), 403, "forbidden");
-      expectApiError(await bob.request("DELETE", path(admin)), 403, "forbidden");
-      expectApiError(await admin.request("PATCH", path(bob), { role: "owner" }), 403, "forbidden");
-      expectApiError(await admin.request("PATCH", path(owner), { role: "member" }), 403, "forbidden");
-      expectApiError(await admin.request("DELETE", path(owner)), 403, "forbidden");
-      expectApiError(await outsider.request("PATCH", path(bob), { role: "viewer" }), 404, "not_found");
-      expectApiError(await owner.request("PATCH", path(bob), { role: "root" }), 422, "invalid");
-      const agent = await server.caller({ kind: "agent", name: "robot" });
-      expectApiError(await owner.request("PATCH", path(agent), { role: "admin" }), 422, "invalid");
+      expectApiError(await t.bob.request("PATCH", path(t.bob), { role: "owner" }), 403, "forbidden");
+      expectApiError(await t.bob.request("DELETE", path(admin)), 403, "forbidden");
+      expectApiError(await admin.request("PATCH", path(t.bob), { role: "owner" }), 403, "forbidden");
+      expectApiError(await admin.request("PATCH", path(t.owner), { role: "member" }), 403, "forbidden");
+      expectApiError(await admin.request("DELETE", path(t.owner)), 403, "forbidden");
+      expectApiError(await outsider.request("PATCH", path(t.bob), { role: "viewer" }), 404, "not_found");
+      expectApiError(await t.owner.request("PATCH", path(t.bob), { role: "root" }), 422, "invalid");
+      const agent = await t.server.caller({ kind: "agent", name: "robot" });
+      expectApiError(await t.owner.request("PATCH", path(agent), { role: "admin" }), 422, "invalid");
 
-      expect((await admin.request("PATCH", path(bob), { role: "admin" })).status).toBe(200);
+      expect((await admin.request("PATCH", path(t.bob), { role: "admin" })).status).toBe(200);
       // With a second owner, the first may step down.
-      expect((await owner.request("PATCH", path(admin), { role: "owner" })).status).toBe(200);
-      expect((await owner.request("PATCH", path(owner), { role: "member" })).status).toBe(200);
+      expect((await t.owner.request("PATCH", path(admin), { role: "owner" })).status).toBe(200);
+      expect((await t.owner.request("PATCH", path(t.owner), { role: "member" })).status).toBe(200);
       expectApiError(await admin.request("DELETE", path(admin)), 409, "conflict");
     });
   });

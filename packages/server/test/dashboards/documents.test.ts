@@ -1,19 +1,8 @@
-import {
-  type Caller,
-  noteWidget,
-  startEachTest,
-  startTestServer,
-  storedNote,
-  type TestServer,
-} from "@agentboard/test-support";
+import { callersEachTest, noteWidget, startTestServer, storedNote } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 
-let server: TestServer;
-let alice: Caller;
-
-startEachTest(async (started) => {
-  server = started;
-  alice = await server.caller({ name: "alice" });
+const t = callersEachTest({
+  alice: { name: "alice" },
 });
 
 const addNote = (id: string, markdown = id) => ({
@@ -24,7 +13,7 @@ const addNote = (id: string, markdown = id) => ({
 
 describe("dashboard documents", () => {
   it("reads a never-written dashboard as rev 0 with the default state", async () => {
-    const { status, body } = await alice.request("GET", "/api/dashboards/me/state");
+    const { status, body } = await t.alice.request("GET", "/api/dashboards/me/state");
     expect(status).toBe(200);
     expect(body).toMatchObject({
       rev: 0,
@@ -34,71 +23,74 @@ describe("dashboard documents", () => {
   });
 
   it("assigns increasing revs to widget upserts, PATCH, PUT and DELETE", async () => {
-    const put = await alice.request("PUT", "/api/dashboards/me/widgets/w1", noteWidget());
+    const put = await t.alice.request("PUT", "/api/dashboards/me/widgets/w1", noteWidget());
     expect(put.status).toBe(200);
     expect(put.body.rev).toBe(1);
     expect(put.body.widget).toMatchObject({
       id: "w1",
       type: "note",
       status: "ready",
-      updatedBy: `user:${alice.principal.id}`,
+      updatedBy: `user:${t.alice.principal.id}`,
     });
 
-    const patch = await alice.request("PATCH", "/api/dashboards/me/state", {
+    const patch = await t.alice.request("PATCH", "/api/dashboards/me/state", {
       baseRev: 1,
       ops: [{ op: "replace", path: "/widgets/w1/title", value: "Renamed" }],
     });
     expect(patch).toEqual({ status: 200, body: { rev: 2 } });
 
-    const doc = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const doc = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     expect(doc.rev).toBe(2);
     expect(doc.state.widgets.w1.title).toBe("Renamed");
     expect(doc.state.layout.items).toEqual([{ widgetId: "w1", x: 0, y: 0, w: 4, h: 4 }]);
 
-    const replaced = await alice.request("PUT", "/api/dashboards/me/state", {
+    const replaced = await t.alice.request("PUT", "/api/dashboards/me/state", {
       baseRev: 2,
       state: { ...doc.state, preferences: { theme: "dark" } },
     });
     expect(replaced).toEqual({ status: 200, body: { rev: 3 } });
-    const stalePut = await alice.request("PUT", "/api/dashboards/me/state", { baseRev: 2, state: doc.state });
+    const stalePut = await t.alice.request("PUT", "/api/dashboards/me/state", {
+      baseRev: 2,
+      state: doc.state,
+    });
     expect(stalePut.status).toBe(409);
     expect(stalePut.body).toMatchObject({ error: "conflict", details: { rev: 3 } });
 
-    const removed = await alice.request("DELETE", "/api/dashboards/me/widgets/w1");
+    const removed = await t.alice.request("DELETE", "/api/dashboards/me/widgets/w1");
     expect(removed).toEqual({ status: 200, body: { rev: 4 } });
-    expect((await alice.request("DELETE", "/api/dashboards/me/widgets/w1")).status).toBe(404);
+    expect((await t.alice.request("DELETE", "/api/dashboards/me/widgets/w1")).status).toBe(404);
 
-    const reset = await alice.request("DELETE", "/api/dashboards/me/state");
+    const reset = await t.alice.request("DELETE", "/api/dashboards/me/state");
     expect(reset.status).toBe(204);
-    const after = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const after = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     expect(after.rev).toBe(5);
     expect(after.state.preferences).toEqual({});
   });
 
   it("rebases a stale PATCH whose paths did not change, and answers 409 with the paths when they did", async () => {
-    await alice.request("PATCH", "/api/dashboards/me/state", {
+    await t.alice.request("PATCH", "/api/dashboards/me/state", {
       baseRev: 0,
       ops: [addNote("a"), addNote("b")],
     });
-    await alice.request("PATCH", "/api/dashboards/me/state", {
+    await t.alice.request("PATCH", "/api/dashboards/me/state", {
       baseRev: 1,
       ops: [{ op: "replace", path: "/widgets/a/title", value: "A2" }],
     });
 
-    const rebased = await alice.request("PATCH", "/api/dashboards/me/state", {
+    const rebased = await t.alice.request("PATCH", "/api/dashboards/me/state", {
       baseRev: 1,
       ops: [{ op: "replace", path: "/widgets/b/title", value: "B2" }],
     });
     expect(rebased).toEqual({ status: 200, body: { rev: 3 } });
 
-    const lost = await alice.request("PATCH", "/api/dashboards/me/state", {
+    const lost = await t.alice.request("PATCH", "/api/dashboards/me/state", {
       baseRev: 1,
       ops: [{ op: "replace", path: "/widgets/a/title", value: "A-loser" }],
     });
     expect(lost.status).toBe(409);
     expect(lost.body).toMatchObject({ error: "conflict", details: { rev: 3, paths: ["/widgets/a/title"] } });
 
-    const doc = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const doc = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     expect(doc.state.widgets.a.title).toBe("A2");
     expect(doc.state.widgets.b.title).toBe("B2");
   });
@@ -135,13 +127,13 @@ describe("dashboard documents", () => {
 
   it("replays the same (clientId, mutationId) with the first answer and applies nothing twice", async () => {
     const body = { baseRev: 0, ops: [addNote("a")], clientId: "tab-1", mutationId: "m-1" };
-    const first = await alice.request("PATCH", "/api/dashboards/me/state", body);
-    const again = await alice.request("PATCH", "/api/dashboards/me/state", body);
+    const first = await t.alice.request("PATCH", "/api/dashboards/me/state", body);
+    const again = await t.alice.request("PATCH", "/api/dashboards/me/state", body);
     expect(first).toEqual({ status: 200, body: { rev: 1 } });
     expect(again).toEqual({ status: 200, body: { rev: 1 } });
-    const doc = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const doc = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     expect(doc.rev).toBe(1);
-    const other = await alice.request("PATCH", "/api/dashboards/me/state", {
+    const other = await t.alice.request("PATCH", "/api/dashboards/me/state", {
       ...body,
       baseRev: 1,
       ops: [addNote("b")],
@@ -151,9 +143,9 @@ describe("dashboard documents", () => {
   });
 
   it("applies 200 concurrent PATCHes on disjoint paths: revs 1..200 without gaps, every change present", async () => {
-    const bob = await server.caller({ kind: "agent", name: "bob-agent" });
-    const owner = `user:${alice.principal.id}`;
-    const writers = [alice, bob];
+    const bob = await t.server.caller({ kind: "agent", name: "bob-agent" });
+    const owner = `user:${t.alice.principal.id}`;
+    const writers = [t.alice, bob];
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         writers[i % 2]!.request("PATCH", `/api/dashboards/${i % 2 === 0 ? "me" : owner}/state`, {
@@ -166,7 +158,7 @@ describe("dashboard documents", () => {
     expect(results.map((r) => r.body.rev).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 200 }, (_, i) => i + 1),
     );
-    const doc = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const doc = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     expect(doc.rev).toBe(200);
     expect(Object.keys(doc.state.widgets).sort()).toEqual(
       Array.from({ length: 200 }, (_, i) => `w${i}`).sort(),
@@ -174,10 +166,10 @@ describe("dashboard documents", () => {
   });
 
   it("lets exactly one of many concurrent writers to the same path win from one base; the others get 409", async () => {
-    await alice.request("PATCH", "/api/dashboards/me/state", { baseRev: 0, ops: [addNote("shared")] });
+    await t.alice.request("PATCH", "/api/dashboards/me/state", { baseRev: 0, ops: [addNote("shared")] });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        alice.request("PATCH", "/api/dashboards/me/state", {
+        t.alice.request("PATCH", "/api/dashboards/me/state", {
           baseRev: 1,
           ops: [{ op: "replace", path: "/widgets/shared/props/markdown", value: `v${i}` }],
         }),
@@ -189,20 +181,20 @@ describe("dashboard documents", () => {
     expect(losers).toHaveLength(19);
     for (const loser of losers)
       expect(loser.body.details).toEqual({ rev: 2, paths: ["/widgets/shared/props/markdown"] });
-    const doc = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const doc = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     const winnerIndex = results.findIndex((r) => r.status === 200);
     expect(doc.state.widgets.shared.props.markdown).toBe(`v${winnerIndex}`);
-    expect(server.runtime.dashboards.pendingWrites).toBe(0);
+    expect(t.server.runtime.dashboards.pendingWrites).toBe(0);
   });
 });
 
 describe("stored documents of other schema versions", () => {
   const storeRaw = async (state: unknown) => {
-    await server.runtime.sqlite.db
+    await t.server.runtime.sqlite.db
       .insertInto("dashboards")
       .values({
-        workspace_id: alice.principal.workspaceId,
-        dashboard_id: `user:${alice.principal.id}`,
+        workspace_id: t.alice.principal.workspaceId,
+        dashboard_id: `user:${t.alice.principal.id}`,
         rev: 7,
         schema_version: (state as { schemaVersion?: number }).schemaVersion ?? 0,
         state: JSON.stringify(state),
@@ -216,17 +208,17 @@ describe("stored documents of other schema versions", () => {
       widgets: [{ id: "old", type: "note", title: "Old", props: { markdown: "v0" }, x: 2, y: 1, w: 5, h: 3 }],
       theme: "dark",
     });
-    const doc = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const doc = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     expect(doc).toMatchObject({ rev: 7, schemaVersion: 1 });
     expect(doc.state.widgets.old).toMatchObject({ id: "old", type: "note", status: "ready" });
     expect(doc.state.layout.items).toEqual([{ widgetId: "old", x: 2, y: 1, w: 5, h: 3 }]);
     expect(doc.state.preferences).toEqual({ theme: "dark" });
-    const patched = await alice.request("PATCH", "/api/dashboards/me/state", {
+    const patched = await t.alice.request("PATCH", "/api/dashboards/me/state", {
       baseRev: 7,
       ops: [{ op: "replace", path: "/widgets/old/title", value: "New" }],
     });
     expect(patched).toEqual({ status: 200, body: { rev: 8 } });
-    const row = await server.runtime.sqlite.db
+    const row = await t.server.runtime.sqlite.db
       .selectFrom("dashboards")
       .select(["schema_version", "state"])
       .executeTakeFirstOrThrow();
@@ -242,16 +234,16 @@ describe("stored documents of other schema versions", () => {
       preferences: {},
       future: true,
     });
-    const read = await alice.request("GET", "/api/dashboards/me/state");
+    const read = await t.alice.request("GET", "/api/dashboards/me/state");
     expect(read.status).toBe(422);
     expect(read.body).toMatchObject({ error: "invalid", details: { found: 2, supported: 1 } });
     expect(read.body.message).toContain("newer");
-    const write = await alice.request("PATCH", "/api/dashboards/me/state", {
+    const write = await t.alice.request("PATCH", "/api/dashboards/me/state", {
       baseRev: 7,
       ops: [{ op: "add", path: "/preferences/theme", value: "dark" }],
     });
     expect(write.status).toBe(422);
-    const row = await server.runtime.sqlite.db
+    const row = await t.server.runtime.sqlite.db
       .selectFrom("dashboards")
       .select(["rev", "state"])
       .executeTakeFirstOrThrow();
