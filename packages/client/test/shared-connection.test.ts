@@ -13,6 +13,7 @@ import {
   createBoardClient,
   type SyncClient,
 } from "../src/index.js";
+import { note } from "./notes.js";
 
 const t = callersEachTest({
   human: { name: "alice" },
@@ -57,18 +58,10 @@ async function serverConnections(n: number) {
 
 const changes = (sync: SyncClient) => (wake: () => void) => sync.on("change", wake);
 const titleOf = (sync: SyncClient, widgetId: string) => sync.state?.widgets[widgetId]?.title;
-const note = (id: string, title: string) => ({
+const addNote = (id: string, title: string) => ({
   op: "add" as const,
   path: `/widgets/${id}`,
-  value: {
-    id,
-    type: "note",
-    title,
-    props: { markdown: "" },
-    status: "ready",
-    updatedAt: "2026-01-01T00:00:00.000Z",
-    updatedBy: "x",
-  },
+  value: note(id, title),
 });
 
 describe("one realtime connection per board client", () => {
@@ -88,7 +81,7 @@ describe("one realtime connection per board client", () => {
       props: { markdown: "" },
     });
     await until("team to see the REST write", () => titleOf(team, "a") === "A", changes(team));
-    ops.apply([note("o", "O")]);
+    ops.apply([addNote("o", "O")]);
     team.apply([{ op: "replace", path: "/widgets/a/title", value: "A2" }]);
     await Promise.all([ops.flushed(), team.flushed()]);
     expect((await board.dashboards.get("ops")).state.widgets.o?.title).toBe("O");

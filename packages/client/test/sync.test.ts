@@ -15,9 +15,15 @@ import {
   StateValidationError,
   UnsupportedSchemaVersionError,
 } from "@agentboard/protocol";
-import { closedAfterEach, startEachTest, startTestServer, type TestServer } from "@agentboard/test-support";
+import {
+  closedAfterEach,
+  closedAfterTest,
+  startEachTest,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import fc from "fast-check";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import {
   type BoardClientOptions,
@@ -335,9 +341,7 @@ describe("board.sync against the real server", () => {
 
   it("catches up a replica that was away with exactly the missed patches, and past the log with one snapshot", async () => {
     // A server of its own with a short patch log, closed when the test ends.
-    const shortLog = await startTestServer({ AGENTBOARD_PATCH_LOG_LIMIT: "10" });
-    onTestFinished(() => shortLog.close());
-    server = shortLog;
+    server = await closedAfterTest(startTestServer({ AGENTBOARD_PATCH_LOG_LIMIT: "10" }));
     const alice = await server.caller({ name: "alice" });
     const rest = createBoardClient({ url: server.url, token: alice.token });
     const b = await replica(alice.token, "team");

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach } from "vitest";
+import { afterEach, beforeEach, onTestFinished } from "vitest";
 import { type Caller, startTestServer, type TestServer } from "./test-server.js";
 
 interface Closable {
@@ -26,6 +26,15 @@ export function startEachTest<T extends Closable = TestServer>(
     started = undefined;
     await open?.close();
   });
+}
+
+/** Something the current test starts for itself (a server with other settings), closed when the test ends. */
+export async function closedAfterTest<T extends Closable>(starting: Promise<T>): Promise<T> {
+  const started = await starting;
+  onTestFinished(async () => {
+    await started.close();
+  });
+  return started;
 }
 
 /** A list whose items (sockets, board clients, replicas) are closed together and dropped after each test. */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ApprovalSchema, AuditEntrySchema } from "@agentboard/protocol";
 import {
   castEachTest,
+  closedAfterTest,
   createApproval,
   deployRequest,
   describeEachMode,
@@ -14,6 +15,10 @@ import { KyselyApprovalStore } from "../../src/approvals/kysely-approval-store.j
 describeEachMode("approvals lifecycle", (mode) => {
   // Deploys may be auto-approved here (an admin listed them); other types never are.
   const cast = castEachTest(() => mode.startTestServer({ AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy" }));
+
+  /** An agent on a server of the test's own, started with `env` and closed when the test ends. */
+  const agentOnServerWith = async (env: Record<string, string>) =>
+    (await closedAfterTest(mode.startTestServer(env))).caller({ kind: "agent", name: "a" });
 
   const trail = async (id: string) => (await cast.alice.request("GET", `/api/approvals/${id}/events`)).body;
 
@@ -66,63 +71,54 @@ describeEachMode("approvals lifecycle", (mode) => {
     });
 
     it("takes thresholds and always-review types from the configuration", async () => {
-      const strict = await mode.startTestServer({
+      const agent = await agentOnServerWith({
         AGENTBOARD_APPROVAL_ALWAYS_REVIEW: "deploy",
         AGENTBOARD_APPROVAL_AUTO_THRESHOLD: "101",
         AGENTBOARD_APPROVAL_QUICK_THRESHOLD: "30",
       });
-      try {
-        const agent = await strict.caller({ kind: "agent", name: "a" });
-        expect(await createApproval(agent, deployRequest({ confidence: 99 }))).toMatchObject({
-          route: "full",
-          status: "pending",
-        });
-        expect(await createApproval(agent, deployRequest({ type: "email", confidence: 100 }))).toMatchObject({
-          route: "quick",
-          status: "pending",
-        });
-        expect(await createApproval(agent, deployRequest({ type: "email", confidence: 29 }))).toMatchObject({
-          route: "full",
-        });
-      } finally {
-        await strict.close();
-      }
+      expect(await createApproval(agent, deployRequest({ confidence: 99 }))).toMatchObject({
+        route: "full",
+        status: "pending",
+      });
+      expect(await createApproval(agent, deployRequest({ type: "email", confidence: 100 }))).toMatchObject({
+        route: "quick",
+        status: "pending",
+      });
+      expect(await createApproval(agent, deployRequest({ type: "email", confidence: 29 }))).toMatchObject({
+        route: "full",
+      });
     });
 
     it("by default no type is auto-approved: an agent claiming confidence 100 gets a quick human review", async () => {
-      const byDefault = await mode.startTestServer();
-      try {
-        const agent = await byDefault.caller({ kind: "agent", name: "dba" });
-        const human = await byDefault.caller({ name: "alice" });
-        const drop = await agent.request("POST", "/api/approvals", {
+      const byDefault = await closedAfterTest(mode.startTestServer());
+      const agent = await byDefault.caller({ kind: "agent", name: "dba" });
+      const human = await byDefault.caller({ name: "alice" });
+      const drop = await agent.request("POST", "/api/approvals", {
+        type: "db.drop",
+        title: "DROP DATABASE prod",
+        confidence: 100,
+      });
+      expect(drop.status).toBe(201);
+      expect(drop.body).toMatchObject({ route: "quick", status: "pending", confidence: 100 });
+      expect(drop.body.decidedAt).toBeUndefined();
+      const [created] = (await human.request("GET", `/api/approvals/${drop.body.id}/events`)).body;
+      expect(created).toMatchObject({
+        event: "created",
+        to: "pending",
+        reason: 'quick review: confidence 100 ≥ 60 (type "db.drop" is not listed for auto-approval)',
+        details: {
           type: "db.drop",
-          title: "DROP DATABASE prod",
           confidence: 100,
-        });
-        expect(drop.status).toBe(201);
-        expect(drop.body).toMatchObject({ route: "quick", status: "pending", confidence: 100 });
-        expect(drop.body.decidedAt).toBeUndefined();
-        const [created] = (await human.request("GET", `/api/approvals/${drop.body.id}/events`)).body;
-        expect(created).toMatchObject({
-          event: "created",
-          to: "pending",
-          reason: 'quick review: confidence 100 ≥ 60 (type "db.drop" is not listed for auto-approval)',
-          details: {
-            type: "db.drop",
-            confidence: 100,
-            alwaysReview: false,
-            autoListed: false,
-            route: "quick",
-          },
-        });
-        // The type the old default auto-approved at 85+ is no exception.
-        expect(await createApproval(agent, deployRequest({ confidence: 100 }))).toMatchObject({
+          alwaysReview: false,
+          autoListed: false,
           route: "quick",
-          status: "pending",
-        });
-      } finally {
-        await byDefault.close();
-      }
+        },
+      });
+      // The type the old default auto-approved at 85+ is no exception.
+      expect(await createApproval(agent, deployRequest({ confidence: 100 }))).toMatchObject({
+        route: "quick",
+        status: "pending",
+      });
     });
 
     it("auto-approves only the types listed in approvalAutoTypes; always-review still wins", async () => {
@@ -138,19 +134,14 @@ describeEachMode("approvals lifecycle", (mode) => {
       expect(unlisted).toMatchObject({ route: "quick", status: "pending" });
       expect((await trail(unlisted.id))[0].details).toMatchObject({ autoListed: false, route: "quick" });
 
-      const both = await mode.startTestServer({
+      const agent = await agentOnServerWith({
         AGENTBOARD_APPROVAL_AUTO_TYPES: "deploy",
         AGENTBOARD_APPROVAL_ALWAYS_REVIEW: "deploy",
       });
-      try {
-        const agent = await both.caller({ kind: "agent", name: "a" });
-        expect(await createApproval(agent, deployRequest({ confidence: 100 }))).toMatchObject({
-          route: "full",
-          status: "pending",
-        });
-      } finally {
-        await both.close();
-      }
+      expect(await createApproval(agent, deployRequest({ confidence: 100 }))).toMatchObject({
+        route: "full",
+        status: "pending",
+      });
     });
 
     it("binds argsHash to the canonical action: key order does not matter, any other change does", async () => {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { callersEachTest, expectApiError, startTestServer } from "@agentboard/test-support";
+import { callersEachTest, expectApiError, startTestServer, storedNote } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 
 /** A configured extra browser Origin (AGENTBOARD_ALLOWED_ORIGINS): cookie writes from it must pass. */
@@ -59,15 +59,7 @@ const patchBody = (title: string) =>
       {
         op: "add",
         path: "/widgets/w1",
-        value: {
-          id: "w1",
-          type: "note",
-          title,
-          props: { markdown: "x" },
-          status: "ready",
-          updatedAt: "2026-01-01T00:00:00Z",
-          updatedBy: "test",
-        },
+        value: { ...storedNote("w1", "x"), title },
       },
     ],
   });

@@ -1,5 +1,6 @@
 import {
   type Caller,
+  callersOn,
   describeEachMode,
   noteWidget,
   startEachTest,
@@ -43,11 +44,13 @@ describeEachMode("directory", (mode) => {
 
   describe("GET /api/members", () => {
     it("lists every principal of the caller's workspace, users by name then agents, to any caller", async () => {
-      const owner = await server.caller({ name: "admin", role: "owner" });
-      const bob = await server.caller({ name: "bob" });
-      const vera = await server.caller({ name: "vera", role: "viewer" });
-      const planner = await server.caller({ kind: "agent", name: "planner" });
-      const scout = await server.caller({ kind: "agent", name: "scout", scopes: [] });
+      const { owner, bob, vera, planner, scout } = await callersOn(server, {
+        owner: { name: "admin", role: "owner" },
+        bob: { name: "bob" },
+        vera: { name: "vera", role: "viewer" },
+        planner: { kind: "agent", name: "planner" },
+        scout: { kind: "agent", name: "scout", scopes: [] },
+      });
       await server.caller({ name: "mallory", workspace: "other" });
       await server.caller({ kind: "agent", name: "spy", workspace: "other" });
 
@@ -76,10 +79,12 @@ describeEachMode("directory", (mode) => {
 
   describe("GET /api/dashboards", () => {
     it("gives an agent every user's personal dashboard and the workspace's shared ones, all readable", async () => {
-      const alice = await server.caller({ name: "alice", role: "owner" });
-      const bob = await server.caller({ name: "bob" });
-      const agent = await server.caller({ kind: "agent", name: "planner" });
-      const stranger = await server.caller({ name: "mallory", workspace: "other" });
+      const { alice, bob, agent, stranger } = await callersOn(server, {
+        alice: { name: "alice", role: "owner" },
+        bob: { name: "bob" },
+        agent: { kind: "agent", name: "planner" },
+        stranger: { name: "mallory", workspace: "other" },
+      });
       expect(
         (await agent.request("PUT", `/api/dashboards/user:${alice.principal.id}/widgets/w`, noteWidget()))
           .status,

@@ -34,6 +34,16 @@ const patchTeam = (caller: Caller, baseRev: number, ops: unknown[], mutationId?:
     ...(mutationId ? { clientId: mutationId.split(":")[0], mutationId } : {}),
   });
 
+/** A realtime `patch` frame for the "team" dashboard from alice's tab. */
+const teamPatch = (ops: unknown[], baseRev: number, mutationId: string) => ({
+  type: "patch" as const,
+  dashboardId: "team",
+  baseRev,
+  ops,
+  clientId: "alicetab",
+  mutationId,
+});
+
 describe("idempotency keys belong to their principal and their content", () => {
   it("another member reusing alice's (clientId, mutationId) does not make her next edit vanish (REST)", async () => {
     // The outside tester's reproduction, on a shared dashboard.
@@ -86,21 +96,16 @@ describe("idempotency keys belong to their principal and their content", () => {
   it("over the WebSocket: a foreign key is a new write with its own ack; a reused one is nacked", async () => {
     const a = await connect(t.server, t.alice);
     const b = await connect(t.server, t.bob);
-    const patch = (ops: unknown[], baseRev: number, mutationId: string) => ({
-      type: "patch",
-      dashboardId: "team",
-      baseRev,
-      ops,
-      clientId: "alicetab",
-      mutationId,
-    });
     const theme = [{ op: "add", path: "/preferences/theme", value: "dark" }];
-    expect(await a.answer(a.send(patch(theme, 0, "alicetab:1")))).toMatchObject({ type: "ack", rev: 1 });
+    expect(await a.answer(a.send(teamPatch(theme, 0, "alicetab:1")))).toMatchObject({ type: "ack", rev: 1 });
     const density = [{ op: "add", path: "/preferences/density", value: "compact" }];
-    expect(await b.answer(b.send(patch(density, 1, "alicetab:2")))).toMatchObject({ type: "ack", rev: 2 });
+    expect(await b.answer(b.send(teamPatch(density, 1, "alicetab:2")))).toMatchObject({
+      type: "ack",
+      rev: 2,
+    });
     const widget = [{ op: "add", path: "/widgets/important", value: note("important") }];
-    expect(await a.answer(a.send(patch(widget, 2, "alicetab:2")))).toMatchObject({ type: "ack", rev: 3 });
-    expect(await a.answer(a.send(patch(theme, 3, "alicetab:2")))).toMatchObject({
+    expect(await a.answer(a.send(teamPatch(widget, 2, "alicetab:2")))).toMatchObject({ type: "ack", rev: 3 });
+    expect(await a.answer(a.send(teamPatch(theme, 3, "alicetab:2")))).toMatchObject({
       type: "nack",
       error: "invalid",
     });
@@ -116,14 +121,7 @@ describe("idempotency keys belong to their principal and their content", () => {
       socket.send({ type: "subscribe", dashboardId: "team" });
       await socket.next("snapshot");
     }
-    const id = a.send({
-      type: "patch",
-      dashboardId: "team",
-      baseRev: 0,
-      ops: [{ op: "add", path: "/preferences/theme", value: "dark" }],
-      clientId: "alicetab",
-      mutationId: "alicetab:1",
-    });
+    const id = a.send(teamPatch([{ op: "add", path: "/preferences/theme", value: "dark" }], 0, "alicetab:1"));
     expect(await a.answer(id)).toMatchObject({ type: "ack", rev: 1 });
     expect((await a2.next("patch")).origin).toEqual({ clientId: "alicetab", mutationId: "alicetab:1" });
     expect((await b.next("patch")).origin).toEqual({});

@@ -1,6 +1,7 @@
 import {
   type Caller,
   closedAfterEach,
+  closedAfterTest,
   connect,
   describeEachMode,
   noteWidget,
@@ -8,7 +9,7 @@ import {
   type TestServer,
   type WsClient,
 } from "@agentboard/test-support";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 
 describeEachMode("realtime sync", (mode) => {
   let server: TestServer;
@@ -194,9 +195,7 @@ describeEachMode("realtime sync", (mode) => {
 
     it("turns an unanswered refresh into a retryable error after the timeout", async () => {
       // A server of its own with a short refresh timeout, closed when the test ends.
-      const shortTimeout = await mode.startTestServer({ AGENTBOARD_REFRESH_TIMEOUT_MS: "1000" });
-      onTestFinished(() => shortTimeout.close());
-      server = shortTimeout;
+      server = await closedAfterTest(mode.startTestServer({ AGENTBOARD_REFRESH_TIMEOUT_MS: "1000" }));
       alice = await server.caller({ name: "alice" });
       await alice.request("PUT", "/api/dashboards/me/widgets/a", noteWidget("a"));
       const watcher = await client();
