@@ -159,15 +159,9 @@ describe("validateDashboardState", () => {
     const state = { ...defaultDashboardState(), widgets };
     expect(JSON.stringify(state).length).toBeLessThan(LIMITS.maxDocumentBytes);
     expect(jsonByteLength(state)).toBeGreaterThan(LIMITS.maxDocumentBytes);
-    let caught: unknown;
-    try {
-      validateDashboardState(state);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(DocumentTooLargeError);
-    expect((caught as DocumentTooLargeError).code).toBe("payload_too_large");
-    expect((caught as DocumentTooLargeError).status).toBe(413);
+    const validate = () => validateDashboardState(state);
+    expect(validate).toThrow(DocumentTooLargeError);
+    expect(validate).toThrow(expect.objectContaining({ code: "payload_too_large", status: 413 }));
   });
 
   it("limits issues to 20", () => {

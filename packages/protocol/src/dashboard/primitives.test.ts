@@ -10,7 +10,7 @@ import {
 } from "./primitives.js";
 
 describe("isSafeHref", () => {
-  it.each([
+  const rejected = [
     "javascript:alert(1)",
     "JAVASCRIPT:alert(1)",
     "JavaScript:alert(1)",
@@ -30,11 +30,8 @@ describe("isSafeHref", () => {
     "",
     "https://exa mple.com",
     "https://x/\u007f",
-  ])("rejects %j", (href) => {
-    expect(isSafeHref(href)).toBe(false);
-  });
-
-  it.each([
+  ];
+  const accepted = [
     "https://x",
     "http://x/y",
     "HTTPS://EXAMPLE.COM/path",
@@ -42,8 +39,12 @@ describe("isSafeHref", () => {
     "/relative?q",
     "/",
     "/dashboards/team-1#widget",
-  ])("accepts %j", (href) => {
-    expect(isSafeHref(href)).toBe(true);
+  ];
+  it.each([
+    ...rejected.map((href) => ({ verdict: "rejects", href, safe: false })),
+    ...accepted.map((href) => ({ verdict: "accepts", href, safe: true })),
+  ])("$verdict $href", ({ href, safe }) => {
+    expect(isSafeHref(href)).toBe(safe);
   });
 });
 

@@ -4,33 +4,20 @@ import { overlappingPaths, pathsOverlap } from "./conflict-paths.js";
 import { formatPointer } from "./json-pointer.js";
 
 describe("pathsOverlap", () => {
-  it("is true for equal paths", () => {
-    expect(pathsOverlap("/widgets/a/title", "/widgets/a/title")).toBe(true);
-  });
-
-  it("is true for an ancestor and its descendant, in both orders", () => {
-    expect(pathsOverlap("/widgets/a", "/widgets/a/props/tasks")).toBe(true);
-    expect(pathsOverlap("/widgets/a/props/tasks", "/widgets/a")).toBe(true);
-  });
-
-  it('is false for siblings sharing a string prefix ("/a" vs "/ab")', () => {
-    expect(pathsOverlap("/a", "/ab")).toBe(false);
-    expect(pathsOverlap("/widgets/a", "/widgets/ab/title")).toBe(false);
-  });
-
-  it("is false for siblings", () => {
-    expect(pathsOverlap("/widgets/a/title", "/widgets/a/props")).toBe(false);
-  });
-
-  it('compares decoded segments: "/a~1b" is key "a/b", not "/a/b"', () => {
-    expect(pathsOverlap("/a~1b", "/a/b")).toBe(false);
-    expect(pathsOverlap("/a~1b", "/a~1b/c")).toBe(true);
-  });
-
-  it('treats the root "" as overlapping everything', () => {
-    expect(pathsOverlap("", "/widgets/a")).toBe(true);
-    expect(pathsOverlap("/layout/items", "")).toBe(true);
-    expect(pathsOverlap("", "")).toBe(true);
+  it.each([
+    ["equal paths overlap", "/widgets/a/title", "/widgets/a/title", true],
+    ["an ancestor overlaps its descendant", "/widgets/a", "/widgets/a/props/tasks", true],
+    ["a descendant overlaps its ancestor", "/widgets/a/props/tasks", "/widgets/a", true],
+    ['siblings sharing a string prefix ("/a" vs "/ab") do not', "/a", "/ab", false],
+    ["siblings sharing a string prefix deeper down do not", "/widgets/a", "/widgets/ab/title", false],
+    ["siblings do not", "/widgets/a/title", "/widgets/a/props", false],
+    ['"/a~1b" is key "a/b", not "/a/b"', "/a~1b", "/a/b", false],
+    ['"/a~1b" overlaps its child', "/a~1b", "/a~1b/c", true],
+    ['the root "" overlaps a path', "", "/widgets/a", true],
+    ['a path overlaps the root ""', "/layout/items", "", true],
+    ['the root "" overlaps itself', "", "", true],
+  ] as const)("%s", (_what, a, b, overlap) => {
+    expect(pathsOverlap(a, b)).toBe(overlap);
   });
 });
 

@@ -27,6 +27,10 @@ function buildApp(options: MetricsOptions): FastifyInstance {
   return app;
 }
 
+/** GET /metrics on `app` with `headers` (the key, one way or another). */
+const scrape = (app: FastifyInstance, headers: Record<string, string>) =>
+  app.inject({ method: "GET", url: "/metrics", headers });
+
 afterEach(async () => {
   vi.restoreAllMocks();
   await Promise.all(apps.splice(0).map((app) => app.close()));
@@ -44,16 +48,8 @@ describe("GET /metrics auth", () => {
   it("answers 401 for a wrong key of the same length as a valid one, in either header", async () => {
     const app = buildApp({ keys: [KEY_A, KEY_B], production: true });
     expect(WRONG_SAME_LENGTH).toHaveLength(KEY_A.length);
-    const bearer = await app.inject({
-      method: "GET",
-      url: "/metrics",
-      headers: { authorization: `Bearer ${WRONG_SAME_LENGTH}` },
-    });
-    const header = await app.inject({
-      method: "GET",
-      url: "/metrics",
-      headers: { "x-metrics-key": WRONG_SAME_LENGTH },
-    });
+    const bearer = await scrape(app, { authorization: `Bearer ${WRONG_SAME_LENGTH}` });
+    const header = await scrape(app, { "x-metrics-key": WRONG_SAME_LENGTH });
     expect(bearer.statusCode).toBe(401);
     expect(header.statusCode).toBe(401);
     expect(bearer.json().error).toBe("unauthorized");
@@ -64,16 +60,8 @@ describe("GET /metrics auth", () => {
     expect((await app.inject({ method: "GET", url: "/api/things/1" })).statusCode).toBe(200);
     expect((await app.inject({ method: "GET", url: "/api/things/2?x=y" })).statusCode).toBe(200);
 
-    const viaBearer = await app.inject({
-      method: "GET",
-      url: "/metrics",
-      headers: { authorization: `bearer ${KEY_A}` },
-    });
-    const viaHeader = await app.inject({
-      method: "GET",
-      url: "/metrics",
-      headers: { "x-metrics-key": KEY_B },
-    });
+    const viaBearer = await scrape(app, { authorization: `bearer ${KEY_A}` });
+    const viaHeader = await scrape(app, { "x-metrics-key": KEY_B });
 
     for (const res of [viaBearer, viaHeader]) {
       expect(res.statusCode).toBe(200);
