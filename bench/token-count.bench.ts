@@ -9,14 +9,16 @@
  * repository's docs and TypeScript sources, so nothing is downloaded. Every sample must count the same in both
  * (chats by OpenAI's cookbook rule over js-tiktoken); that pass is also the warm-up.
  *
- * Each round times every category as a block per candidate, in rotated order, after a full GC, so each pays for
- * its own garbage and not for the other's. A block repeats its category until it holds ~BLOCK_TOKENS tokens, so
- * small categories are not timer noise; totals weight each category by its size in the corpus. Ratio =
- * js-tiktoken's time ÷ ours in the same round, median of ROUNDS rounds.
+ * Each round cuts every category into units of ~UNIT_TOKENS tokens (a small category is repeated to that size)
+ * and times each unit with each candidate in turn, the order rotating from unit to unit: each candidate counts a
+ * unit with its own data hot in the CPU caches, and a burst of load from other processes hits all of them alike.
+ * A full GC before each category. Totals weight each category by its size in the corpus. Ratio = js-tiktoken's
+ * time ÷ ours in the same round, median of ROUNDS rounds. The last line times the corpus sample by sample,
+ * alternating candidates at every sample (this bench's former method), for comparison.
  *
  * gpt-tokenizer keeps an LRU cache of merged pieces (its own, 100,000 entries, process-wide). "warm": the cache
- * holds the category's pieces, as a long-running server holds common ones; "cold": the cache is cleared
- * before every pass, so only repeats within one pass hit it, as for text of a kind the server never saw.
+ * holds the unit's pieces, as a long-running server holds common ones; "cold": the cache is emptied before
+ * every sample, so only repeats within one text hit, as for text of a kind the server never saw.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -29,7 +31,9 @@ import type { ChatMessageInput } from "../packages/server/src/tokens/token-types
 import { chatCorpus, textCorpus } from "../packages/server/test/tokens/corpus.js";
 
 const ROUNDS = 3;
-const BLOCK_TOKENS = 60_000;
+/** Candidates alternate every unit of about this many tokens (rotated order), so load bursts hit all alike. */
+const UNIT_TOKENS = 20_000;
+const SMALL_CATEGORY_UNITS = 3;
 const ENCODINGS = ["o200k_base", "cl100k_base"] as const;
 /** The framing model countTokens uses for each encoding (token-counter.ts). */
 const FRAMING = { o200k_base: "gpt-4o", cl100k_base: "gpt-4" } as const;
@@ -77,6 +81,35 @@ function referenceCount(reference: Tiktoken, sample: Sample): number {
   return tokens;
 }
 
+interface Unit {
+  samples: Sample[];
+  tokens: number;
+  /** Passes over the samples per timing (small categories are repeated so a timing is not timer noise). */
+  reps: number;
+}
+
+/** A category in units of about UNIT_TOKENS: a big one cut into runs of samples, a small one repeated. */
+function unitsOf(items: { sample: Sample; tokens: number }[]): { units: Unit[]; tokens: number } {
+  const tokens = items.reduce((sum, item) => sum + item.tokens, 0);
+  const samples = items.map((item) => item.sample);
+  if (tokens < UNIT_TOKENS) {
+    const reps = Math.max(1, Math.round(UNIT_TOKENS / tokens));
+    return { tokens, units: Array.from({ length: SMALL_CATEGORY_UNITS }, () => ({ samples, tokens, reps })) };
+  }
+  const units: Unit[] = [];
+  let unit: Unit = { samples: [], tokens: 0, reps: 1 };
+  for (const item of items) {
+    unit.samples.push(item.sample);
+    unit.tokens += item.tokens;
+    if (unit.tokens >= UNIT_TOKENS) {
+      units.push(unit);
+      unit = { samples: [], tokens: 0, reps: 1 };
+    }
+  }
+  if (unit.samples.length > 0) units.push(unit);
+  return { tokens, units };
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const rate = (tokens: number, ms: number) => (tokens / (ms / 1000) / 1e6).toFixed(2);
 
@@ -104,7 +137,7 @@ for (const encoding of ENCODINGS) {
 
   // Identical counts (and the warm-up). A sample with a piece over MAX_EXACT_PIECE is counted in chunks on
   // purpose (exact: false): it is left out and named.
-  const categories = new Map<string, { samples: Sample[]; tokens: number }>();
+  const counted = new Map<string, { sample: Sample; tokens: number }[]>();
   let mismatches = 0;
   for (const sample of samples) {
     const a = oursCount(sample);
@@ -117,48 +150,56 @@ for (const encoding of ENCODINGS) {
       mismatches++;
       console.log(`  ${encoding}: COUNT DIFFERS for ${sample.name}: ${a.tokens} vs js-tiktoken ${b}`);
     }
-    const entry = categories.get(sample.category) ?? { samples: [], tokens: 0 };
-    entry.samples.push(sample);
-    entry.tokens += b;
-    categories.set(sample.category, entry);
+    counted.set(sample.category, [...(counted.get(sample.category) ?? []), { sample, tokens: b }]);
   }
+  const categories = new Map([...counted].map(([category, items]) => [category, unitsOf(items)]));
 
   type Mode = "ref" | "warm" | "cold";
   const modes: Mode[] = ["ref", "warm", "cold"];
-  const run: Record<Mode, (sample: Sample) => unknown> = {
+  const run: Record<"ref" | "warm", (sample: Sample) => unknown> = {
     ref: (sample) => referenceCount(reference, sample),
     warm: oursCount,
-    cold: oursCount,
   };
   /** ms per pass over the category, per mode, per round. */
   const perPass = new Map<string, Record<Mode, number[]>>();
   const interleaved = { ours: [] as number[], ref: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [category, { samples: block, tokens }] of categories) {
-      const passes = Math.max(1, Math.round(BLOCK_TOKENS / tokens));
-      const times = perPass.get(category) ?? { ref: [], warm: [], cold: [] };
-      for (let i = 0; i < modes.length; i++) {
-        const mode = modes[(i + round) % modes.length] as Mode;
-        if (mode === "warm") for (const sample of block) oursCount(sample);
-        gc();
-        let ms = 0;
-        for (let pass = 0; pass < passes; pass++) {
-          if (mode === "cold") ours.clearMergeCache();
-          const start = performance.now();
-          for (const sample of block) run[mode](sample);
-          ms += performance.now() - start;
+    for (const [category, { units, tokens }] of categories) {
+      gc();
+      const ms: Record<Mode, number> = { ref: 0, warm: 0, cold: 0 };
+      let measured = 0;
+      for (const [u, unit] of units.entries()) {
+        measured += unit.tokens * unit.reps;
+        for (let i = 0; i < modes.length; i++) {
+          const mode = modes[(i + u + round) % modes.length] as Mode;
+          if (mode === "warm") for (const sample of unit.samples) oursCount(sample);
+          for (let rep = 0; rep < unit.reps; rep++) {
+            if (mode === "cold") {
+              for (const sample of unit.samples) {
+                ours.clearMergeCache();
+                const start = performance.now();
+                oursCount(sample);
+                ms.cold += performance.now() - start;
+              }
+              continue;
+            }
+            const start = performance.now();
+            for (const sample of unit.samples) run[mode](sample);
+            ms[mode] += performance.now() - start;
+          }
         }
-        times[mode].push(ms / passes);
       }
+      const times = perPass.get(category) ?? { ref: [], warm: [], cold: [] };
+      for (const mode of modes) times[mode].push((ms[mode] * tokens) / measured);
       perPass.set(category, times);
     }
     // The whole corpus sample by sample, alternating candidates: each starts every sample after the other's run.
-    for (const { samples: block } of categories.values()) for (const sample of block) oursCount(sample);
+    for (const { sample } of [...counted.values()].flat()) oursCount(sample);
     gc();
     let oursMs = 0;
     let referenceMs = 0;
-    for (const { samples: block } of categories.values()) {
-      for (const sample of block) {
+    for (const items of counted.values()) {
+      for (const { sample } of items) {
         let start = performance.now();
         oursCount(sample);
         oursMs += performance.now() - start;
