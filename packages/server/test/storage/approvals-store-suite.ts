@@ -59,6 +59,22 @@ export function describeApprovalStore(name: string, open: () => Promise<StoreFix
     });
     afterEach(async () => fixture.close());
 
+    /** Moves `a` from `expectedVersion` to `to` with one audit row (decided by user:u at its creation time). */
+    const transition = (
+      a: Approval,
+      expectedVersion: number,
+      to: "approved" | "expired",
+      audit: Partial<AuditInput> = {},
+      workspaceId = a.workspaceId,
+    ) =>
+      store.transition({
+        workspaceId,
+        id: a.id,
+        expectedVersion,
+        to,
+        audit: { at: a.createdAt, actor: "user:u", event: "decided", ...audit },
+      });
+
     it("creates and reads back exactly what was stored, scoped by workspace", async () => {
       const a = approval(wsA, {
         description: "why",
@@ -125,23 +141,15 @@ export function describeApprovalStore(name: string, open: () => Promise<StoreFix
       expect(await store.auditTrail(wsA, a.id)).toHaveLength(2);
 
       // A stale version, another workspace, or a terminal row: nothing happens.
-      const stale = await store.transition({
-        workspaceId: wsA,
-        id: a.id,
-        expectedVersion: 2,
-        to: "expired",
-        audit: { at: "2026-01-03T00:00:00.000Z", actor: "system:expiry", event: "expired" },
+      const stale = await transition(a, 2, "expired", {
+        at: "2026-01-03T00:00:00.000Z",
+        actor: "system:expiry",
+        event: "expired",
       });
       expect(stale).toEqual({ ok: false, current: winner.approval });
       const b = approval(wsA);
       await store.create(input(b));
-      const foreign = await store.transition({
-        workspaceId: wsB,
-        id: b.id,
-        expectedVersion: 1,
-        to: "approved",
-        audit: { at: "2026-01-03T00:00:00.000Z", actor: "user:x", event: "decided" },
-      });
+      const foreign = await transition(b, 1, "approved", {}, wsB);
       expect(foreign).toEqual({ ok: false, current: null });
       expect((await store.get(wsA, b.id))?.status).toBe("pending");
     });
@@ -150,13 +158,7 @@ export function describeApprovalStore(name: string, open: () => Promise<StoreFix
       for (const ws of [wsA, wsB, wsA]) {
         const a = approval(ws);
         await store.create(input(a));
-        await store.transition({
-          workspaceId: ws,
-          id: a.id,
-          expectedVersion: 1,
-          to: "approved",
-          audit: { at: a.createdAt, actor: "user:u", event: "decided" },
-        });
+        await transition(a, 1, "approved");
       }
       for (const [ws, count] of [
         [wsA, 4],
@@ -209,13 +211,7 @@ export function describeApprovalStore(name: string, open: () => Promise<StoreFix
       const noDeadline = approval(wsA);
       const decided = approval(wsA, { expiresAt: "2026-01-15T00:00:00.000Z" });
       for (const x of [a, b, noDeadline, decided]) await store.create(input(x));
-      await store.transition({
-        workspaceId: wsA,
-        id: decided.id,
-        expectedVersion: 1,
-        to: "approved",
-        audit: { at: decided.createdAt, actor: "user:u", event: "decided" },
-      });
+      await transition(decided, 1, "approved");
       expect(await store.listPendingWithExpiry()).toEqual([
         { workspaceId: wsB, id: b.id, expiresAt: b.expiresAt },
         { workspaceId: wsA, id: a.id, expiresAt: a.expiresAt },
