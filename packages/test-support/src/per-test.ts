@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, onTestFinished } from "vitest";
+import { type Cluster, startCluster } from "./cluster.js";
 import { type Caller, startTestServer, type TestServer } from "./test-server.js";
 
 interface Closable {
@@ -49,14 +50,14 @@ export function closedAfterEach<T extends Closable>(): T[] {
 /** Who to make on each test's server: `TestServer.caller` options by name. */
 export type CallerSpecs<K extends string> = Record<K, Parameters<TestServer["caller"]>[0]>;
 
-/** The callers `specs` names, made on `server` in that order. */
+/** The callers `specs` names, made on a server or a cluster in that order. */
 export async function callersOn<K extends string>(
-  server: TestServer,
+  on: { caller(options: CallerSpecs<K>[K]): Promise<Caller> },
   specs: CallerSpecs<K>,
 ): Promise<Record<K, Caller>> {
   const callers = {} as Record<K, Caller>;
   for (const [name, options] of Object.entries(specs) as Array<[K, CallerSpecs<K>[K]]>) {
-    callers[name] = await server.caller(options);
+    callers[name] = await on.caller(options);
   }
   return callers;
 }
@@ -77,10 +78,34 @@ export function callersEachTest<K extends string>(
   startEachTest(async (server) => {
     current = { server, callers: await callersOn(server, specs) };
   }, start);
-  return new Proxy({} as LiveCallers<K>, {
-    get(_, member: string) {
-      if (!current) throw new Error(`${member} is read outside a test`);
-      return member === "server" ? current.server : current.callers[member as K];
+  return live(() => current && { ...current.callers, server: current.server });
+}
+
+/** The current test's cluster and callers, as `clusterEachTest` gives them. */
+export type LiveClusterCallers<K extends string> = Record<K, Caller> & { readonly cluster: Cluster };
+
+/**
+ * `callersEachTest` for a cluster: a fresh two-node cluster (Redis + PostgreSQL, see `startCluster`) with the
+ * callers `specs` names for each test, closed after it; read `t.cluster`, `t.alice` inside tests only.
+ */
+export function clusterEachTest<K extends string>(
+  specs: CallerSpecs<K>,
+  start: () => Promise<Cluster> = () => startCluster({ nodes: 2 }),
+): LiveClusterCallers<K> {
+  let current: (Record<K, Caller> & { cluster: Cluster }) | undefined;
+  startEachTest(async (cluster) => {
+    current = { ...(await callersOn(cluster, specs)), cluster };
+  }, start);
+  return live(() => current);
+}
+
+/** An object whose members are read from `now()` at each access, so it can be kept across tests. */
+function live<T extends object>(now: () => T | undefined): T {
+  return new Proxy({} as T, {
+    get(_, member) {
+      const value = now();
+      if (!value) throw new Error(`${String(member)} is read outside a test`);
+      return value[member as keyof T];
     },
   });
 }

@@ -1,30 +1,13 @@
 import { createBoardClient } from "@agentboard/client";
-import {
-  type Caller,
-  type Cluster,
-  closedAfterEach,
-  eventually,
-  openSocket,
-  startCluster,
-  startEachTest,
-  WsClient,
-} from "@agentboard/test-support";
+import { closedAfterEach, clusterEachTest, eventually, openSocket, WsClient } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 import { verifyAuditChains } from "../../src/approvals/audit-verify.js";
 import { KyselyApprovalStore } from "../../src/approvals/kysely-approval-store.js";
 
-let cluster: Cluster;
-let agent: Caller;
-let alice: Caller;
-
-startEachTest(
-  async (started) => {
-    cluster = started;
-    agent = await cluster.caller({ kind: "agent", name: "deployer" });
-    alice = await cluster.caller({ name: "alice" });
-  },
-  () => startCluster({ nodes: 2 }),
-);
+const t = clusterEachTest({
+  agent: { kind: "agent", name: "deployer" },
+  alice: { name: "alice" },
+});
 const sockets = closedAfterEach<WsClient>();
 
 const request = (extra: Record<string, unknown> = {}) => ({
@@ -36,23 +19,25 @@ const request = (extra: Record<string, unknown> = {}) => ({
 });
 
 async function create(extra: Record<string, unknown> = {}, node = 0) {
-  const result = await cluster.on(agent, node).request("POST", "/api/approvals", request(extra));
+  const result = await t.cluster.on(t.agent, node).request("POST", "/api/approvals", request(extra));
   expect(result.status).toBe(201);
   return result.body;
 }
 
-const trail = async (id: string) => (await alice.request("GET", `/api/approvals/${id}/events`)).body;
+const trail = async (id: string) => (await t.alice.request("GET", `/api/approvals/${id}/events`)).body;
 
 describe("approvals across nodes", () => {
   it("wakes an agent long-polling on node 1 when a human approves on node 2", async () => {
     const approval = await create();
     const started = performance.now();
-    const waiting = cluster.on(agent, 0).request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=20000`);
+    const waiting = t.cluster
+      .on(t.agent, 0)
+      .request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=20000`);
     await eventually(
-      () => cluster.nodes[0]!.runtime.approvals.waiters.size,
+      () => t.cluster.nodes[0]!.runtime.approvals.waiters.size,
       (n) => n === 1,
     );
-    const decided = await cluster.on(alice, 1).request("POST", `/api/approvals/${approval.id}/approve`, {
+    const decided = await t.cluster.on(t.alice, 1).request("POST", `/api/approvals/${approval.id}/approve`, {
       reason: "ship it",
     });
     expect(decided.status).toBe(200);
@@ -60,15 +45,15 @@ describe("approvals across nodes", () => {
     expect(woken.body).toMatchObject({ id: approval.id, status: "approved", reason: "ship it", version: 2 });
     // Woken by the event, far before the wait's own timeout.
     expect(performance.now() - started).toBeLessThan(10_000);
-    expect(cluster.nodes[0]!.runtime.approvals.waiters.size).toBe(0);
+    expect(t.cluster.nodes[0]!.runtime.approvals.waiters.size).toBe(0);
   });
 
   it("resumes an SDK wait() on node 1 with a cancellation made on node 2, and tells node 1's sockets", async () => {
-    const board = createBoardClient({ url: cluster.nodes[0]!.url, token: agent.token });
+    const board = createBoardClient({ url: t.cluster.nodes[0]!.url, token: t.agent.token });
     const handle = await board.approvals.request(request());
-    const ticket = (await cluster.on(alice, 0).request("POST", "/api/realtime/ticket")).body.ticket;
+    const ticket = (await t.cluster.on(t.alice, 0).request("POST", "/api/realtime/ticket")).body.ticket;
     const inbox = new WsClient(
-      await openSocket(`${cluster.nodes[0]!.url.replace("http", "ws")}/api/realtime?ticket=${ticket}`),
+      await openSocket(`${t.cluster.nodes[0]!.url.replace("http", "ws")}/api/realtime?ticket=${ticket}`),
     );
     sockets.push(inbox);
     const id = inbox.send({ type: "subscribe_approvals" });
@@ -78,7 +63,7 @@ describe("approvals across nodes", () => {
       () => "resolved",
       (error: Error) => error.name,
     );
-    const admin = await cluster.caller({ name: "root", role: "admin", node: 1 });
+    const admin = await t.cluster.caller({ name: "root", role: "admin", node: 1 });
     const cancelled = await admin.request("DELETE", `/api/approvals/${handle.id}`, { reason: "not needed" });
     expect(cancelled.status).toBe(200);
     expect(await waited).toBe("ApprovalCancelledError");
@@ -87,21 +72,21 @@ describe("approvals across nodes", () => {
   });
 
   it("lets exactly one of two deciders on different nodes win, with one audit row", async () => {
-    const bob = await cluster.caller({ name: "bob" });
+    const bob = await t.cluster.caller({ name: "bob" });
     const approvals = await Promise.all(Array.from({ length: 10 }, () => create()));
     await Promise.all(
       approvals.map(async (approval, i) => {
         const [a, b] = await Promise.all([
-          cluster.on(alice, i % 2).request("POST", `/api/approvals/${approval.id}/approve`),
-          cluster.on(bob, (i + 1) % 2).request("POST", `/api/approvals/${approval.id}/reject`),
+          t.cluster.on(t.alice, i % 2).request("POST", `/api/approvals/${approval.id}/approve`),
+          t.cluster.on(bob, (i + 1) % 2).request("POST", `/api/approvals/${approval.id}/reject`),
         ]);
         expect([a.status, b.status].sort()).toEqual([200, 409]);
         const events = await trail(approval.id);
         expect(events.map((e: { event: string }) => e.event)).toEqual(["created", "decided"]);
       }),
     );
-    const store = new KyselyApprovalStore(cluster.nodes[0]!.runtime.db);
-    const report = await verifyAuditChains(store, [alice.principal.workspaceId]);
+    const store = new KyselyApprovalStore(t.cluster.nodes[0]!.runtime.db);
+    const report = await verifyAuditChains(store, [t.alice.principal.workspaceId]);
     expect(report).toMatchObject({ ok: true });
   });
 
@@ -110,20 +95,20 @@ describe("approvals across nodes", () => {
     const approvals = await Promise.all(
       Array.from({ length: 8 }, (_, i) => create({ expiresInSec: 1 }, i % 2)),
     );
-    for (const node of cluster.nodes) {
+    for (const node of t.cluster.nodes) {
       await eventually(
         () => node.runtime.approvals.expiry.size,
         (n) => n === approvals.length,
       );
     }
     for (const approval of approvals) {
-      const waited = await cluster
-        .on(agent, 1)
+      const waited = await t.cluster
+        .on(t.agent, 1)
         .request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=10000`);
       expect(waited.body).toMatchObject({ status: "expired", version: 2 });
     }
     // Both nodes' timers fired (they are gone), and only one transition per approval was written.
-    for (const node of cluster.nodes) {
+    for (const node of t.cluster.nodes) {
       await eventually(
         () => node.runtime.approvals.expiry.size,
         (n) => n === 0,
@@ -132,36 +117,38 @@ describe("approvals across nodes", () => {
     for (const approval of approvals) {
       const events = await trail(approval.id);
       expect(events.map((e: { event: string; actor: string }) => `${e.event}:${e.actor}`)).toEqual([
-        `created:agent:${agent.principal.id}`,
+        `created:agent:${t.agent.principal.id}`,
         "expired:system:expiry",
       ]);
     }
-    const report = await verifyAuditChains(new KyselyApprovalStore(cluster.nodes[1]!.runtime.db), [
-      agent.principal.workspaceId,
+    const report = await verifyAuditChains(new KyselyApprovalStore(t.cluster.nodes[1]!.runtime.db), [
+      t.agent.principal.workspaceId,
     ]);
     expect(report).toMatchObject({ ok: true });
   });
 
   it("wakes a waiter whose decision event was lost, once the bus resyncs", async () => {
     const approval = await create();
-    const waiting = cluster.on(agent, 0).request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=20000`);
+    const waiting = t.cluster
+      .on(t.agent, 0)
+      .request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=20000`);
     await eventually(
-      () => cluster.nodes[0]!.runtime.approvals.waiters.size,
+      () => t.cluster.nodes[0]!.runtime.approvals.waiters.size,
       (n) => n === 1,
     );
     // A decision committed with nobody hearing of it (its bus frame lost while node 1's subscriber was away).
-    const store = new KyselyApprovalStore(cluster.nodes[1]!.runtime.db);
+    const store = new KyselyApprovalStore(t.cluster.nodes[1]!.runtime.db);
     const result = await store.transition({
       workspaceId: approval.workspaceId,
       id: approval.id,
       expectedVersion: 1,
       to: "approved",
-      decidedBy: { kind: "user", id: alice.principal.id },
-      audit: { at: new Date().toISOString(), actor: `user:${alice.principal.id}`, event: "decided" },
+      decidedBy: { kind: "user", id: t.alice.principal.id },
+      audit: { at: new Date().toISOString(), actor: `user:${t.alice.principal.id}`, event: "decided" },
     });
     expect(result.ok).toBe(true);
-    expect(cluster.nodes[0]!.runtime.approvals.waiters.size).toBe(1);
-    cluster.nodes[1]!.runtime.bus.requestResync();
+    expect(t.cluster.nodes[0]!.runtime.approvals.waiters.size).toBe(1);
+    t.cluster.nodes[1]!.runtime.bus.requestResync();
     expect((await waiting).body).toMatchObject({ status: "approved" });
   });
 });

@@ -1,13 +1,11 @@
 import { type DashboardState, defaultDashboardState, type JsonPatchOp } from "@agentboard/protocol";
 import {
   type Caller,
-  type Cluster,
   type ClusterNode,
   closedAfterEach,
+  clusterEachTest,
   noteWidget,
   openSocket,
-  startCluster,
-  startEachTest,
   WsClient,
 } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
@@ -16,23 +14,16 @@ import type { DashboardKey } from "../../src/dashboards/dashboard-store.js";
 import { RedisDashboardStore } from "../../src/dashboards/redis-dashboard-store.js";
 import { InProcessEventBus } from "../../src/events/event-bus.js";
 
-let cluster: Cluster;
-let alice: Caller;
-
-startEachTest(
-  async (started) => {
-    cluster = started;
-    alice = await cluster.caller({ name: "alice" });
-  },
-  () => startCluster({ nodes: 2 }),
-);
+const t = clusterEachTest({
+  alice: { name: "alice" },
+});
 const sockets = closedAfterEach<WsClient>();
 
-const node = (i: number): ClusterNode => cluster.nodes[i]!;
+const node = (i: number): ClusterNode => t.cluster.nodes[i]!;
 
 /** A socket on `onNode`, authenticated by a ticket issued by `ticketFrom` (tickets live in Redis). */
 async function socket(caller: Caller, onNode: number, ticketFrom = onNode): Promise<WsClient> {
-  const { status, body } = await cluster.on(caller, ticketFrom).request("POST", "/api/realtime/ticket");
+  const { status, body } = await t.cluster.on(caller, ticketFrom).request("POST", "/api/realtime/ticket");
   expect(status).toBe(200);
   const ws = new WsClient(
     await openSocket(`${node(onNode).url.replace("http", "ws")}/api/realtime?ticket=${body.ticket}`),
@@ -49,7 +40,7 @@ async function subscribe(ws: WsClient, dashboardId: string, sinceRev?: number) {
 
 /** A socket of alice's on each node, subscribed to her dashboard, past its snapshot. */
 async function watchersOnBothNodes(): Promise<WsClient[]> {
-  const watchers = [await socket(alice, 0), await socket(alice, 1)];
+  const watchers = [await socket(t.alice, 0), await socket(t.alice, 1)];
   for (const w of watchers) {
     await subscribe(w, "me");
     await w.next("snapshot");
@@ -67,7 +58,7 @@ const titleOp = (widgetId: string, title: string) => ({
 async function silentPatch(key: DashboardKey, baseRev: number, ops: JsonPatchOp[]) {
   const store = new RedisDashboardStore({
     redis: node(0).runtime.redis,
-    prefix: cluster.prefix,
+    prefix: t.cluster.prefix,
     stateTtlDays: 1,
   });
   const bus = new InProcessEventBus(() => {});
@@ -78,7 +69,7 @@ async function silentPatch(key: DashboardKey, baseRev: number, ops: JsonPatchOp[
 /** Every `patch` frame the socket has received so far, as revs. */
 const patchRevs = (ws: WsClient) => ws.frames.flatMap((f) => (f.type === "patch" ? [f.rev] : []));
 
-async function seedWidgets(count: number, caller = alice) {
+async function seedWidgets(count: number, caller = t.alice) {
   for (let i = 0; i < count; i++) {
     const result = await caller.request("PUT", `/api/dashboards/me/widgets/w${i}`, noteWidget(`w${i}`));
     expect(result.status).toBe(200);
@@ -90,11 +81,11 @@ describe("cluster fan-out", () => {
   it("delivers writes made on node 1 to a subscriber on node 2, strictly in rev order", async () => {
     await seedWidgets(2);
     // The ticket comes from node 0, the socket goes to node 1: tickets are shared through Redis.
-    const b = await socket(alice, 1, 0);
+    const b = await socket(t.alice, 1, 0);
     expect(await subscribe(b, "me")).toBe(2);
     await b.next("snapshot");
     for (let i = 0; i < 30; i++) {
-      const result = await alice.request("PATCH", "/api/dashboards/me/state", {
+      const result = await t.alice.request("PATCH", "/api/dashboards/me/state", {
         baseRev: 2 + i,
         ops: [titleOp("w0", `x${i}`)],
       });
@@ -108,7 +99,7 @@ describe("cluster fan-out", () => {
   it("keeps every subscriber on both nodes in rev order while both nodes write", async () => {
     await seedWidgets(2);
     const watchers = await watchersOnBothNodes();
-    const onNode = [cluster.on(alice, 0), cluster.on(alice, 1)];
+    const onNode = [t.cluster.on(t.alice, 0), t.cluster.on(t.alice, 1)];
     // Writes alternate between the nodes, each on the rev the previous answer gave.
     let rev = 2;
     for (let i = 0; i < 40; i++) {
@@ -139,11 +130,11 @@ describe("cluster fan-out", () => {
         props: { markdown: "" },
         status: "ready",
         updatedAt: new Date().toISOString(),
-        updatedBy: `user:${alice.principal.id}`,
+        updatedBy: `user:${t.alice.principal.id}`,
       } as DashboardState["widgets"][string];
       state.layout.items.push({ widgetId: `w${w}`, x: 0, y: w * 4, w: 4, h: 4 });
     }
-    expect((await alice.request("PUT", "/api/dashboards/me/state", { baseRev: 0, state })).body).toEqual({
+    expect((await t.alice.request("PUT", "/api/dashboards/me/state", { baseRev: 0, state })).body).toEqual({
       rev: 1,
     });
     const watchers = await watchersOnBothNodes();
@@ -152,7 +143,7 @@ describe("cluster fan-out", () => {
       const widget = `w${slot % 90}`;
       return slot < 90 ? `/widgets/${widget}/title` : `/widgets/${widget}/props/markdown`;
     };
-    const onNode = [cluster.on(alice, 0), cluster.on(alice, 1)];
+    const onNode = [t.cluster.on(t.alice, 0), t.cluster.on(t.alice, 1)];
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, n) =>
         onNode[n % 2]!.request("PATCH", "/api/dashboards/me/state", {
@@ -179,7 +170,7 @@ describe("cluster fan-out", () => {
       Array.from({ length: 180 }, (_, i) => 2 + i),
     );
     // Nothing lost: the document holds every accepted write.
-    const document = (await alice.request("GET", "/api/dashboards/me/state")).body;
+    const document = (await t.alice.request("GET", "/api/dashboards/me/state")).body;
     expect(document.rev).toBe(181);
     for (const { n } of accepted) {
       const [, , widget, field] = pathOf(n).split("/");
@@ -198,11 +189,11 @@ describe("cluster fan-out", () => {
 
   it("acks a writer whose own commit arrives after a gap, instead of echoing it", async () => {
     await seedWidgets(2);
-    const writer = await socket(alice, 1);
+    const writer = await socket(t.alice, 1);
     await subscribe(writer, "me");
     await writer.next("snapshot");
     // A commit nobody hears about (as when its event was lost): rev 3, straight to Redis.
-    const key = { workspaceId: alice.principal.workspaceId, dashboardId: `user:${alice.principal.id}` };
+    const key = { workspaceId: t.alice.principal.workspaceId, dashboardId: `user:${t.alice.principal.id}` };
     await silentPatch(key, 2, [titleOp("w0", "silent")]);
     const id = writer.send({
       type: "patch",
@@ -223,7 +214,7 @@ describe("cluster fan-out", () => {
   it("brings subscribers on every node up to date after a resync, with no other write to reveal the gap", async () => {
     await seedWidgets(1);
     const watchers = await watchersOnBothNodes();
-    const key = { workspaceId: alice.principal.workspaceId, dashboardId: `user:${alice.principal.id}` };
+    const key = { workspaceId: t.alice.principal.workspaceId, dashboardId: `user:${t.alice.principal.id}` };
     await silentPatch(key, 1, [titleOp("w0", "lost")]);
     // What a node does when a commit's outcome was unknown, or its subscription to the bus was restored.
     node(0).runtime.bus.requestResync();
@@ -236,7 +227,7 @@ describe("cluster fan-out", () => {
   });
 
   it("accepts a realtime ticket once across the cluster", async () => {
-    const { body } = await cluster.on(alice, 0).request("POST", "/api/realtime/ticket");
+    const { body } = await t.cluster.on(t.alice, 0).request("POST", "/api/realtime/ticket");
     const url = (i: number) => `${node(i).url.replace("http", "ws")}/api/realtime?ticket=${body.ticket}`;
     const first = new WsClient(await openSocket(url(1)));
     sockets.push(first);
