@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, onTestFinished } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, onTestFinished } from "vitest";
 import { type Cluster, startCluster } from "./cluster.js";
 import { type Caller, startTestServer, type TestServer } from "./test-server.js";
 
@@ -17,12 +17,29 @@ export function startEachTest<T extends Closable = TestServer>(
   setUp: (started: T) => unknown,
   start: () => Promise<T> = () => startTestServer() as unknown as Promise<T>,
 ): void {
+  startAround(beforeEach, afterEach, setUp, start);
+}
+
+/** `startEachTest` once for the whole enclosing suite: started before its first test, closed after its last. */
+export function startForSuite<T extends Closable = TestServer>(
+  setUp: (started: T) => unknown,
+  start: () => Promise<T> = () => startTestServer() as unknown as Promise<T>,
+): void {
+  startAround(beforeAll, afterAll, setUp, start);
+}
+
+function startAround<T extends Closable>(
+  before: typeof beforeEach,
+  after: typeof afterEach,
+  setUp: (started: T) => unknown,
+  start: () => Promise<T>,
+): void {
   let started: T | undefined;
-  beforeEach(async () => {
+  before(async () => {
     started = await start();
     await setUp(started);
   });
-  afterEach(async () => {
+  after(async () => {
     const open = started;
     started = undefined;
     await open?.close();
@@ -74,8 +91,24 @@ export function callersEachTest<K extends string>(
   specs: CallerSpecs<K>,
   start?: () => Promise<TestServer>,
 ): LiveCallers<K> {
+  return liveCallers(startEachTest, specs, start);
+}
+
+/** `callersEachTest` once for the whole enclosing suite: one server and its callers shared by its tests. */
+export function callersForSuite<K extends string>(
+  specs: CallerSpecs<K>,
+  start?: () => Promise<TestServer>,
+): LiveCallers<K> {
+  return liveCallers(startForSuite, specs, start);
+}
+
+function liveCallers<K extends string>(
+  around: typeof startEachTest<TestServer>,
+  specs: CallerSpecs<K>,
+  start?: () => Promise<TestServer>,
+): LiveCallers<K> {
   let current: { server: TestServer; callers: Record<K, Caller> } | undefined;
-  startEachTest(async (server) => {
+  around(async (server) => {
     current = { server, callers: await callersOn(server, specs) };
   }, start);
   return live(() => current && { ...current.callers, server: current.server });

@@ -1,20 +1,11 @@
 import { request as httpRequest } from "node:http";
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Caller, callersForSuite, startTestServer } from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 import { connectV1, connectV2Modern, noteWidget } from "./mcp-clients.js";
 
-let server: TestServer;
-let alice: Caller;
-let bob: Caller;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  alice = await server.caller({ name: "alice", role: "member" });
-  bob = await server.caller({ name: "bob", role: "member" });
-});
-
-afterAll(async () => {
-  await server?.close();
+const t = callersForSuite({
+  alice: { name: "alice", role: "member" },
+  bob: { name: "bob", role: "member" },
 });
 
 const initialize = {
@@ -35,7 +26,7 @@ function post(
   const data = typeof body === "string" ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      `${server.url}/mcp`,
+      `${t.server.url}/mcp`,
       {
         method: "POST",
         headers: {
@@ -77,13 +68,13 @@ describe("/mcp refuses what it must", () => {
     expect(bad.status).toBe(401);
     expect(bad.headers.get("www-authenticate")).toMatch(/^Bearer .*invalid_token/);
     // A session cookie is not an MCP credential.
-    const cookie = await post(initialize, { cookie: `agentboard_session=${alice.token}` });
+    const cookie = await post(initialize, { cookie: `agentboard_session=${t.alice.token}` });
     expect(cookie.status).toBe(401);
   });
 
   it("a foreign Host or Origin (DNS rebinding): 403 before anything is served", async () => {
-    const auth = { authorization: `Bearer ${alice.token}` };
-    const port = new URL(server.url).port;
+    const auth = { authorization: `Bearer ${t.alice.token}` };
+    const port = new URL(t.server.url).port;
     expect((await post(initialize, { ...auth, host: "evil.example.com" })).status).toBe(403);
     expect((await post(initialize, { ...auth, host: `evil.example.com:${port}` })).status).toBe(403);
     // The right name on another port is someone else's server.
@@ -93,14 +84,14 @@ describe("/mcp refuses what it must", () => {
       403,
     );
     // The app's own origin and the loopback names with this port are served.
-    expect((await post(initialize, { ...auth, origin: server.url })).status).toBe(200);
+    expect((await post(initialize, { ...auth, origin: t.server.url })).status).toBe(200);
     expect((await post(initialize, { ...auth, host: `localhost:${port}` })).status).toBe(200);
   });
 
   it("an unknown tool is a JSON-RPC error; schema-invalid arguments an isError result; nothing written", async () => {
-    const { client } = await connectV1(server.url, alice.token);
+    const { client } = await connectV1(t.server.url, t.alice.token);
     try {
-      const before = await revOf(alice);
+      const before = await revOf(t.alice);
       await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toMatchObject({
         code: -32602,
       });
@@ -117,16 +108,16 @@ describe("/mcp refuses what it must", () => {
         arguments: { baseRev: before, ops: [{ op: "add", path: "/__proto__/x", value: 1 }] },
       });
       expect(forbiddenPath.isError).toBe(true);
-      expect(await revOf(alice)).toBe(before);
+      expect(await revOf(t.alice)).toBe(before);
     } finally {
       await client.close();
     }
   });
 
   it("2 MiB of arguments: 413 payload_too_large, nothing written", async () => {
-    const { client, transport } = await connectV1(server.url, alice.token);
+    const { client, transport } = await connectV1(t.server.url, t.alice.token);
     try {
-      const before = await revOf(alice);
+      const before = await revOf(t.alice);
       const huge = "x".repeat(2 * 1024 * 1024);
       const raw = await post(
         {
@@ -136,7 +127,7 @@ describe("/mcp refuses what it must", () => {
           params: { name: "render_widget", arguments: { widget: noteWidget("big", huge) } },
         },
         {
-          authorization: `Bearer ${alice.token}`,
+          authorization: `Bearer ${t.alice.token}`,
           "mcp-session-id": transport.sessionId!,
           "mcp-protocol-version": "2025-11-25",
         },
@@ -147,7 +138,7 @@ describe("/mcp refuses what it must", () => {
       await expect(
         client.callTool({ name: "render_widget", arguments: { widget: noteWidget("big", huge) } }),
       ).rejects.toThrow(/payload_too_large/);
-      expect(await revOf(alice)).toBe(before);
+      expect(await revOf(t.alice)).toBe(before);
       await client.callTool({ name: "read_dashboard", arguments: {} });
     } finally {
       await client.close();
@@ -155,11 +146,11 @@ describe("/mcp refuses what it must", () => {
   });
 
   it("a session id opened by another principal is never served (404, like an unknown id); nothing written", async () => {
-    const { client, transport } = await connectV1(server.url, alice.token);
+    const { client, transport } = await connectV1(t.server.url, t.alice.token);
     try {
       const sessionId = transport.sessionId!;
-      const bobBefore = await revOf(bob);
-      const aliceBefore = await revOf(alice);
+      const bobBefore = await revOf(t.bob);
+      const aliceBefore = await revOf(t.alice);
       const call = {
         jsonrpc: "2.0",
         id: 9,
@@ -167,28 +158,28 @@ describe("/mcp refuses what it must", () => {
         params: { name: "render_widget", arguments: { widget: noteWidget("hijack", "mine now") } },
       };
       const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" };
-      const asBob = await post(call, { ...headers, authorization: `Bearer ${bob.token}` });
+      const asBob = await post(call, { ...headers, authorization: `Bearer ${t.bob.token}` });
       const unknown = await post(call, {
         ...headers,
         "mcp-session-id": "00000000-0000-4000-8000-000000000000",
-        authorization: `Bearer ${bob.token}`,
+        authorization: `Bearer ${t.bob.token}`,
       });
       expect(asBob.status).toBe(404);
       expect(unknown.status).toBe(404);
       expect(asBob.text).toBe(unknown.text);
       // Nor its notification stream, nor ending it.
-      const get = await fetch(`${server.url}/mcp`, {
-        headers: { ...headers, accept: "text/event-stream", authorization: `Bearer ${bob.token}` },
+      const get = await fetch(`${t.server.url}/mcp`, {
+        headers: { ...headers, accept: "text/event-stream", authorization: `Bearer ${t.bob.token}` },
       });
       expect(get.status).toBe(404);
       await get.body?.cancel();
-      const del = await fetch(`${server.url}/mcp`, {
+      const del = await fetch(`${t.server.url}/mcp`, {
         method: "DELETE",
-        headers: { ...headers, authorization: `Bearer ${bob.token}` },
+        headers: { ...headers, authorization: `Bearer ${t.bob.token}` },
       });
       expect(del.status).toBe(404);
-      expect(await revOf(bob)).toBe(bobBefore);
-      expect(await revOf(alice)).toBe(aliceBefore);
+      expect(await revOf(t.bob)).toBe(bobBefore);
+      expect(await revOf(t.alice)).toBe(aliceBefore);
       // Alice's session is untouched.
       const mine = await client.callTool({ name: "read_dashboard", arguments: {} });
       expect(mine.isError).toBeFalsy();
@@ -198,8 +189,8 @@ describe("/mcp refuses what it must", () => {
   });
 
   it("revoking the token that opened a session ends the session", async () => {
-    const carol = await server.caller({ name: "carol", role: "member" });
-    const { client, transport } = await connectV1(server.url, carol.token);
+    const carol = await t.server.caller({ name: "carol", role: "member" });
+    const { client, transport } = await connectV1(t.server.url, carol.token);
     const closed = new Promise<void>((resolve) => {
       client.onclose = () => resolve();
     });
@@ -212,7 +203,7 @@ describe("/mcp refuses what it must", () => {
       const sessionsBefore = await sessionCount();
       expect((await carol.request("DELETE", `/api/tokens/${mine.id}`)).status).toBe(204);
       // The session is gone on the server: a fresh token of carol's gets 404 for the old id.
-      const again = await server.caller({ name: "carol", role: "member" });
+      const again = await t.server.caller({ name: "carol", role: "member" });
       const reuse = await post(
         { jsonrpc: "2.0", id: 3, method: "tools/list" },
         {
@@ -234,30 +225,30 @@ describe("/mcp refuses what it must", () => {
 
 describe("/mcp never crosses principals or workspaces", () => {
   it("another workspace's dashboard is not found; another user's personal one is forbidden; nothing written", async () => {
-    const outsider = await server.caller({ kind: "agent", name: "outsider", workspace: "other-ws" });
-    const { client } = await connectV1(server.url, outsider.token);
+    const outsider = await t.server.caller({ kind: "agent", name: "outsider", workspace: "other-ws" });
+    const { client } = await connectV1(t.server.url, outsider.token);
     try {
-      const before = await revOf(alice);
+      const before = await revOf(t.alice);
       const read = await client.callTool({
         name: "read_dashboard",
-        arguments: { dashboardId: `user:${alice.principal.id}` },
+        arguments: { dashboardId: `user:${t.alice.principal.id}` },
       });
       expect(read.isError).toBe(true);
       expect(JSON.parse((read.content as Array<{ text: string }>)[0]!.text).error).toBe("not_found");
       const write = await client.callTool({
         name: "render_widget",
-        arguments: { dashboardId: `user:${alice.principal.id}`, widget: noteWidget("x", "intruder") },
+        arguments: { dashboardId: `user:${t.alice.principal.id}`, widget: noteWidget("x", "intruder") },
       });
       expect(write.isError).toBe(true);
-      expect(await revOf(alice)).toBe(before);
+      expect(await revOf(t.alice)).toBe(before);
     } finally {
       await client.close();
     }
-    const { client: asBob } = await connectV1(server.url, bob.token);
+    const { client: asBob } = await connectV1(t.server.url, t.bob.token);
     try {
       const denied = await asBob.callTool({
         name: "render_widget",
-        arguments: { dashboardId: `user:${alice.principal.id}`, widget: noteWidget("x", "not yours") },
+        arguments: { dashboardId: `user:${t.alice.principal.id}`, widget: noteWidget("x", "not yours") },
       });
       expect(JSON.parse((denied.content as Array<{ text: string }>)[0]!.text).error).toBe("forbidden");
     } finally {
@@ -266,7 +257,7 @@ describe("/mcp never crosses principals or workspaces", () => {
   });
 
   it("a 2026-07-28 listen stream hears only of dashboards its principal may read", async () => {
-    const client = await connectV2Modern(server.url, bob.token);
+    const client = await connectV2Modern(t.server.url, t.bob.token);
     try {
       const heard: string[] = [];
       let notify: () => void = () => {};
@@ -279,13 +270,13 @@ describe("/mcp never crosses principals or workspaces", () => {
       });
       const subscription = await client.listen({
         resourceSubscriptions: [
-          `agentboard://dashboards/user:${alice.principal.id}`,
+          `agentboard://dashboards/user:${t.alice.principal.id}`,
           "agentboard://dashboards/me",
         ],
       });
       // Alice's change first, then bob's own: the first (and only) notification bob gets is his own.
-      await alice.request("PUT", "/api/dashboards/me/widgets/secret", noteWidget("secret", "alice only"));
-      await bob.request("PUT", "/api/dashboards/me/widgets/own", noteWidget("own", "bob's"));
+      await t.alice.request("PUT", "/api/dashboards/me/widgets/secret", noteWidget("secret", "alice only"));
+      await t.bob.request("PUT", "/api/dashboards/me/widgets/own", noteWidget("own", "bob's"));
       await first;
       expect(heard).toEqual(["agentboard://dashboards/me"]);
       await subscription.close();
@@ -295,8 +286,8 @@ describe("/mcp never crosses principals or workspaces", () => {
   });
 
   it("revoking the token ends its open 2026-07-28 streams", async () => {
-    const dave = await server.caller({ name: "dave", role: "member" });
-    const client = await connectV2Modern(server.url, dave.token);
+    const dave = await t.server.caller({ name: "dave", role: "member" });
+    const client = await connectV2Modern(t.server.url, dave.token);
     try {
       const subscription = await client.listen({ resourceSubscriptions: ["agentboard://dashboards/me"] });
       const tokens = await dave.request("GET", "/api/tokens");
@@ -313,7 +304,7 @@ describe("/mcp never crosses principals or workspaces", () => {
 });
 
 async function sessionCount(): Promise<number> {
-  const metrics = await server.raw("GET", "/metrics");
+  const metrics = await t.server.raw("GET", "/metrics");
   const line = String(metrics.body)
     .split("\n")
     .find((l) => l.startsWith("agentboard_mcp_sessions "));

@@ -1,22 +1,12 @@
 import type { Approval } from "@agentboard/protocol";
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callersForSuite } from "@agentboard/test-support";
+import { describe, expect, it } from "vitest";
 import { connectV1, connectV2Legacy, connectV2Modern, noteWidget } from "./mcp-clients.js";
 
-let server: TestServer;
-let alice: Caller;
-let owner: Caller;
-let agent: Caller;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  alice = await server.caller({ name: "alice", role: "member" });
-  owner = await server.caller({ name: "olga", role: "owner" });
-  agent = await server.caller({ kind: "agent", name: "bot" });
-});
-
-afterAll(async () => {
-  await server?.close();
+const t = callersForSuite({
+  alice: { name: "alice", role: "member" },
+  owner: { name: "olga", role: "owner" },
+  agent: { kind: "agent", name: "bot" },
 });
 
 /** Resolves with the first approval event matching `predicate` (event-driven, with a deadline). */
@@ -26,7 +16,7 @@ function nextApprovalEvent(predicate: (event: string, approval: Approval) => boo
       stop();
       reject(new Error("no such approval event in time"));
     }, timeoutMs);
-    const stop = server.runtime.approvals.onEvent(({ event, approval }) => {
+    const stop = t.server.runtime.approvals.onEvent(({ event, approval }) => {
       if (!predicate(event, approval)) return;
       clearTimeout(timer);
       stop();
@@ -76,14 +66,14 @@ async function driveEveryTool(client: AnyClient, label: string) {
   expect(rendered.isError).toBeFalsy();
   expect(structured(rendered).widget).toMatchObject({
     id: widgetId,
-    updatedBy: `user:${alice.principal.id}`,
+    updatedBy: `user:${t.alice.principal.id}`,
   });
 
   const read = await client.callTool({ name: "read_dashboard", arguments: {} });
   const { rev, state } = structured(read);
   expect(state.widgets[widgetId].props.markdown).toBe(`hello from ${label}`);
   // The write went through the one write path: REST sees it too.
-  const rest = await alice.request("GET", "/api/dashboards/me/state");
+  const rest = await t.alice.request("GET", "/api/dashboards/me/state");
   expect(rest.body.rev).toBe(rev);
 
   const patched = await client.callTool({
@@ -114,7 +104,7 @@ async function driveEveryTool(client: AnyClient, label: string) {
     arguments: { type: "deploy", title: `Ship ${label}` },
   });
   const approval = await created;
-  const approved = await owner.request("POST", `/api/approvals/${approval.id}/approve`, { reason: "ok" });
+  const approved = await t.owner.request("POST", `/api/approvals/${approval.id}/approve`, { reason: "ok" });
   expect(approved.status).toBe(200);
   const decided = await waiting;
   expect(decided.isError).toBeFalsy();
@@ -127,7 +117,7 @@ async function driveEveryTool(client: AnyClient, label: string) {
     arguments: { type: "deploy", title: `Drop ${label}` },
   });
   const approval2 = await created2;
-  await owner.request("POST", `/api/approvals/${approval2.id}/reject`, { reason: "no" });
+  await t.owner.request("POST", `/api/approvals/${approval2.id}/reject`, { reason: "no" });
   const rejected = await waiting2;
   expect(rejected.isError).toBeFalsy();
   expect(structured(rejected).approval).toMatchObject({ status: "rejected", reason: "no" });
@@ -136,7 +126,7 @@ async function driveEveryTool(client: AnyClient, label: string) {
 
 describe("/mcp drives every tool", () => {
   it("with the v2 client on 2026-07-28", async () => {
-    const client = await connectV2Modern(server.url, alice.token);
+    const client = await connectV2Modern(t.server.url, t.alice.token);
     try {
       expect(client.getProtocolEra()).toBe("modern");
       await driveEveryTool(client as unknown as AnyClient, "v2modern");
@@ -146,7 +136,7 @@ describe("/mcp drives every tool", () => {
   });
 
   it("with the v2 client on the 2025 handshake", async () => {
-    const client = await connectV2Legacy(server.url, alice.token);
+    const client = await connectV2Legacy(t.server.url, t.alice.token);
     try {
       expect(client.getProtocolEra()).toBe("legacy");
       await driveEveryTool(client as unknown as AnyClient, "v2legacy");
@@ -156,7 +146,7 @@ describe("/mcp drives every tool", () => {
   });
 
   it("with the v1 client (@modelcontextprotocol/sdk)", async () => {
-    const { client } = await connectV1(server.url, alice.token);
+    const { client } = await connectV1(t.server.url, t.alice.token);
     try {
       await driveEveryTool(client as unknown as AnyClient, "v1");
     } finally {
@@ -166,12 +156,12 @@ describe("/mcp drives every tool", () => {
 
   it("answers each 2025 revision a client asks for (2025-06-18, 2025-11-25) in its own session", async () => {
     for (const version of ["2025-06-18", "2025-11-25"]) {
-      const response = await fetch(`${server.url}/mcp`, {
+      const response = await fetch(`${t.server.url}/mcp`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
           accept: "application/json, text/event-stream",
-          authorization: `Bearer ${alice.token}`,
+          authorization: `Bearer ${t.alice.token}`,
         },
         body: JSON.stringify({
           jsonrpc: "2.0",
@@ -190,7 +180,7 @@ describe("/mcp drives every tool", () => {
   });
 
   it("agents must name the dashboard; their widgets are attributed to them", async () => {
-    const { client } = await connectV1(server.url, agent.token);
+    const { client } = await connectV1(t.server.url, t.agent.token);
     try {
       const { tools } = await client.listTools();
       const render = tools.find((t) => t.name === "render_widget");
@@ -203,9 +193,12 @@ describe("/mcp drives every tool", () => {
       expect(errorOf(missing).error).toBe("invalid");
       const drawn = await client.callTool({
         name: "render_widget",
-        arguments: { dashboardId: `user:${alice.principal.id}`, widget: noteWidget("agent-w", "by the bot") },
+        arguments: {
+          dashboardId: `user:${t.alice.principal.id}`,
+          widget: noteWidget("agent-w", "by the bot"),
+        },
       });
-      expect(structured(drawn).widget.updatedBy).toBe(`agent:${agent.principal.id}`);
+      expect(structured(drawn).widget.updatedBy).toBe(`agent:${t.agent.principal.id}`);
     } finally {
       await client.close();
     }
@@ -214,7 +207,7 @@ describe("/mcp drives every tool", () => {
 
 describe("/mcp waiting and cancelling", () => {
   it("a blocking request_approval sends progress while it waits (resetTimeoutOnProgress keeps the client waiting)", async () => {
-    const { client } = await connectV1(server.url, alice.token);
+    const { client } = await connectV1(t.server.url, t.alice.token);
     try {
       const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Progress please");
       const progress: number[] = [];
@@ -228,7 +221,7 @@ describe("/mcp waiting and cancelling", () => {
           onprogress: (p) => {
             progress.push(p.progress);
             // Decide only once the first progress notification arrived: the wait outlived one interval.
-            approve ??= created.then((a) => owner.request("POST", `/api/approvals/${a.id}/approve`, {}));
+            approve ??= created.then((a) => t.owner.request("POST", `/api/approvals/${a.id}/approve`, {}));
           },
         },
       );
@@ -242,9 +235,9 @@ describe("/mcp waiting and cancelling", () => {
   }, 40_000);
 
   it("cancelling the MCP request ends the wait and leaves the approval pending", async () => {
-    const { client } = await connectV1(server.url, alice.token);
+    const { client } = await connectV1(t.server.url, t.alice.token);
     try {
-      const waitersBefore = server.runtime.approvals.waiters.size;
+      const waitersBefore = t.server.runtime.approvals.waiters.size;
       const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Cancel me");
       const controller = new AbortController();
       const call = client.callTool(
@@ -256,11 +249,11 @@ describe("/mcp waiting and cancelling", () => {
       );
       const approval = await created;
       // The server is waiting on it now (a waiter registered) — then the client cancels.
-      await waitUntil(() => server.runtime.approvals.waiters.size > waitersBefore);
+      await waitUntil(() => t.server.runtime.approvals.waiters.size > waitersBefore);
       controller.abort("changed my mind");
       await expect(call).rejects.toThrow();
-      await waitUntil(() => server.runtime.approvals.waiters.size === waitersBefore);
-      const now = await alice.request("GET", `/api/approvals/${approval.id}`);
+      await waitUntil(() => t.server.runtime.approvals.waiters.size === waitersBefore);
+      const now = await t.alice.request("GET", `/api/approvals/${approval.id}`);
       expect(now.body.status).toBe("pending");
     } finally {
       await client.close();
@@ -268,9 +261,9 @@ describe("/mcp waiting and cancelling", () => {
   });
 
   it("on 2026-07-28 too: closing the request's stream ends the wait; the approval stays pending", async () => {
-    const client = await connectV2Modern(server.url, alice.token);
+    const client = await connectV2Modern(t.server.url, t.alice.token);
     try {
-      const waitersBefore = server.runtime.approvals.waiters.size;
+      const waitersBefore = t.server.runtime.approvals.waiters.size;
       const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Cancel me (modern)");
       const controller = new AbortController();
       const call = client.callTool(
@@ -278,11 +271,11 @@ describe("/mcp waiting and cancelling", () => {
         { signal: controller.signal },
       );
       const approval = await created;
-      await waitUntil(() => server.runtime.approvals.waiters.size > waitersBefore);
+      await waitUntil(() => t.server.runtime.approvals.waiters.size > waitersBefore);
       controller.abort("changed my mind");
       await expect(call).rejects.toThrow();
-      await waitUntil(() => server.runtime.approvals.waiters.size === waitersBefore);
-      expect((await alice.request("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending");
+      await waitUntil(() => t.server.runtime.approvals.waiters.size === waitersBefore);
+      expect((await t.alice.request("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending");
     } finally {
       await client.close();
     }
@@ -291,10 +284,10 @@ describe("/mcp waiting and cancelling", () => {
 
 describe("/mcp dashboard resource", () => {
   it("reads and, on the 2025 revision, notifies subscribers of each change", async () => {
-    const { client } = await connectV1(server.url, alice.token);
+    const { client } = await connectV1(t.server.url, t.alice.token);
     try {
       const { resources } = await client.listResources();
-      expect(resources.map((r) => r.uri)).toContain(`agentboard://dashboards/user:${alice.principal.id}`);
+      expect(resources.map((r) => r.uri)).toContain(`agentboard://dashboards/user:${t.alice.principal.id}`);
       const read = await client.readResource({ uri: "agentboard://dashboards/me" });
       const content = read.contents[0] as { text: string; mimeType?: string };
       const doc = JSON.parse(content.text);
@@ -313,16 +306,16 @@ describe("/mcp dashboard resource", () => {
       });
       await client.subscribeResource({ uri: "agentboard://dashboards/me" });
       // A change through another path (REST) reaches the subscriber.
-      await alice.request("PUT", "/api/dashboards/me/widgets/sub-w", noteWidget("sub-w", "changed"));
+      await t.alice.request("PUT", "/api/dashboards/me/widgets/sub-w", noteWidget("sub-w", "changed"));
       await withDeadline(gotOne, 10_000, "no notifications/resources/updated");
       expect(updated).toContain("agentboard://dashboards/me");
 
       // Someone else's personal dashboard is neither readable nor subscribable.
       await expect(
-        client.readResource({ uri: `agentboard://dashboards/user:${owner.principal.id}` }),
+        client.readResource({ uri: `agentboard://dashboards/user:${t.owner.principal.id}` }),
       ).rejects.toThrow(/another user/);
       await expect(
-        client.subscribeResource({ uri: `agentboard://dashboards/user:${owner.principal.id}` }),
+        client.subscribeResource({ uri: `agentboard://dashboards/user:${t.owner.principal.id}` }),
       ).rejects.toThrow(/another user/);
     } finally {
       await client.close();
@@ -330,7 +323,7 @@ describe("/mcp dashboard resource", () => {
   });
 
   it("on 2026-07-28, a subscriptions/listen stream gets resources/updated", async () => {
-    const client = await connectV2Modern(server.url, alice.token);
+    const client = await connectV2Modern(t.server.url, t.alice.token);
     try {
       let notified: (uri: string) => void = () => {};
       const gotOne = new Promise<string>((resolve) => {
@@ -338,7 +331,7 @@ describe("/mcp dashboard resource", () => {
       });
       client.setNotificationHandler("notifications/resources/updated", (n) => notified(n.params.uri));
       const subscription = await client.listen({ resourceSubscriptions: ["agentboard://dashboards/me"] });
-      await alice.request("PUT", "/api/dashboards/me/widgets/listen-w", noteWidget("listen-w", "changed"));
+      await t.alice.request("PUT", "/api/dashboards/me/widgets/listen-w", noteWidget("listen-w", "changed"));
       expect(await withDeadline(gotOne, 10_000, "no update on the listen stream")).toBe(
         "agentboard://dashboards/me",
       );
