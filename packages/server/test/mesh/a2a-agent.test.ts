@@ -3,39 +3,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentCard } from "@a2a-js/sdk";
 import {
-  type Caller,
+  callersForSuite,
   deployRequest,
   eventually,
   noteWidget,
   startTestServer,
-  type TestServer,
 } from "@agentboard/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { approvalPolicyFromConfig } from "../../src/approvals/approval-policy-config.js";
 import { openEmbeddedRuntime } from "../../src/runtime/embedded.js";
 import { a2aClient, artifactData, dataMessage, getTask, send, stateOf } from "./a2a-helpers.js";
 
 describe("agentboard as an A2A agent", () => {
-  let server: TestServer;
-  let agent: Caller;
-  let human: Caller;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    agent = await server.caller({ kind: "agent", name: "a2a-asker" });
-    human = await server.caller({ name: "a2a-human", role: "member" });
+  const t = callersForSuite({
+    agent: { kind: "agent", name: "a2a-asker" },
+    human: { name: "a2a-human", role: "member" },
   });
-  afterAll(async () => server?.close());
 
   it("serves a 1.0 card: JSON-RPC at <url>/a2a, bearer declared, both skills", async () => {
-    const raw = await server.raw("GET", "/.well-known/agent-card.json");
+    const raw = await t.server.raw("GET", "/.well-known/agent-card.json");
     expect(raw.status).toBe(200);
     const card = AgentCard.fromJSON(raw.body);
     expect(card.name).toBe("agentboard");
     expect(card.description).not.toBe("");
     expect(card.supportedInterfaces).toEqual([
       expect.objectContaining({
-        url: `${server.url}/a2a`,
+        url: `${t.server.url}/a2a`,
         protocolBinding: "JSONRPC",
         protocolVersion: "1.0",
       }),
@@ -47,39 +40,39 @@ describe("agentboard as an A2A agent", () => {
     });
     expect(card.securityRequirements[0]?.schemes).toHaveProperty("bearer");
     // The SDK client accepts it and picks our JSON-RPC interface.
-    const client = await a2aClient(server.url, agent.token);
+    const client = await a2aClient(t.server.url, t.agent.token);
     expect((await client.getAgentCard()).name).toBe("agentboard");
   });
 
   it("answers 401 without a token or with a bad one", async () => {
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "x" } });
     const headers = { "content-type": "application/json", "a2a-version": "1.0" };
-    const none = await server.raw("POST", "/a2a", { headers, body });
+    const none = await t.server.raw("POST", "/a2a", { headers, body });
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
-    const bad = await server.raw("POST", "/a2a", {
+    const bad = await t.server.raw("POST", "/a2a", {
       headers: { ...headers, authorization: "Bearer nope" },
       body,
     });
     expect(bad.status).toBe(401);
-    const client = await a2aClient(server.url);
+    const client = await a2aClient(t.server.url);
     await expect(getTask(client, "x")).rejects.toThrow();
   });
 
   it("request_approval: working until a human approves, then completed with the decision", async () => {
-    const client = await a2aClient(server.url, agent.token);
+    const client = await a2aClient(t.server.url, t.agent.token);
     const task = await send(client, "request_approval", deployRequest());
     expect(stateOf(task)).toBe("TASK_STATE_WORKING");
     const approvalId = task.metadata?.approvalId as string;
-    const inbox = await human.request("GET", `/api/approvals/${approvalId}`);
+    const inbox = await t.human.request("GET", `/api/approvals/${approvalId}`);
     expect(inbox.body).toMatchObject({
       status: "pending",
-      requestedBy: { kind: "agent", id: agent.principal.id },
+      requestedBy: { kind: "agent", id: t.agent.principal.id },
     });
     expect(stateOf(await getTask(client, task.id))).toBe("TASK_STATE_WORKING");
 
     expect(
-      (await human.request("POST", `/api/approvals/${approvalId}/approve`, { reason: "ship it" })).status,
+      (await t.human.request("POST", `/api/approvals/${approvalId}/approve`, { reason: "ship it" })).status,
     ).toBe(200);
     const done = await eventually(
       () => getTask(client, task.id),
@@ -94,11 +87,11 @@ describe("agentboard as an A2A agent", () => {
   });
 
   it("request_approval: a rejection makes the task rejected", async () => {
-    const client = await a2aClient(server.url, agent.token);
+    const client = await a2aClient(t.server.url, t.agent.token);
     const task = await send(client, "request_approval", deployRequest());
     const approvalId = task.metadata?.approvalId as string;
     expect(
-      (await human.request("POST", `/api/approvals/${approvalId}/reject`, { reason: "no" })).status,
+      (await t.human.request("POST", `/api/approvals/${approvalId}/reject`, { reason: "no" })).status,
     ).toBe(200);
     const done = await eventually(
       () => getTask(client, task.id),
@@ -109,17 +102,17 @@ describe("agentboard as an A2A agent", () => {
   });
 
   it("CancelTask cancels the approval as the requester", async () => {
-    const client = await a2aClient(server.url, agent.token);
+    const client = await a2aClient(t.server.url, t.agent.token);
     const task = await send(client, "request_approval", deployRequest());
     const approvalId = task.metadata?.approvalId as string;
     const cancelled = await client.cancelTask({ tenant: "", id: task.id, metadata: undefined });
     expect(stateOf(cancelled)).toBe("TASK_STATE_CANCELED");
-    const approval = await human.request("GET", `/api/approvals/${approvalId}`);
-    expect(approval.body).toMatchObject({ status: "cancelled", decidedBy: { id: agent.principal.id } });
+    const approval = await t.human.request("GET", `/api/approvals/${approvalId}`);
+    expect(approval.body).toMatchObject({ status: "cancelled", decidedBy: { id: t.agent.principal.id } });
     expect(stateOf(await getTask(client, task.id))).toBe("TASK_STATE_CANCELED");
     // A decided task is not cancelable.
     const other = await send(client, "request_approval", deployRequest());
-    await human.request("POST", `/api/approvals/${other.metadata?.approvalId}/approve`, {});
+    await t.human.request("POST", `/api/approvals/${other.metadata?.approvalId}/approve`, {});
     await eventually(
       () => getTask(client, other.id),
       (t) => stateOf(t) === "TASK_STATE_COMPLETED",
@@ -130,19 +123,23 @@ describe("agentboard as an A2A agent", () => {
   });
 
   it("another principal's task id is not found", async () => {
-    const mine = await send(await a2aClient(server.url, agent.token), "request_approval", deployRequest());
-    const other = await server.caller({ kind: "agent", name: "a2a-other" });
-    const theirs = await a2aClient(server.url, other.token);
+    const mine = await send(
+      await a2aClient(t.server.url, t.agent.token),
+      "request_approval",
+      deployRequest(),
+    );
+    const other = await t.server.caller({ kind: "agent", name: "a2a-other" });
+    const theirs = await a2aClient(t.server.url, other.token);
     await expect(getTask(theirs, mine.id)).rejects.toThrow(/not found/i);
     await expect(theirs.cancelTask({ tenant: "", id: mine.id, metadata: undefined })).rejects.toThrow(
       /not found/i,
     );
-    const approval = await human.request("GET", `/api/approvals/${mine.metadata?.approvalId}`);
+    const approval = await t.human.request("GET", `/api/approvals/${mine.metadata?.approvalId}`);
     expect(approval.body.status).toBe("pending");
   });
 
   it("SendStreamingMessage answers SSE: the working task, then the stream ends", async () => {
-    const client = await a2aClient(server.url, agent.token);
+    const client = await a2aClient(t.server.url, t.agent.token);
     const events = [];
     for await (const event of client.sendMessageStream({
       tenant: "",
@@ -161,7 +158,7 @@ describe("agentboard as an A2A agent", () => {
   });
 
   it("an approval that expires makes the task failed", async () => {
-    const client = await a2aClient(server.url, agent.token);
+    const client = await a2aClient(t.server.url, t.agent.token);
     const task = await send(
       client,
       "request_approval",
@@ -177,9 +174,9 @@ describe("agentboard as an A2A agent", () => {
   });
 
   it("render_widget draws on a dashboard as the caller and completes with {rev, widget}", async () => {
-    const writer = await server.caller({ name: "a2a-writer", role: "member" });
+    const writer = await t.server.caller({ name: "a2a-writer", role: "member" });
     const dashboardId = "me";
-    const client = await a2aClient(server.url, writer.token);
+    const client = await a2aClient(t.server.url, writer.token);
     const task = await send(client, "render_widget", {
       dashboardId,
       widget: { id: "a2a-note", ...noteWidget("drawn over A2A") },
