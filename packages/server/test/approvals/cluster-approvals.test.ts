@@ -26,17 +26,23 @@ async function create(extra: Record<string, unknown> = {}, node = 0) {
 
 const trail = async (id: string) => (await t.alice.request("GET", `/api/approvals/${id}/events`)).body;
 
+/** The agent's long-poll wait on node 0 (its answer, pending), once node 0 holds it. */
+async function waitingOnNode0(approvalId: string) {
+  const waiting = t.cluster
+    .on(t.agent, 0)
+    .request("GET", `/api/approvals/${approvalId}/wait?timeoutMs=20000`);
+  await eventually(
+    () => t.cluster.nodes[0]!.runtime.approvals.waiters.size,
+    (n) => n === 1,
+  );
+  return { answer: waiting };
+}
+
 describe("approvals across nodes", () => {
   it("wakes an agent long-polling on node 1 when a human approves on node 2", async () => {
     const approval = await create();
     const started = performance.now();
-    const waiting = t.cluster
-      .on(t.agent, 0)
-      .request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=20000`);
-    await eventually(
-      () => t.cluster.nodes[0]!.runtime.approvals.waiters.size,
-      (n) => n === 1,
-    );
+    const { answer: waiting } = await waitingOnNode0(approval.id);
     const decided = await t.cluster.on(t.alice, 1).request("POST", `/api/approvals/${approval.id}/approve`, {
       reason: "ship it",
     });
@@ -129,13 +135,7 @@ describe("approvals across nodes", () => {
 
   it("wakes a waiter whose decision event was lost, once the bus resyncs", async () => {
     const approval = await create();
-    const waiting = t.cluster
-      .on(t.agent, 0)
-      .request("GET", `/api/approvals/${approval.id}/wait?timeoutMs=20000`);
-    await eventually(
-      () => t.cluster.nodes[0]!.runtime.approvals.waiters.size,
-      (n) => n === 1,
-    );
+    const { answer: waiting } = await waitingOnNode0(approval.id);
     // A decision committed with nobody hearing of it (its bus frame lost while node 1's subscriber was away).
     const store = new KyselyApprovalStore(t.cluster.nodes[1]!.runtime.db);
     const result = await store.transition({
