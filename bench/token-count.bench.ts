@@ -18,7 +18,10 @@
  *
  * gpt-tokenizer keeps an LRU cache of merged pieces (its own, 100,000 entries, process-wide). "warm": the cache
  * holds the unit's pieces, as a long-running server holds common ones; "cold": the cache is emptied before
- * every sample, so only repeats within one text hit, as for text of a kind the server never saw.
+ * every sample, so only repeats within one text hit, as for text of a kind the server never saw. "warm on other
+ * text": the corpus is split into two halves that share no text (bench/lib/token-halves.ts); the cache holds
+ * exactly what counting half A left in it when each sample of half B starts (what a sample adds is deleted again
+ * after it, untimed), as in a server that has counted other text of the same kinds.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -29,6 +32,7 @@ import { getEncoding, type Tiktoken } from "js-tiktoken";
 import { countChat, countText, loadEncoder } from "../packages/server/src/tokens/token-counter.js";
 import type { ChatMessageInput } from "../packages/server/src/tokens/token-types.js";
 import { chatCorpus, textCorpus } from "../packages/server/test/tokens/corpus.js";
+import { linesOf, type Piece, pieceKey, splitHalves } from "./lib/token-halves.js";
 
 const ROUNDS = 3;
 /** Candidates alternate every unit of about this many tokens (rotated order), so load bursts hit all alike. */
@@ -37,6 +41,7 @@ const SMALL_CATEGORY_UNITS = 3;
 const ENCODINGS = ["o200k_base", "cl100k_base"] as const;
 /** The framing model countTokens uses for each encoding (token-counter.ts). */
 const FRAMING = { o200k_base: "gpt-4o", cl100k_base: "gpt-4" } as const;
+const HALVES_SEED = 15;
 
 v8.setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -69,6 +74,47 @@ const samples: Sample[] = [
     category: file.endsWith(".md") ? "repo docs" : "repo sources",
   })),
 ];
+
+/** The one-file fixtures and their copies: split by line, so each category has lines on both sides. */
+const SPLIT_BY_LINE = new Set([...Object.keys(fixtureCategory), "edge.txt"]);
+type SamplePiece = Sample & Piece & { source: number };
+const split = splitHalves(
+  samples.flatMap((sample, source): SamplePiece[] =>
+    "text" in sample && SPLIT_BY_LINE.has(sample.name)
+      ? linesOf(sample.text).map((text) => ({ ...sample, text, source, key: pieceKey(text) }))
+      : [
+          {
+            ...sample,
+            source,
+            key: pieceKey("text" in sample ? sample.text : JSON.stringify(sample.messages)),
+          },
+        ],
+  ),
+  HALVES_SEED,
+);
+const keysOfA = new Set(split.a.map((piece) => piece.key));
+if (split.b.some((piece) => keysOfA.has(piece.key))) throw new Error("the two halves share text");
+
+/** A half as samples: the lines of one fixture that fell on the same side joined again, in order. */
+function joined(pieces: SamplePiece[], half: string): Sample[] {
+  const out: SamplePiece[] = [];
+  for (const piece of pieces) {
+    const last = out.at(-1);
+    if (last?.source === piece.source && "text" in last && "text" in piece) last.text += piece.text;
+    else out.push({ ...piece, name: `${piece.name} (${half})` });
+  }
+  return out;
+}
+const halfA = joined(split.a, "A");
+const halfB = joined(split.b, "B");
+
+/** gpt-tokenizer's LRU merge cache; private, read here to fill it with exactly half A's pieces again. */
+function mergeCacheOf(encoder: typeof import("gpt-tokenizer/encoding/o200k_base")) {
+  const core = (encoder.default as unknown as { bytePairEncodingCoreProcessor: unknown })
+    .bytePairEncodingCoreProcessor as { mergeCache?: Map<string, number[]>; mergeCacheSize: number };
+  if (!core.mergeCache) throw new Error("gpt-tokenizer's merge cache is off");
+  return { cache: core.mergeCache, limit: core.mergeCacheSize };
+}
 
 /** OpenAI's cookbook rule (num_tokens_from_messages): 3 per message, its values, 1 per name, 3 for the reply. */
 function referenceCount(reference: Tiktoken, sample: Sample): number {
@@ -114,6 +160,9 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const rate = (tokens: number, ms: number) => (tokens / (ms / 1000) / 1e6).toFixed(2);
 
 console.log(
+  `halves (seed ${HALVES_SEED}): A ${halfA.length} samples, B ${halfB.length} samples, no text in both`,
+);
+console.log(
   `token-count bench: ${samples.length} samples, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
 );
 console.log(
@@ -137,22 +186,101 @@ for (const encoding of ENCODINGS) {
 
   // Identical counts (and the warm-up). A sample with a piece over MAX_EXACT_PIECE is counted in chunks on
   // purpose (exact: false): it is left out and named.
-  const counted = new Map<string, { sample: Sample; tokens: number }[]>();
   let mismatches = 0;
-  for (const sample of samples) {
-    const a = oursCount(sample);
-    const b = referenceCount(reference, sample);
-    if (!a.exact) {
-      console.log(`  ${encoding}: left out, counted in chunks: ${sample.name} (${a.tokens} vs ${b} tokens)`);
-      continue;
+  const verified = (list: Sample[]) => {
+    const byCategory = new Map<string, { sample: Sample; tokens: number }[]>();
+    for (const sample of list) {
+      const a = oursCount(sample);
+      const b = referenceCount(reference, sample);
+      if (!a.exact) {
+        console.log(
+          `  ${encoding}: left out, counted in chunks: ${sample.name} (${a.tokens} vs ${b} tokens)`,
+        );
+        continue;
+      }
+      if (a.tokens !== b) {
+        mismatches++;
+        console.log(`  ${encoding}: COUNT DIFFERS for ${sample.name}: ${a.tokens} vs js-tiktoken ${b}`);
+      }
+      byCategory.set(sample.category, [...(byCategory.get(sample.category) ?? []), { sample, tokens: b }]);
     }
-    if (a.tokens !== b) {
-      mismatches++;
-      console.log(`  ${encoding}: COUNT DIFFERS for ${sample.name}: ${a.tokens} vs js-tiktoken ${b}`);
-    }
-    counted.set(sample.category, [...(counted.get(sample.category) ?? []), { sample, tokens: b }]);
-  }
+    return byCategory;
+  };
+  const counted = verified(samples);
   const categories = new Map([...counted].map(([category, items]) => [category, unitsOf(items)]));
+
+  // Warm on other text: the merge cache emptied, then filled by counting half A (js-tiktoken counts it too, so
+  // both have run the same text before timing); every half-B sample starts from exactly that cache.
+  const countedA = [...verified(halfA).values()].flat();
+  const onOtherUnits = new Map([...verified(halfB)].map(([category, items]) => [category, unitsOf(items)]));
+  const missing = [...categories.keys()].filter((category) => !onOtherUnits.has(category));
+  if (missing.length > 0) throw new Error(`no half-B text in ${missing.join(", ")}`);
+  const { cache, limit } = mergeCacheOf(ours);
+  ours.clearMergeCache();
+  for (const { sample } of countedA) {
+    oursCount(sample);
+    referenceCount(reference, sample);
+  }
+  const cacheAfterA = [...cache];
+  const restoreHalfA = () => {
+    cache.clear();
+    for (const [key, value] of cacheAfterA) cache.set(key, value);
+  };
+  // What each half-B sample adds to half A's cache: deleting just that after the sample restores the cache
+  // without sweeping the CPU caches as a full refill before every sample would (for both candidates). The LRU
+  // order it leaves differs, which changes nothing while the cache stays below its limit (checked).
+  const cachedForA = new Set(cacheAfterA.map(([key]) => key));
+  const addedBy = new Map<Sample, string[]>();
+  for (const { units } of onOtherUnits.values()) {
+    for (const sample of units.flatMap((unit) => unit.samples)) {
+      restoreHalfA();
+      oursCount(sample);
+      addedBy.set(
+        sample,
+        [...cache.keys()].filter((key) => !cachedForA.has(key)),
+      );
+    }
+  }
+  if (cacheAfterA.length + Math.max(...[...addedBy.values()].map((keys) => keys.length)) >= limit)
+    throw new Error("half A and a half-B sample overflow the merge cache");
+  const forgetSample = (sample: Sample) => {
+    for (const key of addedBy.get(sample) ?? []) cache.delete(key);
+    if (cache.size !== cacheAfterA.length)
+      throw new Error(`merge cache not back to half A after ${sample.name}`);
+  };
+  // How much of half B the cache from half A can serve: half B's distinct merged pieces, and those A left.
+  ours.clearMergeCache();
+  for (const sample of addedBy.keys()) oursCount(sample);
+  const piecesOfB = [...cache.keys()];
+  const alsoInA = piecesOfB.filter((key) => cachedForA.has(key)).length;
+  const tokensOf = (items: { tokens: number }[]) => items.reduce((sum, item) => sum + item.tokens, 0);
+  const n = (value: number) => value.toLocaleString("en-US");
+  console.log(
+    `${encoding}: merge cache after counting half A (${countedA.length} samples, ${n(tokensOf(countedA))} tokens): ${n(cacheAfterA.length)} of ${n(limit)} entries; half B: ${n([...onOtherUnits.values()].reduce((sum, { tokens }) => sum + tokens, 0))} tokens, ${n(piecesOfB.length)} distinct merged pieces, ${n(alsoInA)} (${((100 * alsoInA) / piecesOfB.length).toFixed(0)} %) of them in that cache`,
+  );
+  /** Both candidates sample by sample, rotated per unit, the cache back to half A's before each sample. */
+  const timeOnOtherText = (units: Unit[], round: number) => {
+    const ms = { ref: 0, other: 0 };
+    let measured = 0;
+    restoreHalfA();
+    for (const [u, unit] of units.entries()) {
+      measured += unit.tokens * unit.reps;
+      for (let i = 0; i < 2; i++) {
+        const mode = (i + u + round) % 2 === 0 ? "ref" : "other";
+        for (let rep = 0; rep < unit.reps; rep++) {
+          for (const sample of unit.samples) {
+            const start = performance.now();
+            if (mode === "ref") referenceCount(reference, sample);
+            else oursCount(sample);
+            ms[mode] += performance.now() - start;
+            if (mode === "other") forgetSample(sample);
+          }
+        }
+      }
+    }
+    return { ms, measured };
+  };
+  const onOther = new Map<string, { ref: number[]; other: number[] }>();
 
   type Mode = "ref" | "warm" | "cold";
   const modes: Mode[] = ["ref", "warm", "cold"];
@@ -192,6 +320,12 @@ for (const encoding of ENCODINGS) {
       const times = perPass.get(category) ?? { ref: [], warm: [], cold: [] };
       for (const mode of modes) times[mode].push((ms[mode] * tokens) / measured);
       perPass.set(category, times);
+      gc();
+      const other = timeOnOtherText(onOtherUnits.get(category)?.units ?? [], round);
+      const otherTimes = onOther.get(category) ?? { ref: [], other: [] };
+      otherTimes.ref.push((other.ms.ref * tokens) / other.measured);
+      otherTimes.other.push((other.ms.other * tokens) / other.measured);
+      onOther.set(category, otherTimes);
     }
     // The whole corpus sample by sample, alternating candidates: each starts every sample after the other's run.
     for (const { sample } of [...counted.values()].flat()) oursCount(sample);
@@ -214,26 +348,31 @@ for (const encoding of ENCODINGS) {
   }
 
   const total = { ref: [] as number[], warm: [] as number[], cold: [] as number[] };
+  const totalOnOther = { ref: [] as number[], other: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of modes)
       total[mode].push([...perPass.values()].reduce((sum, times) => sum + (times[mode][round] ?? 0), 0));
+    for (const mode of ["ref", "other"] as const)
+      totalOnOther[mode].push(
+        [...onOther.values()].reduce((sum, times) => sum + (times[mode][round] ?? 0), 0),
+      );
   }
   const ratio = (times: Record<Mode, number[]>, mode: "warm" | "cold") =>
     `${median(times.ref.map((ms, round) => ms / (times[mode][round] ?? Number.NaN))).toFixed(1)}×`;
-  const row = (name: string, tokens: number, times: Record<Mode, number[]>) =>
-    `| ${name} | ${tokens.toLocaleString("en-US")} | ${rate(tokens, median(times.warm))} | ${rate(tokens, median(times.cold))} | ${rate(tokens, median(times.ref))} | ${ratio(times, "warm")} | ${ratio(times, "cold")} |`;
+  const row = (name: string, tokens: number, times: Record<Mode, number[]>, other?: typeof totalOnOther) =>
+    `| ${name} | ${tokens.toLocaleString("en-US")} | ${rate(tokens, median(times.warm))} | ${rate(tokens, median(times.cold))} | ${other ? rate(tokens, median(other.other)) : "—"} | ${rate(tokens, median(times.ref))} | ${ratio(times, "warm")} | ${ratio(times, "cold")} | ${other ? `${median(other.ref.map((ms, round) => ms / (other.other[round] ?? Number.NaN))).toFixed(1)}×` : "—"} |`;
 
   console.log(
     `\n${encoding}: identical counts: ${mismatches === 0 ? "yes" : `NO (${mismatches} samples)`}; load ms ours ${oursLoad.toFixed(0)} / js-tiktoken ${referenceLoad.toFixed(0)}\n`,
   );
   console.log(
-    "| category | tokens | ours warm M tok/s | ours cold M tok/s | js-tiktoken M tok/s | ratio warm | ratio cold |",
+    "| category | tokens | ours warm M tok/s | ours cold M tok/s | ours warm on other text M tok/s | js-tiktoken M tok/s | ratio warm | ratio cold | ratio warm on other text |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const [category, { tokens }] of categories)
-    console.log(row(category, tokens, perPass.get(category) ?? total));
+    console.log(row(category, tokens, perPass.get(category) ?? total, onOther.get(category)));
   const allTokens = [...categories.values()].reduce((sum, { tokens }) => sum + tokens, 0);
-  console.log(`${row("**all**", allTokens, total)}\n`);
+  console.log(`${row("**all**", allTokens, total, totalOnOther)}\n`);
   const interleavedRatio = median(
     interleaved.ref.map((ms, round) => ms / (interleaved.ours[round] ?? Number.NaN)),
   );
