@@ -219,7 +219,7 @@ describe("loadConfig", () => {
   });
 
   it("warns about unknown AGENTBOARD_* variables instead of failing", () => {
-    const config = load({ env: { AGENTBOARD_PROT: "8080", PATH: "/usr/bin" } });
+    const config = load({ env: { AGENTBOARD_PROT: "8080", AGENTBOARD_TOKEN: "abt_x", PATH: "/usr/bin" } });
     expect(config.port).toBe(7800);
     expect(config.warnings).toEqual([
       "unknown setting AGENTBOARD_PROT ignored (did you mean AGENTBOARD_PORT?)",

@@ -41,7 +41,10 @@ interface Supplied {
 }
 
 const OPTION_KEYS = OPTION_SPECS.map(([key]) => key);
-const KNOWN_ENV = new Set([...OPTION_SPECS.map(([, spec]) => spec.env), CONFIG_FILE_ENV]);
+// The CLI's agent-side commands (agent, mcp) and the demo agents read these from the same environment; they are
+// not server options, but a shell that exports them for those commands must not see start warn about them.
+const CLIENT_ENV = ["AGENTBOARD_TOKEN", "AGENTBOARD_URL", "AGENTBOARD_DASHBOARD", "AGENTBOARD_DEV_SERVER"];
+const KNOWN_ENV = new Set([...OPTION_SPECS.map(([, spec]) => spec.env), CONFIG_FILE_ENV, ...CLIENT_ENV]);
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\]|::ffff:127(\.\d{1,3}){3})$/i;
 
 /**

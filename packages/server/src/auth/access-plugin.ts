@@ -24,7 +24,7 @@ export interface AccessPluginOptions {
 }
 
 /**
- * Sign-in, sessions, tokens and members (`/api/auth/*`, `/api/access/*`) and revocation: a revoke publishes
+ * Sign-in, sessions, tokens and members (`/api/auth/*`, `/api/tokens`, `/api/members`) and revocation: a revoke publishes
  * on the bus (topic `revocation`), and the watch ends what the revoked credential holds open. Who is calling
  * (the auth hook) is core, in `buildApp`, because the rate limiter keys on it.
  */
