@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { BaseEvent } from "@ag-ui/core";
 import { EventEncoder } from "@ag-ui/encoder";
+import { CLOSE_GRACE_MS } from "../realtime/connection.js";
 
 /** An SSE comment: clients ignore it, proxies see traffic and keep an idle-looking stream open. */
 const HEARTBEAT = ": heartbeat\n\n";
@@ -46,7 +47,17 @@ export class AguiEventStream {
     return this.raw.writableLength;
   }
 
+  /**
+   * Ends the answer. A reader that does not take what is still queued (often why the run ended: too slow)
+   * would hold it, and the connection, for as long as it likes; it is cut after the grace a WebSocket peer
+   * gets to answer a close.
+   */
   end(): void {
-    if (this.writable) this.raw.end();
+    if (!this.writable) return;
+    this.raw.end();
+    if (this.raw.writableFinished) return;
+    const cut = setTimeout(() => this.raw.destroy(), CLOSE_GRACE_MS);
+    cut.unref();
+    this.raw.once("close", () => clearTimeout(cut));
   }
 }
