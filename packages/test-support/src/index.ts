@@ -5,9 +5,12 @@
  */
 export * from "./api-assertions.js";
 export * from "./approvals.js";
+export * from "./backing-services.js";
 export * from "./cluster.js";
 export * from "./each-mode.js";
+export * from "./network.js";
 export * from "./per-test.js";
+export * from "./private-redis.js";
 export * from "./raw-request.js";
 export * from "./shared-redis.js";
 export * from "./stored-widgets.js";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { quietLog, REDIS_URL, testRedis } from "./cluster.js";
+import { quietLog, REDIS_URL, testRedis } from "./backing-services.js";
 import { createRedisClient } from "./server-internals.js";
 
 /**
