@@ -189,7 +189,9 @@ describe("/metrics", () => {
     // The refusals are visible to the operator; onResponse may record the last one just after its answer.
     // Read the histogram's _count: a bucket line (le comes first) would count only the fast refusals.
     await expect
-      .poll(async () => /_count\{[^}]*route="\/metrics",status_code="429"\} (\d+)$/m.exec(await scrape())?.[1])
+      .poll(
+        async () => /_count\{[^}]*route="\/metrics",status_code="429"\} (\d+)$/m.exec(await scrape())?.[1],
+      )
       .toBe("3");
     // The budget is per address: another loopback address still gets plain 401s.
     expect(await statusFrom("127.0.0.2", s.url, wrong)).toBe(401);
