@@ -94,7 +94,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     running.push(status);
     const { cardUrl } = await waitReady(status);
     if (typeof cardUrl !== "string") throw new Error("demo status-agent did not report its card URL");
-    statusAgent = await registerStatusAgent(options.mesh, options.owner, cardUrl);
+    statusAgent = await registerStatusAgent(options.mesh, options.owner, cardUrl, status.exited);
     const workspace = { id: options.owner.workspaceId, name: options.owner.workspaceName };
     for (const agent of AGENTS) {
       const principal = await options.identity.ensurePrincipal({

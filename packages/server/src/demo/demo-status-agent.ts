@@ -22,16 +22,19 @@ export interface RegisteredStatusAgent {
  * The SSRF guard refuses loopback unless AGENTBOARD_AGENTS_ALLOW_PRIVATE_NETWORK is on, and the demo must
  * not switch that on for everyone: it would let any admin register agents on this machine's private
  * network. Instead exactly this agent's origin is admitted (`ownAgentOrigins`: the card fetch, the prober
- * and bound widgets honour it), because this process started the agent itself and knows what listens there.
+ * and bound widgets honour it), because this process started the agent itself and knows what listens there —
+ * only while it runs: once `exited` settles the port is anyone's, so the exception goes with the agent.
  */
 export async function registerStatusAgent(
   mesh: DemoMesh,
   owner: Principal,
   cardUrl: string,
+  exited: Promise<unknown>,
 ): Promise<RegisteredStatusAgent> {
   const { directory } = mesh;
   const origin = new URL(cardUrl).origin;
   directory.ownAgentOrigins.add(origin);
+  void exited.finally(() => directory.ownAgentOrigins.delete(origin));
   try {
     const fetched = await fetchAgentCard(cardUrl, { privateOrigins: directory.ownAgentOrigins });
     await removeEarlierRuns(directory, owner, fetched.card.name);
