@@ -1,22 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { type Cluster, startCluster } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURE, stdio, textOf, waitForServers } from "./gateway-helpers.js";
+import { FIXTURE, fixtureFiles, stdio, textOf, waitForServers } from "./gateway-helpers.js";
 
 /**
  * Cluster mode: each node runs its own upstream processes; approvals and the gated-call records are shared
  * (PostgreSQL), decisions travel over Redis.
  */
 describe("the MCP gate across two nodes", () => {
+  const { counter } = fixtureFiles("agentboard-cluster-gate-");
   let cluster: Cluster;
-  let dir: string;
-  let counter: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "agentboard-cluster-gate-"));
-    counter = join(dir, "executions.log");
     cluster = await startCluster({
       nodes: 2,
       env: {
@@ -33,7 +28,6 @@ describe("the MCP gate across two nodes", () => {
 
   afterAll(async () => {
     await cluster?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("runs the call held on node A once a human approves it on node B, once for retries on both nodes", async () => {

@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createBoardClient } from "@agentboard/client";
 import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURE, MEMORY, stdio, textOf, waitForServers } from "./gateway-helpers.js";
+import { FIXTURE, fixtureFiles, MEMORY, stdio, textOf, waitForServers } from "./gateway-helpers.js";
 
 /** Executions of the fixture's `increment`, counted in its file (one line per run). */
 function executions(file: string): string[] {
@@ -16,15 +15,12 @@ function executions(file: string): string[] {
 }
 
 describe("the human gate on upstream MCP tools", () => {
+  const { dir, counter } = fixtureFiles("agentboard-gate-");
   let server: TestServer;
-  let dir: string;
-  let counter: string;
   let agent: Caller;
   let human: Caller;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "agentboard-gate-"));
-    counter = join(dir, "executions.log");
     server = await startTestServer({
       // Even an operator who lists the type for auto-approval cannot make gated calls run unattended.
       AGENTBOARD_APPROVAL_AUTO_TYPES: "mcp.tool_call",
@@ -45,7 +41,6 @@ describe("the human gate on upstream MCP tools", () => {
 
   afterAll(async () => {
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("runs read-only tools at once and gates unannotated, destructive and requireApproval ones", async () => {

@@ -1,8 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { McpServerStatus } from "@agentboard/protocol";
 import { freePort } from "@agentboard/test-support";
 import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll } from "vitest";
 
 const root = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 
@@ -94,4 +99,16 @@ export async function startEverythingHttp(): Promise<{
 export function textOf(result: { content?: Array<Record<string, unknown>> }): string {
   const part = result.content?.find((p) => p.type === "text");
   return typeof part?.text === "string" ? part.text : "";
+}
+
+/**
+ * A temporary directory for the enclosing suite, created before its first test and removed after its last,
+ * and the file in it where the fixture server counts its executions (FIXTURE_COUNTER_FILE). The paths are
+ * known at once, so a suite's server settings can name them.
+ */
+export function fixtureFiles(prefix: string): { dir: string; counter: string } {
+  const dir = join(tmpdir(), `${prefix}${randomBytes(6).toString("hex")}`);
+  beforeAll(() => mkdirSync(dir));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, counter: join(dir, "executions.log") };
 }

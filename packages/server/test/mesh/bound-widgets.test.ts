@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import type { RequestContext } from "@a2a-js/sdk/server";
 import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURE, stdio, waitForServers } from "../mcp/gateway-helpers.js";
+import { FIXTURE, fixtureFiles, stdio, waitForServers } from "../mcp/gateway-helpers.js";
 import { startDataAgent } from "./a2a-fixtures.js";
 import { bindMetricsWidget, retryWidget } from "./widget-retry.js";
 
@@ -28,15 +26,12 @@ async function answer(context: RequestContext): Promise<unknown> {
  * validated props, or a retryable `error` that says what went wrong.
  */
 describe("widgets bound to agents and MCP tools", () => {
+  const { counter } = fixtureFiles("agentboard-bound-");
   let server: TestServer;
   let agent: Awaited<ReturnType<typeof startDataAgent>>;
   let alice: Caller;
-  let dir: string;
-  let counter: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "agentboard-bound-"));
-    counter = join(dir, "executions.log");
     server = await startTestServer({
       AGENTBOARD_AGENTS_ALLOW_PRIVATE_NETWORK: "true",
       AGENTBOARD_MCP_SERVERS: JSON.stringify({
@@ -51,7 +46,6 @@ describe("widgets bound to agents and MCP tools", () => {
   afterAll(async () => {
     await server?.close();
     await agent?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const retry = (widgetId: string) => retryWidget(alice, widgetId);
