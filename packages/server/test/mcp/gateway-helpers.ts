@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { McpServerStatus } from "@agentboard/protocol";
-import { freePort } from "@agentboard/test-support";
+import { callersForSuite, freePort, startTestServer } from "@agentboard/test-support";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll } from "vitest";
 
@@ -111,4 +111,23 @@ export function fixtureFiles(prefix: string): { dir: string; counter: string } {
   beforeAll(() => mkdirSync(dir));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return { dir, counter: join(dir, "executions.log") };
+}
+
+/**
+ * One server for the enclosing suite whose gateway has the upstream `name` (run from `script`) connected,
+ * and a member, `user`, to call it as; read `t.server` and `t.user` inside tests.
+ */
+export function upstreamForSuite(name: string, script: string) {
+  return callersForSuite({ user: { name: "alice", role: "member" } }, async () => {
+    const server = await startTestServer({
+      AGENTBOARD_MCP_SERVERS: JSON.stringify({ [name]: stdio(script) }),
+    });
+    try {
+      await waitForServers(server.app, (servers) => servers.get(name)?.status === "connected");
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+    return server;
+  });
 }

@@ -1,6 +1,5 @@
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURE, stdio, waitForServers } from "./gateway-helpers.js";
+import { describe, expect, it } from "vitest";
+import { FIXTURE, upstreamForSuite } from "./gateway-helpers.js";
 import { connectV2Legacy, connectV2Modern } from "./mcp-clients.js";
 
 /** A queue of notifications: `next()` resolves with the next one, or rejects after a deadline. */
@@ -29,24 +28,11 @@ function notifications() {
 
 /** Gateway tools that appear or go away reach /mcp clients as notifications/tools/list_changed. */
 describe("/mcp tells clients when the gateway's tools change", () => {
-  let server: TestServer;
-  let user: Caller;
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      AGENTBOARD_MCP_SERVERS: JSON.stringify({ fixture: stdio(FIXTURE) }),
-    });
-    user = await server.caller({ name: "alice", role: "member" });
-    await waitForServers(server.app, (servers) => servers.get("fixture")?.status === "connected");
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const t = upstreamForSuite("fixture", FIXTURE);
 
   it("an upstream that dies and comes back: list_changed on 2025 sessions and 2026-07-28 listen streams", async () => {
-    const session = await connectV2Legacy(server.url, user.token);
-    const modern = await connectV2Modern(server.url, user.token);
+    const session = await connectV2Legacy(t.server.url, t.user.token);
+    const modern = await connectV2Modern(t.server.url, t.user.token);
     try {
       expect(session.getServerCapabilities()?.tools?.listChanged).toBe(true);
       const onSession = notifications();
@@ -59,7 +45,7 @@ describe("/mcp tells clients when the gateway's tools change", () => {
 
       const names = async () => (await session.listTools()).tools.map((tool) => tool.name);
       expect(await names()).toContain("fixture__echo");
-      const pid = server.app.mcpGateway.servers().find((s) => s.name === "fixture")?.pid;
+      const pid = t.server.app.mcpGateway.servers().find((s) => s.name === "fixture")?.pid;
       expect(pid).toBeGreaterThan(0);
       process.kill(pid!, "SIGKILL");
 
