@@ -5,6 +5,8 @@
 
 export interface Piece {
   category: string;
+  /** The sample's name: orders the deal first, so editing a repo file does not move it to the other half. */
+  name: string;
   /** What decides the half: the text with CRLF as LF and outer whitespace trimmed. */
   key: string;
 }
@@ -27,18 +29,23 @@ function seededHash(seed: number, key: string): number {
 }
 
 /**
- * Within each category (in order of first appearance) the keys not yet placed are sorted by seeded hash and dealt
- * alternately to A and B. A key is placed once, for every category, so the same text (a fixture and the "all
- * fixtures" copy of it, a CRLF variant of a line) is always on one side.
+ * Within each category (in order of first appearance) the keys not yet placed are sorted by seeded hash (of the
+ * sample's name, then of the key) and dealt alternately to A and B. A key is placed once, for every category,
+ * so the same text (a fixture and the "all fixtures" copy of it, a CRLF variant of a line) is always on one side.
  */
 export function splitHalves<P extends Piece>(pieces: readonly P[], seed: number): { a: P[]; b: P[] } {
   const half = new Map<string, "a" | "b">();
   const categories = [...new Set(pieces.map((piece) => piece.category))];
   for (const category of categories) {
-    const fresh = [
-      ...new Set(pieces.filter((p) => p.category === category && !half.has(p.key)).map((p) => p.key)),
-    ];
-    fresh.sort((x, y) => seededHash(seed, x) - seededHash(seed, y) || (x < y ? -1 : 1));
+    const nameOf = new Map<string, string>();
+    for (const piece of pieces)
+      if (piece.category === category && !half.has(piece.key) && !nameOf.has(piece.key))
+        nameOf.set(piece.key, piece.name);
+    const order = (key: string) => [seededHash(seed, nameOf.get(key) ?? ""), seededHash(seed, key)] as const;
+    const fresh = [...nameOf.keys()].sort((x, y) => {
+      const [a, b] = [order(x), order(y)];
+      return a[0] - b[0] || a[1] - b[1] || (x < y ? -1 : 1);
+    });
     for (const [i, key] of fresh.entries()) half.set(key, i % 2 === 0 ? "a" : "b");
   }
   return {
