@@ -48,16 +48,28 @@ export class AguiEventStream {
   }
 
   /**
-   * Ends the answer. A reader that does not take what is still queued (often why the run ended: too slow)
-   * would hold it, and the connection, for as long as it likes; it is cut after the grace a WebSocket peer
-   * gets to answer a close.
+   * Ends the answer. A reader that stops taking what is still queued (often why the run ended: too slow)
+   * would hold it, and the connection, for as long as it likes: it is cut once a close grace (as a
+   * WebSocket peer gets) passes without it reading anything. A slow reader that keeps reading gets it all.
    */
   end(): void {
     if (!this.writable) return;
     this.raw.end();
-    if (this.raw.writableFinished) return;
-    const cut = setTimeout(() => this.raw.destroy(), CLOSE_GRACE_MS);
-    cut.unref();
-    this.raw.once("close", () => clearTimeout(cut));
+    let queued = this.raw.writableLength;
+    let check: NodeJS.Timeout | undefined;
+    const watch = () => {
+      if (this.raw.writableFinished || this.raw.destroyed) return;
+      check = setTimeout(() => {
+        const left = this.raw.writableLength;
+        if (left >= queued) this.raw.destroy();
+        else {
+          queued = left;
+          watch();
+        }
+      }, CLOSE_GRACE_MS);
+      check.unref();
+    };
+    this.raw.once("close", () => clearTimeout(check));
+    watch();
   }
 }
