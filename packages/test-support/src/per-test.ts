@@ -111,7 +111,7 @@ function liveCallers<K extends string>(
   around(async (server) => {
     current = { server, callers: await callersOn(server, specs) };
   }, start);
-  return live(() => current && { ...current.callers, server: current.server });
+  return liveView(() => current && { ...current.callers, server: current.server });
 }
 
 /** The current test's cluster and callers, as `clusterEachTest` gives them. */
@@ -129,11 +129,11 @@ export function clusterEachTest<K extends string>(
   startEachTest(async (cluster) => {
     current = { ...(await callersOn(cluster, specs)), cluster };
   }, start);
-  return live(() => current);
+  return liveView(() => current);
 }
 
 /** An object whose members are read from `now()` at each access, so it can be kept across tests. */
-function live<T extends object>(now: () => T | undefined): T {
+export function liveView<T extends object>(now: () => T | undefined): T {
   return new Proxy({} as T, {
     get(_, member) {
       const value = now();

@@ -1,7 +1,6 @@
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cardJson, listen, startDataAgent } from "./a2a-fixtures.js";
-import { bindMetricsWidget, retryWidget } from "./widget-retry.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { cardJson, listen } from "./a2a-fixtures.js";
+import { agentWidgetsForSuite, bindMetricsWidget, retryWidget } from "./widget-retry.js";
 
 const SOURCE_MAX_BYTES = 4096;
 
@@ -33,29 +32,23 @@ async function answer(): Promise<unknown> {
  * it is read whole) is `source_too_large`, and the widget keeps its last good props.
  */
 describe("widgets bound to agents: timeouts and size limits", () => {
-  let server: TestServer;
-  let agent: Awaited<ReturnType<typeof startDataAgent>>;
-  let alice: Caller;
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      AGENTBOARD_AGENTS_ALLOW_PRIVATE_NETWORK: "true",
+  const t = agentWidgetsForSuite({
+    env: {
       // The smallest allowed: the hung agent's refresh ends after one second.
       AGENTBOARD_REFRESH_TIMEOUT_MS: "1000",
       AGENTBOARD_SOURCE_MAX_BYTES: String(SOURCE_MAX_BYTES),
-    });
-    agent = await startDataAgent("Limits agent", answer);
-    alice = await server.caller({ name: "limits-alice", role: "admin" });
-    await bindMetricsWidget(alice, "kpi", agent.cardUrl);
+    },
+    agentName: "Limits agent",
+    aliceName: "limits-alice",
+    answer,
+    ready: ({ alice, agent }) => bindMetricsWidget(alice, "kpi", agent.cardUrl),
   });
-
-  afterAll(async () => {
+  // Registered after the suite's server, so it runs before the server closes.
+  afterAll(() => {
     for (const release of hung) release();
-    await server?.close();
-    await agent?.close();
   });
 
-  const retry = (widgetId: string) => retryWidget(alice, widgetId);
+  const retry = (widgetId: string) => retryWidget(t.alice, widgetId);
 
   it("a hung agent ends as source_timeout; the next Retry after it answers again is ready", async () => {
     mode = "hang";
@@ -112,7 +105,7 @@ describe("widgets bound to agents: timeouts and size limits", () => {
       more();
     });
     try {
-      await bindMetricsWidget(alice, "flood", `${flood.url}/card.json`);
+      await bindMetricsWidget(t.alice, "flood", `${flood.url}/card.json`);
       const refused = await retry("flood");
       expect(refused).toMatchObject({
         status: "error",

@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { RequestContext } from "@a2a-js/sdk/server";
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FIXTURE, fixtureFiles, stdio, waitForServers } from "../mcp/gateway-helpers.js";
 import { startDataAgent } from "./a2a-fixtures.js";
-import { bindMetricsWidget, retryWidget } from "./widget-retry.js";
+import { agentWidgetsForSuite, bindMetricsWidget, retryWidget } from "./widget-retry.js";
 
 /** What the fixture agent answers: metrics data, a failure (it throws), or data that is not metrics props. */
 let mode: "ok" | "down" | "bad" = "ok";
@@ -27,31 +26,22 @@ async function answer(context: RequestContext): Promise<unknown> {
  */
 describe("widgets bound to agents and MCP tools", () => {
   const { counter } = fixtureFiles("agentboard-bound-");
-  let server: TestServer;
-  let agent: Awaited<ReturnType<typeof startDataAgent>>;
-  let alice: Caller;
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      AGENTBOARD_AGENTS_ALLOW_PRIVATE_NETWORK: "true",
+  const t = agentWidgetsForSuite({
+    env: {
       AGENTBOARD_MCP_SERVERS: JSON.stringify({
         fixture: stdio(FIXTURE, [], { env: { FIXTURE_COUNTER_FILE: counter } }),
       }),
-    });
-    agent = await startDataAgent("Metrics agent", answer);
-    alice = await server.caller({ name: "bound-alice", role: "admin" });
-    await waitForServers(server.app, (s) => s.get("fixture")?.status === "connected");
-  }, 60_000);
-
-  afterAll(async () => {
-    await server?.close();
-    await agent?.close();
+    },
+    agentName: "Metrics agent",
+    aliceName: "bound-alice",
+    answer,
+    ready: ({ server }) => waitForServers(server.app, (s) => s.get("fixture")?.status === "connected"),
   });
 
-  const retry = (widgetId: string) => retryWidget(alice, widgetId);
+  const retry = (widgetId: string) => retryWidget(t.alice, widgetId);
 
   it("a metrics widget bound to a remote agent: ready, error when it fails, ready again, error on bad data", async () => {
-    await bindMetricsWidget(alice, "kpi", agent.cardUrl, { window: "1h" });
+    await bindMetricsWidget(t.alice, "kpi", t.agent.cardUrl, { window: "1h" });
 
     const ready = await retry("kpi");
     expect(ready).toMatchObject({ status: "ready", props: { items: [{ label: "requests", value: 1 }] } });
@@ -79,7 +69,7 @@ describe("widgets bound to agents and MCP tools", () => {
 
   it("an unreachable agent is a retryable error that says so", async () => {
     const gone = await startDataAgent("Gone agent", answer);
-    await bindMetricsWidget(alice, "gone", gone.cardUrl);
+    await bindMetricsWidget(t.alice, "gone", gone.cardUrl);
     await gone.close();
     expect(await retry("gone")).toMatchObject({
       status: "error",
@@ -89,7 +79,7 @@ describe("widgets bound to agents and MCP tools", () => {
 
   it("a widget bound to an MCP tool: ready with its data; a gated tool is refused and never runs", async () => {
     const data = { items: [{ label: "echoed", value: 7 }] };
-    await alice.request("PUT", "/api/dashboards/me/widgets/echo", {
+    await t.alice.request("PUT", "/api/dashboards/me/widgets/echo", {
       type: "metrics",
       title: "Echo",
       props: { items: [] },
@@ -97,7 +87,7 @@ describe("widgets bound to agents and MCP tools", () => {
     });
     expect(await retry("echo")).toMatchObject({ status: "ready", props: data });
 
-    await alice.request("PUT", "/api/dashboards/me/widgets/gated", {
+    await t.alice.request("PUT", "/api/dashboards/me/widgets/gated", {
       type: "metrics",
       title: "Gated",
       props: { items: [] },

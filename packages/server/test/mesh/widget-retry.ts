@@ -1,5 +1,13 @@
-import type { Caller } from "@agentboard/test-support";
+import type { RequestContext } from "@a2a-js/sdk/server";
+import {
+  type Caller,
+  liveView,
+  startForSuite,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import { expect } from "vitest";
+import { startDataAgent } from "./a2a-fixtures.js";
 
 /** Presses Retry on one of the caller's widgets, then waits (deadline 10 s) until it leaves `loading`. */
 export async function retryWidget(caller: Caller, widgetId: string): Promise<any> {
@@ -31,4 +39,53 @@ export async function bindMetricsWidget(
   });
   expect(put.status).toBeLessThan(300);
   return { agentId: registered.body.id };
+}
+
+/** What `agentWidgetsForSuite` gives a suite: its server, the data agent and alice (an admin). */
+export interface AgentWidgets {
+  server: TestServer;
+  agent: Awaited<ReturnType<typeof startDataAgent>>;
+  alice: Caller;
+}
+
+/**
+ * For a suite of widgets bound to a remote agent: one server (private-network agents allowed, plus `env`),
+ * a data agent `agentName` answering with `answer`, and `aliceName` as an admin; `ready` finishes the set-up.
+ * Read `t.server`, `t.agent`, `t.alice` inside tests.
+ */
+export function agentWidgetsForSuite(options: {
+  env: Record<string, string>;
+  agentName: string;
+  aliceName: string;
+  answer: (context: RequestContext) => Promise<unknown>;
+  ready?: (suite: AgentWidgets) => Promise<unknown>;
+}): AgentWidgets {
+  let current: AgentWidgets | undefined;
+  startForSuite<AgentWidgets & { close(): Promise<void> }>(
+    async (started) => {
+      current = started;
+      await options.ready?.(started);
+    },
+    async () => {
+      const server = await startTestServer({
+        AGENTBOARD_AGENTS_ALLOW_PRIVATE_NETWORK: "true",
+        ...options.env,
+      });
+      const agent = await startDataAgent(options.agentName, options.answer).catch(async (error: unknown) => {
+        await server.close();
+        throw error;
+      });
+      const alice = await server.caller({ name: options.aliceName, role: "admin" });
+      return {
+        server,
+        agent,
+        alice,
+        async close() {
+          await server.close();
+          await agent.close();
+        },
+      };
+    },
+  );
+  return liveView(() => current);
 }
