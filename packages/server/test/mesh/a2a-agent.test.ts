@@ -12,7 +12,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { approvalPolicyFromConfig } from "../../src/approvals/approval-policy-config.js";
 import { openEmbeddedRuntime } from "../../src/runtime/embedded.js";
-import { a2aClient, artifactData, dataMessage, getTask, send, stateOf } from "./a2a-helpers.js";
+import { a2aClient, artifactData, dataMessage, getTask, send, settledTask, stateOf } from "./a2a-helpers.js";
 
 describe("agentboard as an A2A agent", () => {
   const t = callersForSuite({
@@ -74,10 +74,7 @@ describe("agentboard as an A2A agent", () => {
     expect(
       (await t.human.request("POST", `/api/approvals/${approvalId}/approve`, { reason: "ship it" })).status,
     ).toBe(200);
-    const done = await eventually(
-      () => getTask(client, task.id),
-      (t) => stateOf(t) !== "TASK_STATE_WORKING",
-    );
+    const done = await settledTask(client, task.id);
     expect(stateOf(done)).toBe("TASK_STATE_COMPLETED");
     expect(artifactData(done, "decision")).toMatchObject({
       approvalId,
@@ -93,10 +90,7 @@ describe("agentboard as an A2A agent", () => {
     expect(
       (await t.human.request("POST", `/api/approvals/${approvalId}/reject`, { reason: "no" })).status,
     ).toBe(200);
-    const done = await eventually(
-      () => getTask(client, task.id),
-      (t) => stateOf(t) !== "TASK_STATE_WORKING",
-    );
+    const done = await settledTask(client, task.id);
     expect(stateOf(done)).toBe("TASK_STATE_REJECTED");
     expect(artifactData(done, "decision")).toMatchObject({ status: "rejected", reason: "no" });
   });
@@ -165,10 +159,7 @@ describe("agentboard as an A2A agent", () => {
       deployRequest({ expiresInSec: 1, onTimeout: "expire" }),
     );
     expect(stateOf(task)).toBe("TASK_STATE_WORKING");
-    const done = await eventually(
-      () => getTask(client, task.id),
-      (t) => stateOf(t) !== "TASK_STATE_WORKING",
-    );
+    const done = await settledTask(client, task.id);
     expect(stateOf(done)).toBe("TASK_STATE_FAILED");
     expect(artifactData(done, "decision")).toMatchObject({ status: "expired" });
   });
@@ -207,10 +198,7 @@ describe("A2A tasks across a restart", () => {
       expect(stateOf(await getTask(client, task.id))).toBe("TASK_STATE_WORKING");
       const human = await server.caller({ name: "a2a-restart-human" });
       await human.request("POST", `/api/approvals/${task.metadata?.approvalId}/approve`, {});
-      const done = await eventually(
-        () => getTask(client, task.id),
-        (t) => stateOf(t) !== "TASK_STATE_WORKING",
-      );
+      const done = await settledTask(client, task.id);
       expect(stateOf(done)).toBe("TASK_STATE_COMPLETED");
     } finally {
       await server.close();

@@ -6,6 +6,7 @@ import {
   ClientFactoryOptions,
   JsonRpcTransportFactory,
 } from "@a2a-js/sdk/client";
+import { eventually } from "@agentboard/test-support";
 
 /** The SDK's client for our `/a2a`, found through our card, sending `token` as the bearer on every call. */
 export async function a2aClient(baseUrl: string, token?: string): Promise<Client> {
@@ -61,6 +62,13 @@ export const stateOf = (task: Task) =>
   taskStateToJSON(task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED);
 
 export const getTask = (client: Client, id: string) => client.getTask({ tenant: "", id });
+
+/** The task once it has left `working` (polled until then, with `eventually`'s deadline). */
+export const settledTask = (client: Client, id: string) =>
+  eventually(
+    () => getTask(client, id),
+    (task) => stateOf(task) !== "TASK_STATE_WORKING",
+  );
 
 /** The DataPart of the task's `name` artifact. */
 export function artifactData(task: Task, name: string): any {
