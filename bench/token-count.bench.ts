@@ -3,7 +3,7 @@
  * POST /api/tokens/count and the MCP gateway's tokenBudget run) against js-tiktoken, the JS port of OpenAI's
  * tiktoken, in the same run. Goal (issue 15): ≥ 4× js-tiktoken's tokens/s with identical counts.
  *
- *   npm run bench:tokens        (= npx tsx bench/token-count.bench.ts, about a minute)
+ *   npm run bench:tokens        (= npx tsx bench/token-count.bench.ts, about two minutes)
  *
  * Corpus: the token-count test corpus (code, prose, CJK, emoji, edge cases, seeded random text, chats) plus this
  * repository's docs and TypeScript sources, so nothing is downloaded. Every sample must count the same in both
