@@ -125,30 +125,35 @@ async function driveEveryTool(client: AnyClient, label: string) {
 }
 
 describe("/mcp drives every tool", () => {
-  it("with the v2 client on 2026-07-28", async () => {
-    const client = await connectV2Modern(t.server.url, t.alice.token);
+  const clients = [
+    {
+      name: "the v2 client on 2026-07-28",
+      tag: "v2modern",
+      open: async () => {
+        const client = await connectV2Modern(t.server.url, t.alice.token);
+        expect(client.getProtocolEra()).toBe("modern");
+        return client;
+      },
+    },
+    {
+      name: "the v2 client on the 2025 handshake",
+      tag: "v2legacy",
+      open: async () => {
+        const client = await connectV2Legacy(t.server.url, t.alice.token);
+        expect(client.getProtocolEra()).toBe("legacy");
+        return client;
+      },
+    },
+    {
+      name: "the v1 client (@modelcontextprotocol/sdk)",
+      tag: "v1",
+      open: async () => (await connectV1(t.server.url, t.alice.token)).client,
+    },
+  ];
+  it.each(clients.map((c) => [c.name, c] as const))("with %s", async (_name, { tag, open }) => {
+    const client = await open();
     try {
-      expect(client.getProtocolEra()).toBe("modern");
-      await driveEveryTool(client as unknown as AnyClient, "v2modern");
-    } finally {
-      await client.close();
-    }
-  });
-
-  it("with the v2 client on the 2025 handshake", async () => {
-    const client = await connectV2Legacy(t.server.url, t.alice.token);
-    try {
-      expect(client.getProtocolEra()).toBe("legacy");
-      await driveEveryTool(client as unknown as AnyClient, "v2legacy");
-    } finally {
-      await client.close();
-    }
-  });
-
-  it("with the v1 client (@modelcontextprotocol/sdk)", async () => {
-    const { client } = await connectV1(t.server.url, t.alice.token);
-    try {
-      await driveEveryTool(client as unknown as AnyClient, "v1");
+      await driveEveryTool(client as unknown as AnyClient, tag);
     } finally {
       await client.close();
     }
