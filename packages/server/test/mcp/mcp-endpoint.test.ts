@@ -125,24 +125,25 @@ async function driveEveryTool(client: AnyClient, label: string) {
 }
 
 describe("/mcp drives every tool", () => {
+  /** The v2 client once connected, checked to speak the protocol era the test is about. */
+  const inEra = async <C extends { getProtocolEra(): string | undefined }>(
+    connecting: Promise<C>,
+    era: string,
+  ) => {
+    const client = await connecting;
+    expect(client.getProtocolEra()).toBe(era);
+    return client;
+  };
   const clients = [
     {
       name: "the v2 client on 2026-07-28",
       tag: "v2modern",
-      open: async () => {
-        const client = await connectV2Modern(t.server.url, t.alice.token);
-        expect(client.getProtocolEra()).toBe("modern");
-        return client;
-      },
+      open: () => inEra(connectV2Modern(t.server.url, t.alice.token), "modern"),
     },
     {
       name: "the v2 client on the 2025 handshake",
       tag: "v2legacy",
-      open: async () => {
-        const client = await connectV2Legacy(t.server.url, t.alice.token);
-        expect(client.getProtocolEra()).toBe("legacy");
-        return client;
-      },
+      open: () => inEra(connectV2Legacy(t.server.url, t.alice.token), "legacy"),
     },
     {
       name: "the v1 client (@modelcontextprotocol/sdk)",
