@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { AgentCard } from "@a2a-js/sdk";
 import {
   callersForSuite,
+  closedAfterTest,
   deployRequest,
   eventually,
   noteWidget,
   startTestServer,
 } from "@agentboard/test-support";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { approvalPolicyFromConfig } from "../../src/approvals/approval-policy-config.js";
 import { openEmbeddedRuntime } from "../../src/runtime/embedded.js";
 import { a2aClient, artifactData, dataMessage, getTask, send, settledTask, stateOf } from "./a2a-helpers.js";
@@ -185,61 +186,57 @@ describe("agentboard as an A2A agent", () => {
 });
 
 describe("A2A tasks across a restart", () => {
-  it("a working task survives a restart and completes when approved on the new process", async () => {
+  /**
+   * A server on a data dir of its own (removed when the test ends) where `agentName` asks for an approval
+   * over A2A, then stopped: the agent, its working task, and `restart()` to start a server there again.
+   */
+  async function taskThenStop(agentName: string) {
     const dataDir = mkdtempSync(join(tmpdir(), "agentboard-a2a-restart-"));
-    let server = await startTestServer({}, { dataDir });
-    try {
-      const agent = await server.caller({ kind: "agent", name: "a2a-restart" });
-      const task = await send(await a2aClient(server.url, agent.token), "request_approval", deployRequest());
-      const port = new URL(server.url).port;
-      await server.close();
-      server = await startTestServer({}, { dataDir, port: Number(port) });
-      const client = await a2aClient(server.url, agent.token);
-      expect(stateOf(await getTask(client, task.id))).toBe("TASK_STATE_WORKING");
-      const human = await server.caller({ name: "a2a-restart-human" });
-      await human.request("POST", `/api/approvals/${task.metadata?.approvalId}/approve`, {});
-      const done = await settledTask(client, task.id);
-      expect(stateOf(done)).toBe("TASK_STATE_COMPLETED");
-    } finally {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startTestServer({}, { dataDir });
+    const agent = await first.caller({ kind: "agent", name: agentName });
+    const task = await send(await a2aClient(first.url, agent.token), "request_approval", deployRequest());
+    await first.close();
+    const port = Number(new URL(first.url).port);
+    const restart = () => closedAfterTest(startTestServer({}, { dataDir, port }));
+    return { dataDir, config: first.config, agent, task, restart };
+  }
+
+  it("a working task survives a restart and completes when approved on the new process", async () => {
+    const { agent, task, restart } = await taskThenStop("a2a-restart");
+    const server = await restart();
+    const client = await a2aClient(server.url, agent.token);
+    expect(stateOf(await getTask(client, task.id))).toBe("TASK_STATE_WORKING");
+    const human = await server.caller({ name: "a2a-restart-human" });
+    await human.request("POST", `/api/approvals/${task.metadata?.approvalId}/approve`, {});
+    const done = await settledTask(client, task.id);
+    expect(stateOf(done)).toBe("TASK_STATE_COMPLETED");
   });
 
   it("a task whose approval was decided while no server ran is reconciled on start", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "agentboard-a2a-reconcile-"));
-    let server = await startTestServer({}, { dataDir });
-    try {
-      const agent = await server.caller({ kind: "agent", name: "a2a-reconcile" });
-      const task = await send(await a2aClient(server.url, agent.token), "request_approval", deployRequest());
-      const port = Number(new URL(server.url).port);
-      await server.close();
-      // A human decides through the stores alone (as a CLI would): no server hears the bus event.
-      const runtime = await openEmbeddedRuntime({
-        dataDir,
-        patchLogLimit: server.config.patchLogLimit,
-        dashboardSync: server.config.dashboardSync,
-        log: { error() {} },
-        approvalPolicy: approvalPolicyFromConfig(server.config),
-        armApprovalTimers: false,
-      });
-      const ws = await runtime.identity.ensureWorkspace("default");
-      const human = await runtime.identity.ensurePrincipal({
-        workspace: ws,
-        kind: "user",
-        name: "offline",
-        role: "member",
-      });
-      await runtime.approvals.reject(human, task.metadata?.approvalId as string, "decided offline");
-      await runtime.close();
+    const { dataDir, config, agent, task, restart } = await taskThenStop("a2a-reconcile");
+    // A human decides through the stores alone (as a CLI would): no server hears the bus event.
+    const runtime = await openEmbeddedRuntime({
+      dataDir,
+      patchLogLimit: config.patchLogLimit,
+      dashboardSync: config.dashboardSync,
+      log: { error() {} },
+      approvalPolicy: approvalPolicyFromConfig(config),
+      armApprovalTimers: false,
+    });
+    const ws = await runtime.identity.ensureWorkspace("default");
+    const human = await runtime.identity.ensurePrincipal({
+      workspace: ws,
+      kind: "user",
+      name: "offline",
+      role: "member",
+    });
+    await runtime.approvals.reject(human, task.metadata?.approvalId as string, "decided offline");
+    await runtime.close();
 
-      server = await startTestServer({}, { dataDir, port });
-      const done = await getTask(await a2aClient(server.url, agent.token), task.id);
-      expect(stateOf(done)).toBe("TASK_STATE_REJECTED");
-      expect(artifactData(done, "decision")).toMatchObject({ status: "rejected", reason: "decided offline" });
-    } finally {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    const server = await restart();
+    const done = await getTask(await a2aClient(server.url, agent.token), task.id);
+    expect(stateOf(done)).toBe("TASK_STATE_REJECTED");
+    expect(artifactData(done, "decision")).toMatchObject({ status: "rejected", reason: "decided offline" });
   });
 });
