@@ -1,5 +1,5 @@
 import type { Approval } from "@agentboard/protocol";
-import { callersForSuite } from "@agentboard/test-support";
+import { callersForSuite, closedAfterTest } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
 import { connectV1, connectV2Legacy, connectV2Modern, noteWidget } from "./mcp-clients.js";
 
@@ -186,165 +186,149 @@ describe("/mcp drives every tool", () => {
   });
 
   it("agents must name the dashboard; their widgets are attributed to them", async () => {
-    const { client } = await connectV1(t.server.url, t.agent.token);
-    try {
-      const { tools } = await client.listTools();
-      const render = tools.find((t) => t.name === "render_widget");
-      expect(render?.inputSchema.required).toEqual(expect.arrayContaining(["dashboardId", "widget"]));
-      const missing = await client.callTool({
-        name: "render_widget",
-        arguments: { widget: noteWidget("agent-w", "x") },
-      });
-      expect(missing.isError).toBe(true);
-      expect(errorOf(missing).error).toBe("invalid");
-      const drawn = await client.callTool({
-        name: "render_widget",
-        arguments: {
-          dashboardId: `user:${t.alice.principal.id}`,
-          widget: noteWidget("agent-w", "by the bot"),
-        },
-      });
-      expect(structured(drawn).widget.updatedBy).toBe(`agent:${t.agent.principal.id}`);
-    } finally {
-      await client.close();
-    }
+    const client = await closedAfterTest(
+      connectV1(t.server.url, t.agent.token).then((connected) => connected.client),
+    );
+    const { tools } = await client.listTools();
+    const render = tools.find((t) => t.name === "render_widget");
+    expect(render?.inputSchema.required).toEqual(expect.arrayContaining(["dashboardId", "widget"]));
+    const missing = await client.callTool({
+      name: "render_widget",
+      arguments: { widget: noteWidget("agent-w", "x") },
+    });
+    expect(missing.isError).toBe(true);
+    expect(errorOf(missing).error).toBe("invalid");
+    const drawn = await client.callTool({
+      name: "render_widget",
+      arguments: {
+        dashboardId: `user:${t.alice.principal.id}`,
+        widget: noteWidget("agent-w", "by the bot"),
+      },
+    });
+    expect(structured(drawn).widget.updatedBy).toBe(`agent:${t.agent.principal.id}`);
   });
 });
 
 describe("/mcp waiting and cancelling", () => {
   it("a blocking request_approval sends progress while it waits (resetTimeoutOnProgress keeps the client waiting)", async () => {
-    const { client } = await connectV1(t.server.url, t.alice.token);
-    try {
-      const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Progress please");
-      const progress: number[] = [];
-      let approve: Promise<unknown> | undefined;
-      const call = client.callTool(
-        { name: "request_approval", arguments: { type: "deploy", title: "Progress please" } },
-        undefined,
-        {
-          timeout: 20_000,
-          resetTimeoutOnProgress: true,
-          onprogress: (p) => {
-            progress.push(p.progress);
-            // Decide only once the first progress notification arrived: the wait outlived one interval.
-            approve ??= created.then((a) => t.owner.request("POST", `/api/approvals/${a.id}/approve`, {}));
-          },
+    const client = await closedAfterTest(
+      connectV1(t.server.url, t.alice.token).then((connected) => connected.client),
+    );
+    const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Progress please");
+    const progress: number[] = [];
+    let approve: Promise<unknown> | undefined;
+    const call = client.callTool(
+      { name: "request_approval", arguments: { type: "deploy", title: "Progress please" } },
+      undefined,
+      {
+        timeout: 20_000,
+        resetTimeoutOnProgress: true,
+        onprogress: (p) => {
+          progress.push(p.progress);
+          // Decide only once the first progress notification arrived: the wait outlived one interval.
+          approve ??= created.then((a) => t.owner.request("POST", `/api/approvals/${a.id}/approve`, {}));
         },
-      );
-      const result = await call;
-      await approve;
-      expect(progress.length).toBeGreaterThanOrEqual(1);
-      expect(structured(result).approval.status).toBe("approved");
-    } finally {
-      await client.close();
-    }
+      },
+    );
+    const result = await call;
+    await approve;
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(structured(result).approval.status).toBe("approved");
   }, 40_000);
 
   it("cancelling the MCP request ends the wait and leaves the approval pending", async () => {
-    const { client } = await connectV1(t.server.url, t.alice.token);
-    try {
-      const waitersBefore = t.server.runtime.approvals.waiters.size;
-      const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Cancel me");
-      const controller = new AbortController();
-      const call = client.callTool(
-        { name: "request_approval", arguments: { type: "deploy", title: "Cancel me" } },
-        undefined,
-        {
-          signal: controller.signal,
-        },
-      );
-      const approval = await created;
-      // The server is waiting on it now (a waiter registered) — then the client cancels.
-      await waitUntil(() => t.server.runtime.approvals.waiters.size > waitersBefore);
-      controller.abort("changed my mind");
-      await expect(call).rejects.toThrow();
-      await waitUntil(() => t.server.runtime.approvals.waiters.size === waitersBefore);
-      const now = await t.alice.request("GET", `/api/approvals/${approval.id}`);
-      expect(now.body.status).toBe("pending");
-    } finally {
-      await client.close();
-    }
+    const client = await closedAfterTest(
+      connectV1(t.server.url, t.alice.token).then((connected) => connected.client),
+    );
+    const waitersBefore = t.server.runtime.approvals.waiters.size;
+    const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Cancel me");
+    const controller = new AbortController();
+    const call = client.callTool(
+      { name: "request_approval", arguments: { type: "deploy", title: "Cancel me" } },
+      undefined,
+      {
+        signal: controller.signal,
+      },
+    );
+    const approval = await created;
+    // The server is waiting on it now (a waiter registered) — then the client cancels.
+    await waitUntil(() => t.server.runtime.approvals.waiters.size > waitersBefore);
+    controller.abort("changed my mind");
+    await expect(call).rejects.toThrow();
+    await waitUntil(() => t.server.runtime.approvals.waiters.size === waitersBefore);
+    const now = await t.alice.request("GET", `/api/approvals/${approval.id}`);
+    expect(now.body.status).toBe("pending");
   });
 
   it("on 2026-07-28 too: closing the request's stream ends the wait; the approval stays pending", async () => {
-    const client = await connectV2Modern(t.server.url, t.alice.token);
-    try {
-      const waitersBefore = t.server.runtime.approvals.waiters.size;
-      const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Cancel me (modern)");
-      const controller = new AbortController();
-      const call = client.callTool(
-        { name: "request_approval", arguments: { type: "deploy", title: "Cancel me (modern)" } },
-        { signal: controller.signal },
-      );
-      const approval = await created;
-      await waitUntil(() => t.server.runtime.approvals.waiters.size > waitersBefore);
-      controller.abort("changed my mind");
-      await expect(call).rejects.toThrow();
-      await waitUntil(() => t.server.runtime.approvals.waiters.size === waitersBefore);
-      expect((await t.alice.request("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending");
-    } finally {
-      await client.close();
-    }
+    const client = await closedAfterTest(connectV2Modern(t.server.url, t.alice.token));
+    const waitersBefore = t.server.runtime.approvals.waiters.size;
+    const created = nextApprovalEvent((e, a) => e === "created" && a.title === "Cancel me (modern)");
+    const controller = new AbortController();
+    const call = client.callTool(
+      { name: "request_approval", arguments: { type: "deploy", title: "Cancel me (modern)" } },
+      { signal: controller.signal },
+    );
+    const approval = await created;
+    await waitUntil(() => t.server.runtime.approvals.waiters.size > waitersBefore);
+    controller.abort("changed my mind");
+    await expect(call).rejects.toThrow();
+    await waitUntil(() => t.server.runtime.approvals.waiters.size === waitersBefore);
+    expect((await t.alice.request("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending");
   });
 });
 
 describe("/mcp dashboard resource", () => {
   it("reads and, on the 2025 revision, notifies subscribers of each change", async () => {
-    const { client } = await connectV1(t.server.url, t.alice.token);
-    try {
-      const { resources } = await client.listResources();
-      expect(resources.map((r) => r.uri)).toContain(`agentboard://dashboards/user:${t.alice.principal.id}`);
-      const read = await client.readResource({ uri: "agentboard://dashboards/me" });
-      const content = read.contents[0] as { text: string; mimeType?: string };
-      const doc = JSON.parse(content.text);
-      expect(content.mimeType).toBe("application/json");
-      expect(doc).toHaveProperty("rev");
+    const client = await closedAfterTest(
+      connectV1(t.server.url, t.alice.token).then((connected) => connected.client),
+    );
+    const { resources } = await client.listResources();
+    expect(resources.map((r) => r.uri)).toContain(`agentboard://dashboards/user:${t.alice.principal.id}`);
+    const read = await client.readResource({ uri: "agentboard://dashboards/me" });
+    const content = read.contents[0] as { text: string; mimeType?: string };
+    const doc = JSON.parse(content.text);
+    expect(content.mimeType).toBe("application/json");
+    expect(doc).toHaveProperty("rev");
 
-      const updated: string[] = [];
-      const { ResourceUpdatedNotificationSchema } = await import("@modelcontextprotocol/sdk/types.js");
-      let notified: () => void = () => {};
-      const gotOne = new Promise<void>((resolve) => {
-        notified = resolve;
-      });
-      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
-        updated.push(n.params.uri);
-        notified();
-      });
-      await client.subscribeResource({ uri: "agentboard://dashboards/me" });
-      // A change through another path (REST) reaches the subscriber.
-      await t.alice.request("PUT", "/api/dashboards/me/widgets/sub-w", noteWidget("sub-w", "changed"));
-      await withDeadline(gotOne, 10_000, "no notifications/resources/updated");
-      expect(updated).toContain("agentboard://dashboards/me");
+    const updated: string[] = [];
+    const { ResourceUpdatedNotificationSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    let notified: () => void = () => {};
+    const gotOne = new Promise<void>((resolve) => {
+      notified = resolve;
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      updated.push(n.params.uri);
+      notified();
+    });
+    await client.subscribeResource({ uri: "agentboard://dashboards/me" });
+    // A change through another path (REST) reaches the subscriber.
+    await t.alice.request("PUT", "/api/dashboards/me/widgets/sub-w", noteWidget("sub-w", "changed"));
+    await withDeadline(gotOne, 10_000, "no notifications/resources/updated");
+    expect(updated).toContain("agentboard://dashboards/me");
 
-      // Someone else's personal dashboard is neither readable nor subscribable.
-      await expect(
-        client.readResource({ uri: `agentboard://dashboards/user:${t.owner.principal.id}` }),
-      ).rejects.toThrow(/another user/);
-      await expect(
-        client.subscribeResource({ uri: `agentboard://dashboards/user:${t.owner.principal.id}` }),
-      ).rejects.toThrow(/another user/);
-    } finally {
-      await client.close();
-    }
+    // Someone else's personal dashboard is neither readable nor subscribable.
+    await expect(
+      client.readResource({ uri: `agentboard://dashboards/user:${t.owner.principal.id}` }),
+    ).rejects.toThrow(/another user/);
+    await expect(
+      client.subscribeResource({ uri: `agentboard://dashboards/user:${t.owner.principal.id}` }),
+    ).rejects.toThrow(/another user/);
   });
 
   it("on 2026-07-28, a subscriptions/listen stream gets resources/updated", async () => {
-    const client = await connectV2Modern(t.server.url, t.alice.token);
-    try {
-      let notified: (uri: string) => void = () => {};
-      const gotOne = new Promise<string>((resolve) => {
-        notified = resolve;
-      });
-      client.setNotificationHandler("notifications/resources/updated", (n) => notified(n.params.uri));
-      const subscription = await client.listen({ resourceSubscriptions: ["agentboard://dashboards/me"] });
-      await t.alice.request("PUT", "/api/dashboards/me/widgets/listen-w", noteWidget("listen-w", "changed"));
-      expect(await withDeadline(gotOne, 10_000, "no update on the listen stream")).toBe(
-        "agentboard://dashboards/me",
-      );
-      await subscription.close();
-    } finally {
-      await client.close();
-    }
+    const client = await closedAfterTest(connectV2Modern(t.server.url, t.alice.token));
+    let notified: (uri: string) => void = () => {};
+    const gotOne = new Promise<string>((resolve) => {
+      notified = resolve;
+    });
+    client.setNotificationHandler("notifications/resources/updated", (n) => notified(n.params.uri));
+    const subscription = await client.listen({ resourceSubscriptions: ["agentboard://dashboards/me"] });
+    await t.alice.request("PUT", "/api/dashboards/me/widgets/listen-w", noteWidget("listen-w", "changed"));
+    expect(await withDeadline(gotOne, 10_000, "no update on the listen stream")).toBe(
+      "agentboard://dashboards/me",
+    );
+    await subscription.close();
   });
 });
 
