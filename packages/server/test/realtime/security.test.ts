@@ -180,10 +180,15 @@ describe("bad frames", () => {
     const { server: s, alice } = await start({ AGENTBOARD_WS_MESSAGES_PER_SECOND: "50" });
     const flood = await track(connect(s, alice));
     const calm = await track(connect(s, alice));
+    const sentAt = performance.now();
     for (let i = 0; i < 1000; i++) flood.socket.send(JSON.stringify({ type: "ping", id: `f${i}` }));
     await flood.next("error", (f) => f.error === "rate_limited");
     expect(await flood.closed()).toBe(4429);
-    expect(flood.frames.filter((f) => f.type === "pong").length).toBeLessThanOrEqual(101);
+    // The bucket admits its burst (2 × 50) plus what refills while the flood arrives: on a loaded machine the
+    // 1000 frames can take long enough to earn a few more, so the bound grows with the time they took.
+    const refilled = Math.ceil(((performance.now() - sentAt) / 1000) * 50);
+    expect(flood.frames.filter((f) => f.type === "pong").length).toBeLessThanOrEqual(100 + refilled);
+    expect(flood.frames.filter((f) => f.type === "pong").length).toBeLessThan(1000);
     calm.send({ type: "ping", id: "calm" });
     await calm.next("pong");
   });
