@@ -188,7 +188,7 @@ describe("GET /api/approvals/:id/wait on a real server", () => {
   });
 
   it("no leaks: 10,000 waits resolved by decisions, aborts and timeouts leave no waiter and no timer", {
-    timeout: 90_000,
+    timeout: 180_000,
   }, async () => {
     const { approvals } = cast.server.runtime;
     const principal = cast.agent.principal;
