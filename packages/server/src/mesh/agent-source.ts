@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Message, type Part, Role, type Task, TaskState, taskStateToJSON } from "@a2a-js/sdk";
+import { Message, type Part, type Task, TaskState, taskStateToJSON } from "@a2a-js/sdk";
 import {
   ClientFactory,
   ClientFactoryOptions,
@@ -102,23 +102,13 @@ export class AgentSourceRunner implements WidgetSourceRunner {
 const ANSWER_LIMIT_FACTOR = 4;
 
 function request(skill: string, input: Record<string, unknown>): Message {
-  return {
+  // The SDK builds the message from A2A's JSON form, filling every protobuf default.
+  return Message.fromJSON({
     messageId: randomUUID(),
-    contextId: "",
-    taskId: "",
-    role: Role.ROLE_USER,
-    parts: [
-      {
-        content: { $case: "data", value: input },
-        metadata: undefined,
-        filename: "",
-        mediaType: "application/json",
-      },
-    ],
+    role: "ROLE_USER",
+    parts: [{ data: input, mediaType: "application/json" }],
     metadata: { skill },
-    extensions: [],
-    referenceTaskIds: [],
-  };
+  });
 }
 
 function dataOf(parts: Part[]): unknown {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Message, Role, type Task, TaskState, taskStateToJSON } from "@a2a-js/sdk";
+import { Message, type Task, TaskState, taskStateToJSON } from "@a2a-js/sdk";
 import {
   type Client,
   ClientFactory,
@@ -28,23 +28,13 @@ export async function a2aClient(baseUrl: string, token?: string): Promise<Client
 
 /** A user message with one DataPart, naming the skill in its metadata. */
 export function dataMessage(skill: string, data: Record<string, unknown>): Message {
-  return {
+  // The SDK builds the message from A2A's JSON form, filling every protobuf default.
+  return Message.fromJSON({
     messageId: randomUUID(),
-    contextId: "",
-    taskId: "",
-    role: Role.ROLE_USER,
-    parts: [
-      {
-        content: { $case: "data", value: data },
-        metadata: undefined,
-        filename: "",
-        mediaType: "application/json",
-      },
-    ],
+    role: "ROLE_USER",
+    parts: [{ data: data, mediaType: "application/json" }],
     metadata: { skill },
-    extensions: [],
-    referenceTaskIds: [],
-  };
+  });
 }
 
 export async function send(client: Client, skill: string, data: Record<string, unknown>): Promise<Task> {
