@@ -11,6 +11,7 @@ export * from "./each-mode.js";
 export * from "./network.js";
 export * from "./per-test.js";
 export * from "./private-redis.js";
+export * from "./random-edits.js";
 export * from "./raw-request.js";
 export * from "./shared-redis.js";
 export * from "./stored-widgets.js";

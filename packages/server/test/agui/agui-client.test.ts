@@ -2,7 +2,14 @@ import { type BaseEvent, HttpAgent } from "@ag-ui/client";
 import { EventSchema } from "@ag-ui/core/schemas";
 import { createBoardClient, type SyncClient } from "@agentboard/client";
 import type { JsonPatchOp } from "@agentboard/protocol";
-import { type Caller, startTestServer, type TestServer } from "@agentboard/test-support";
+import {
+  type Caller,
+  EDITED_WIDGETS,
+  opsOfEdit,
+  randomEdit,
+  startTestServer,
+  type TestServer,
+} from "@agentboard/test-support";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -49,46 +56,20 @@ async function stateAt(agent: HttpAgent, rev: number, timeoutMs = 20_000): Promi
   }
 }
 
-const WIDGETS = ["a", "b", "c"];
-
-const editArbitrary = fc.oneof(
-  fc.record({ kind: fc.constant("title" as const), widget: fc.constantFrom(...WIDGETS), n: fc.nat(999) }),
-  fc.record({ kind: fc.constant("theme" as const), theme: fc.constantFrom("light", "dark", "system") }),
-  fc.record({ kind: fc.constant("task" as const), n: fc.nat(999) }),
-  fc.record({ kind: fc.constant("markdown" as const), widget: fc.constantFrom(...WIDGETS) }),
-);
-type Edit = typeof editArbitrary extends fc.Arbitrary<infer T> ? T : never;
-
-function opsOf(edit: Edit, tag: string): JsonPatchOp[] {
-  switch (edit.kind) {
-    case "title":
-      return [{ op: "replace", path: `/widgets/${edit.widget}/title`, value: `${tag}-${edit.n}` }];
-    case "theme":
-      return [{ op: "add", path: "/preferences/theme", value: edit.theme }];
-    case "task":
-      return [
-        {
-          op: "add",
-          path: "/widgets/tasks/props/tasks/-",
-          value: { id: `${tag}-${edit.n}`, title: tag, status: "todo" },
-        },
-      ];
-    case "markdown":
-      return [{ op: "add", path: `/widgets/${edit.widget}/props/markdown`, value: tag }];
-  }
-}
-
 describe("@ag-ui/client HttpAgent", () => {
   it("ends with the server's document after random concurrent edits by several writers (property)", async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat(2), editArbitrary, fc.nat(10)), { minLength: 5, maxLength: 25 }),
+        fc.array(fc.tuple(fc.nat(2), randomEdit({ markdown: true }), fc.nat(10)), {
+          minLength: 5,
+          maxLength: 25,
+        }),
         async (steps) => {
           const dashboardId = `prop-${run++}`;
           const agentBoard = createBoardClient({ url: server.url, token: bot.token });
           const bobBoard = createBoardClient({ url: server.url, token: bob.token });
-          for (const id of WIDGETS)
+          for (const id of EDITED_WIDGETS)
             await agentBoard.dashboards.upsertWidget(dashboardId, id, {
               type: "note",
               title: id,
@@ -126,7 +107,7 @@ describe("@ag-ui/client HttpAgent", () => {
                 for (const [i, [writer, edit, pause]] of steps.entries()) {
                   if (writer !== who) continue;
                   await new Promise((resolve) => setTimeout(resolve, pause));
-                  await writers[who]!(opsOf(edit, `w${who}-${i}`), `w${who}-${i}`);
+                  await writers[who]!(opsOfEdit(edit, `w${who}-${i}`), `w${who}-${i}`);
                 }
               }),
             );

@@ -1,6 +1,12 @@
 import { createBoardClient, type SyncClient } from "@agentboard/client";
-import type { JsonPatchOp } from "@agentboard/protocol";
-import { type Caller, type Cluster, startCluster } from "@agentboard/test-support";
+import {
+  type Caller,
+  type Cluster,
+  EDITED_WIDGETS,
+  opsOfEdit,
+  randomEdit,
+  startCluster,
+} from "@agentboard/test-support";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -12,43 +18,16 @@ beforeAll(async () => {
 });
 afterAll(async () => cluster?.close());
 
-const WIDGETS = ["a", "b", "c"];
-
-/** One random edit: a title, a theme, or an appended task (appends of one list overlap each other). */
-const editArbitrary = fc.oneof(
-  fc.record({ kind: fc.constant("title" as const), widget: fc.constantFrom(...WIDGETS), n: fc.nat(999) }),
-  fc.record({ kind: fc.constant("theme" as const), theme: fc.constantFrom("light", "dark", "system") }),
-  fc.record({ kind: fc.constant("task" as const), n: fc.nat(999) }),
-);
-type Edit = typeof editArbitrary extends fc.Arbitrary<infer T> ? T : never;
-
-function opsOf(edit: Edit, tag: string): JsonPatchOp[] {
-  switch (edit.kind) {
-    case "title":
-      return [{ op: "replace", path: `/widgets/${edit.widget}/title`, value: `${tag}-${edit.n}` }];
-    case "theme":
-      return [{ op: "add", path: "/preferences/theme", value: edit.theme }];
-    case "task":
-      return [
-        {
-          op: "add",
-          path: "/widgets/tasks/props/tasks/-",
-          value: { id: `${tag}-${edit.n}`, title: tag, status: "todo" },
-        },
-      ];
-  }
-}
-
 describe("live replicas on both nodes (property)", () => {
   it("converge on the server's document after random concurrent edits, every edit applied or reported", async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat(3), editArbitrary, fc.nat(15)), { minLength: 5, maxLength: 30 }),
+        fc.array(fc.tuple(fc.nat(3), randomEdit(), fc.nat(15)), { minLength: 5, maxLength: 30 }),
         async (steps) => {
           const dashboardId = `prop-${run++}`;
           const setup = createBoardClient({ url: cluster.nodes[0]!.url, token: agent.token });
-          for (const id of WIDGETS) {
+          for (const id of EDITED_WIDGETS) {
             await setup.dashboards.upsertWidget(dashboardId, id, {
               type: "note",
               title: id,
@@ -78,7 +57,7 @@ describe("live replicas on both nodes (property)", () => {
                 for (const [i, [replica, edit, pause]] of steps.entries()) {
                   if (replica !== who) continue;
                   await new Promise((resolve) => setTimeout(resolve, pause));
-                  replicas[who]!.apply(opsOf(edit, `r${who}-${i}`));
+                  replicas[who]!.apply(opsOfEdit(edit, `r${who}-${i}`));
                   outcomes.applied++;
                 }
               }),
@@ -93,7 +72,7 @@ describe("live replicas on both nodes (property)", () => {
               expect(replica.state).toEqual(document.state);
             }
             // Every edit either became one rev or was reported as dropped: none vanished, none doubled.
-            expect(document.rev - 1 - WIDGETS.length).toBe(outcomes.applied - outcomes.dropped);
+            expect(document.rev - 1 - EDITED_WIDGETS.length).toBe(outcomes.applied - outcomes.dropped);
           } finally {
             await Promise.all(replicas.map((r) => r.close()));
           }
