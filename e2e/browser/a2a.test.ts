@@ -9,7 +9,7 @@ import {
   stateOf,
 } from "../../packages/server/test/mesh/a2a-helpers.js";
 import { type CliServer, cleanupCli, makeTempDir, startCliServer } from "../helpers/cli.js";
-import { createToken, freshLoginUrl, signIn } from "./helpers/app.js";
+import { createToken, freshLoginUrl, signInToInbox } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 /**
@@ -25,8 +25,7 @@ describe("agentboard as an A2A agent, decided in Chromium", { timeout: 90_000 },
     [server, browser] = await Promise.all([startCliServer({ dataDir: makeTempDir() }), launchBrowser()]);
     const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
     inbox = await openPage(context);
-    await signIn(inbox.page, await freshLoginUrl(server), "/inbox");
-    await inbox.page.waitForSelector('[data-feed-status="live"]');
+    await signInToInbox(inbox.page, await freshLoginUrl(server));
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import {
   startCliServer,
   type TrackedChild,
 } from "../helpers/cli.js";
-import { createToken, eventually, freshLoginUrl, signIn } from "./helpers/app.js";
+import { createToken, eventually, freshLoginUrl, signInToInbox } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 const APPROVAL_AGENT = fileURLToPath(new URL("../../examples/demo/approval-agent.mjs", import.meta.url));
@@ -63,10 +63,8 @@ describe("approval inbox", { timeout: 60_000 }, () => {
     const pages = await Promise.all(contexts.map((context) => openPage(context)));
     a = pages[0]!;
     b = pages[1]!;
-    await signIn(a.page, await freshLoginUrl(server), "/inbox");
-    await signIn(b.page, await freshLoginUrl(server), "/inbox");
-    await a.page.waitForSelector('[data-feed-status="live"]');
-    await b.page.waitForSelector('[data-feed-status="live"]');
+    await signInToInbox(a.page, await freshLoginUrl(server));
+    await signInToInbox(b.page, await freshLoginUrl(server));
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliServer, cleanupCli, makeTempDir, runCli, startCliServer } from "../helpers/cli.js";
-import { api, createToken, freshLoginUrl, signIn } from "./helpers/app.js";
+import { api, createToken, freshLoginUrl, signIn, signInToInbox } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 /** Text of every element matching `selector` in the page, in document order. */
@@ -54,8 +54,7 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
     const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
     [dashboard, inbox] = await Promise.all([openPage(context), openPage(context)]);
     await signIn(dashboard.page, await freshLoginUrl(server));
-    await signIn(inbox.page, await freshLoginUrl(server), "/inbox");
-    await inbox.page.waitForSelector('[data-feed-status="live"]');
+    await signInToInbox(inbox.page, await freshLoginUrl(server));
   });
 
   afterAll(async () => {

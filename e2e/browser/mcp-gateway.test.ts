@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliServer, cleanupCli, makeTempDir, startCliServer } from "../helpers/cli.js";
-import { api, createToken, eventually, freshLoginUrl, signIn } from "./helpers/app.js";
+import { api, createToken, eventually, freshLoginUrl, signIn, signInToInbox } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 /** Our MCP test server (packages/server/test/mcp/fixtures): `increment` is destructive and counts its runs. */
@@ -65,8 +65,7 @@ describe("the MCP gateway's human gate, decided in Chromium", { timeout: 120_000
     );
     const context = await browser.newContext({ ...DETERMINISTIC, serviceWorkers: "block" });
     inbox = await openPage(context);
-    await signIn(inbox.page, await freshLoginUrl(server), "/inbox");
-    await inbox.page.waitForSelector('[data-feed-status="live"]');
+    await signInToInbox(inbox.page, await freshLoginUrl(server));
   });
 
   afterAll(async () => {

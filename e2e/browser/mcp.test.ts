@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliServer, cleanupCli, makeTempDir, startCliServer } from "../helpers/cli.js";
-import { createToken, freshLoginUrl, ownerIdOf, signIn } from "./helpers/app.js";
+import { createToken, freshLoginUrl, ownerIdOf, signIn, signInToInbox } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser, openPage, type WatchedPage } from "./helpers/browser.js";
 
 /**
@@ -35,8 +35,7 @@ describe("agentboard as an MCP server, seen in Chromium", { timeout: 90_000 }, (
     dashboard = pages[0]!;
     inbox = pages[1]!;
     await signIn(dashboard.page, await freshLoginUrl(server));
-    await signIn(inbox.page, await freshLoginUrl(server), "/inbox");
-    await inbox.page.waitForSelector('[data-feed-status="live"]');
+    await signInToInbox(inbox.page, await freshLoginUrl(server));
   });
 
   afterAll(async () => {

@@ -29,6 +29,12 @@ export async function signIn(page: Page, loginUrl: string, path = "/"): Promise<
   }
 }
 
+/** Signs in on the inbox and waits until its approvals feed is live, so a request made next is seen live. */
+export async function signInToInbox(page: Page, loginUrl: string): Promise<void> {
+  await signIn(page, loginUrl, "/inbox");
+  await page.waitForSelector('[data-feed-status="live"]');
+}
+
 export function api(server: CliServer, token: string) {
   const headers = { authorization: `Bearer ${token}` };
   return {
