@@ -27,6 +27,7 @@ import { parseServerEntry } from "../packages/server/src/config/mcp-servers.js";
 import { McpGateway } from "../packages/server/src/mcp/gateway/gateway.js";
 import type { ToolCallGate } from "../packages/server/src/mcp/gateway/tool-call-gate.js";
 import { fmt, machineLine, median } from "./lib/cluster-bench.js";
+import { runWithHardStop } from "./lib/hard-stop.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -145,9 +146,4 @@ async function main() {
   console.log(ratio <= 1.3 ? `OK: ${fmt(ratio)}× ≤ 1.3×` : `OVER TARGET: ${fmt(ratio)}× > 1.3×`);
 }
 
-const hardStop = setTimeout(() => {
-  console.error("bench took too long; giving up");
-  process.exit(1);
-}, 5 * 60_000);
-hardStop.unref();
-await main();
+await runWithHardStop(main);

@@ -22,6 +22,7 @@ import { parseServerEntry } from "../packages/server/src/config/mcp-servers.js";
 import { McpGateway } from "../packages/server/src/mcp/gateway/gateway.js";
 import type { ToolCallGate } from "../packages/server/src/mcp/gateway/tool-call-gate.js";
 import { fmt, machineLine, median, percentile } from "./lib/cluster-bench.js";
+import { runWithHardStop } from "./lib/hard-stop.js";
 
 const { values: args } = parseArgs({
   options: { calls: { type: "string", default: "2000" }, rounds: { type: "string", default: "3" } },
@@ -113,9 +114,4 @@ async function main() {
   }
 }
 
-const hardStop = setTimeout(() => {
-  console.error("bench took too long; giving up");
-  process.exit(1);
-}, 5 * 60_000);
-hardStop.unref();
-await main();
+await runWithHardStop(main);

@@ -30,6 +30,7 @@ import { type Caller, startTestServer, type TestServer } from "@agentboard/test-
 import pLimit from "p-limit";
 import { AgentProber } from "../packages/server/src/mesh/prober.js";
 import { fmt, machineLine, median } from "./lib/cluster-bench.js";
+import { runWithHardStop } from "./lib/hard-stop.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -194,9 +195,4 @@ async function main() {
   }
 }
 
-const hardStop = setTimeout(() => {
-  console.error("bench took too long; giving up");
-  process.exit(1);
-}, 5 * 60_000);
-hardStop.unref();
-await main();
+await runWithHardStop(main);
