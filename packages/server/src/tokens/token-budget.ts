@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { countText as countBounded, encodeBounded, loadEncoder } from "./token-counter.js";
+import { loadTokenizer, type Tokenizer } from "./token-counter.js";
 
 /** contract.md: an upstream server's `tokenBudget` when its config entry names none. */
 export const DEFAULT_TOKEN_BUDGET = 25_000;
@@ -7,11 +7,9 @@ export const DEFAULT_TOKEN_BUDGET = 25_000;
 /** Budgets are counted with o200k_base whatever model reads the result: the gateway does not know the model. */
 const BUDGET_ENCODING = "o200k_base" as const;
 
-type Encoder = Awaited<ReturnType<typeof loadEncoder>>;
 type ContentBlock = CallToolResult["content"][number];
 
-const countText = (encoder: Encoder, text: string): number =>
-  countBounded(encoder, BUDGET_ENCODING, text).tokens;
+const countText = (tokenizer: Tokenizer, text: string): number => tokenizer.count(text).tokens;
 
 const numberFormat = new Intl.NumberFormat("en-US");
 
@@ -38,22 +36,22 @@ function marker(cut: number, total: number, budget: number, droppedStructured: b
 }
 
 /** The first `limit` tokens of `text` as text, without a half character at the cut. */
-function prefix(encoder: Encoder, text: string, limit: number): string {
+function prefix(tokenizer: Tokenizer, text: string, limit: number): string {
   if (limit <= 0) return "";
-  const { tokens } = encodeBounded(encoder, BUDGET_ENCODING, text);
+  const { tokens } = tokenizer.encode(text);
   if (tokens.length <= limit) return text;
-  return encoder.decode(tokens.slice(0, limit)).replace(/\uFFFD+$/u, "");
+  return tokenizer.decode(tokens.slice(0, limit)).replace(/\uFFFD+$/u, "");
 }
 
 /** Tokens of the text a model reads in `result`: its text parts, embedded text resources and structuredContent. */
-export function countResultTokens(encoder: Encoder, result: CallToolResult): number {
+export function countResultTokens(tokenizer: Tokenizer, result: CallToolResult): number {
   let total = 0;
   for (const block of result.content ?? []) {
     const text = textOf(block);
-    if (text !== undefined) total += countText(encoder, text);
+    if (text !== undefined) total += countText(tokenizer, text);
   }
   if (result.structuredContent !== undefined)
-    total += countText(encoder, JSON.stringify(result.structuredContent));
+    total += countText(tokenizer, JSON.stringify(result.structuredContent));
   return total;
 }
 
@@ -73,15 +71,15 @@ export function countResultTokens(encoder: Encoder, result: CallToolResult): num
 export async function truncateToTokenBudget(result: CallToolResult, budget: number): Promise<CallToolResult> {
   if (!Number.isInteger(budget) || budget < 1)
     throw new RangeError(`tokenBudget must be a positive integer, got ${budget}`);
-  const encoder = await loadEncoder(BUDGET_ENCODING);
-  const total = countResultTokens(encoder, result);
+  const tokenizer = await loadTokenizer(BUDGET_ENCODING);
+  const total = countResultTokens(tokenizer, result);
   if (total <= budget) return result;
 
   const structuredJson =
     result.structuredContent !== undefined ? JSON.stringify(result.structuredContent) : undefined;
-  const structuredTokens = structuredJson !== undefined ? countText(encoder, structuredJson) : 0;
+  const structuredTokens = structuredJson !== undefined ? countText(tokenizer, structuredJson) : 0;
   // The marker's own tokens come out of the budget; its numbers are at most as long as `total`.
-  const reserve = (drop: boolean) => countText(encoder, marker(total, total, budget, drop)) + 1;
+  const reserve = (drop: boolean) => countText(tokenizer, marker(total, total, budget, drop)) + 1;
   const keepStructured = structuredJson !== undefined && structuredTokens + reserve(false) <= budget;
   const dropStructured = structuredJson !== undefined && !keepStructured;
 
@@ -96,18 +94,18 @@ export async function truncateToTokenBudget(result: CallToolResult, budget: numb
         continue;
       }
       if (left <= 0) continue;
-      const tokens = countText(encoder, text);
+      const tokens = countText(tokenizer, text);
       if (tokens <= left) {
         content.push(block);
         left -= tokens;
       } else {
-        const cut = prefix(encoder, text, left);
+        const cut = prefix(tokenizer, text, left);
         if (cut.length > 0) content.push(withText(block, cut));
         left = 0;
       }
     }
     if (dropStructured && structuredJson !== undefined && left > 0) {
-      texts.push({ text: prefix(encoder, structuredJson, left) });
+      texts.push({ text: prefix(tokenizer, structuredJson, left) });
     }
     for (const { text } of texts) if (text.length > 0) content.push({ type: "text", text });
     const out: CallToolResult = { ...result, content };
@@ -122,7 +120,7 @@ export async function truncateToTokenBudget(result: CallToolResult, budget: numb
   // A decoded prefix re-encodes to at most a token or two more at the cut; shave until the whole result fits.
   for (;;) {
     const cutResult = build(available);
-    const kept = countResultTokens(encoder, cutResult);
+    const kept = countResultTokens(tokenizer, cutResult);
     const withMarker: CallToolResult = {
       ...cutResult,
       content: [
@@ -130,7 +128,7 @@ export async function truncateToTokenBudget(result: CallToolResult, budget: numb
         { type: "text", text: marker(total - kept, total, budget, dropStructured) },
       ],
     };
-    if (countResultTokens(encoder, withMarker) <= budget || available <= 0) return withMarker;
-    available -= countResultTokens(encoder, withMarker) - budget;
+    if (countResultTokens(tokenizer, withMarker) <= budget || available <= 0) return withMarker;
+    available -= countResultTokens(tokenizer, withMarker) - budget;
   }
 }

@@ -1,6 +1,11 @@
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/encodingParams/constants";
 import { chatModelParams, modelToEncodingMap } from "gpt-tokenizer/mapping";
 import { invalid } from "../errors/agentboard-errors.js";
+import { BytePairCounter, type Counted, type Encoded } from "./byte-pair-counter.js";
+
+export { type Counted, type Encoded, MAX_EXACT_PIECE } from "./byte-pair-counter.js";
+
+import { loadRanks } from "./byte-pair-ranks.js";
 import type { ChatMessageInput, EncodingName, TokenCountInput, TokenCountResult } from "./token-types.js";
 
 /** The model counted when a request names none: today's common OpenAI chat model (o200k_base). */
@@ -27,39 +32,10 @@ const FRAMING_MODEL = { o200k_base: "gpt-4o", cl100k_base: "gpt-4" } as const sa
 /** The cookbook's `tokens_per_name`; encodeChat would render a name in place of the role instead. */
 const TOKENS_PER_NAME = 1;
 
-type Encoder = typeof import("gpt-tokenizer/encoding/o200k_base");
-
-const loaded = new Map<EncodingName, Promise<Encoder>>();
-
-/**
- * The encodings are megabytes of ranks: each is imported on first use (o200k ≈ 0.3–0.6 s, once per process),
- * never at server start, and shared by every caller afterwards.
- */
-export function loadEncoder(encoding: EncodingName): Promise<Encoder> {
-  let pending = loaded.get(encoding);
-  if (!pending) {
-    pending =
-      encoding === "o200k_base"
-        ? import("gpt-tokenizer/encoding/o200k_base")
-        : import("gpt-tokenizer/encoding/cl100k_base");
-    // A failed import (a broken install) is not cached, so the next call tries again and reports it again.
-    pending.catch(() => loaded.delete(encoding));
-    loaded.set(encoding, pending);
-  }
-  return pending;
-}
+type GptEncoding = typeof import("gpt-tokenizer/encoding/o200k_base");
 
 /** Text from callers is data: `<|endoftext|>` in it counts as the characters it is, never as a control token. */
 export const PLAIN_TEXT = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
-
-/**
- * BPE merges within one pre-tokenizer piece (a run of letters, of punctuation, of whitespace) in quadratic time:
- * 100,000 "x" in a row take gpt-tokenizer 20 s, so one request could hold the event loop for minutes. Pieces
- * longer than this (UTF-16 units) are encoded in chunks of this size and the count is labelled `exact: false`;
- * real text rarely has them (words, indents and CJK clauses between punctuation are shorter). Measured worst
- * case with it: ~5 s for 1 MB of random letters without spaces (1 s for 1 MB of ordinary text).
- */
-export const MAX_EXACT_PIECE = 200;
 
 const SPLIT_REGEX: Record<EncodingName, RegExp> = {
   o200k_base: O200K_TOKEN_SPLIT_REGEX,
@@ -67,75 +43,53 @@ const SPLIT_REGEX: Record<EncodingName, RegExp> = {
 };
 
 /**
- * A linear pre-check, so ordinary text pays nothing for the guard: a piece longer than `limit` lies inside a run
- * of non-digit non-space characters or of whitespace (digits always split pieces; non-ASCII and CR/LF count for
- * both runs, since they may be letters, symbols or spaces). Only text with such a run is scanned with the
- * encoding's own split regex, which costs about half an encode.
+ * One encoding's tokenizer: counting and encoding are ours (byte-pair-counter.ts, on gpt-tokenizer's rank
+ * lists and split regexes); decoding and the chat framing are gpt-tokenizer's.
  */
-function hasLongRun(text: string, limit: number): boolean {
-  if (text.length <= limit) return false;
-  let word = 0;
-  let space = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80 || c === 10 || c === 13) {
-      word++;
-      space++;
-    } else if (c === 32 || c === 9 || c === 11 || c === 12) {
-      space++;
-      word = 0;
-    } else if (c >= 48 && c <= 57) {
-      word = 0;
-      space = 0;
-    } else {
-      word++;
-      space = 0;
-    }
-    if (word > limit || space > limit) return true;
-  }
-  return false;
+export interface Tokenizer {
+  readonly encoding: EncodingName;
+  /** Tokens of plain text, with pieces over MAX_EXACT_PIECE counted in chunks (`exact: false`). */
+  count(text: string): Counted;
+  /** The tokens `count` counts. */
+  encode(text: string): Encoded;
+  decode(tokens: readonly number[]): string;
+  /** The framing tokens of a chat with these roles and empty contents (encodeChat in `framing`'s format). */
+  frameTokens(roles: readonly string[], framing: string): number;
 }
 
-export interface Encoded {
-  tokens: number[];
-  /** false when a piece over MAX_EXACT_PIECE was encoded in chunks. */
-  exact: boolean;
-}
+const loaded = new Map<EncodingName, Promise<Tokenizer>>();
 
 /**
- * Hands `text` to `take` in parts the encoder takes without its quadratic worst case: pieces over
- * MAX_EXACT_PIECE in chunks of that size, the text between them as it is. Returns false if any piece was cut.
+ * The rank lists are megabytes: an encoding is loaded on first use (o200k ≈ 0.3–0.6 s, once per process), never
+ * at server start, and shared by every caller afterwards.
  */
-function forEachBoundedPart(encoding: EncodingName, text: string, take: (part: string) => void): boolean {
-  let exact = true;
-  let done = 0;
-  for (const match of text.matchAll(SPLIT_REGEX[encoding])) {
-    const piece = match[0];
-    if (piece.length <= MAX_EXACT_PIECE) continue;
-    exact = false;
-    if (match.index > done) take(text.slice(done, match.index));
-    for (let start = 0; start < piece.length; ) {
-      let end = Math.min(start + MAX_EXACT_PIECE, piece.length);
-      // Never split a surrogate pair: half an emoji would encode as replacement bytes.
-      const last = piece.charCodeAt(end - 1);
-      if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end--;
-      take(piece.slice(start, end));
-      start = end;
-    }
-    done = match.index + piece.length;
+export function loadTokenizer(encoding: EncodingName): Promise<Tokenizer> {
+  let pending = loaded.get(encoding);
+  if (!pending) {
+    const gpt: Promise<GptEncoding> =
+      encoding === "o200k_base"
+        ? import("gpt-tokenizer/encoding/o200k_base")
+        : import("gpt-tokenizer/encoding/cl100k_base");
+    pending = Promise.all([gpt, loadRanks(encoding)]).then(([library, ranks]): Tokenizer => {
+      const counter = new BytePairCounter(ranks, SPLIT_REGEX[encoding]);
+      return {
+        encoding,
+        count: (text) => counter.count(text),
+        encode: (text) => counter.encode(text),
+        decode: (tokens) => library.decode(tokens),
+        frameTokens: (roles, framing) =>
+          library.encodeChat(
+            roles.map((role) => ({ role, content: "" })),
+            framing as "gpt-4o",
+            PLAIN_TEXT,
+          ).length,
+      };
+    });
+    // A failed import (a broken install) is not cached, so the next call tries again and reports it again.
+    pending.catch(() => loaded.delete(encoding));
+    loaded.set(encoding, pending);
   }
-  if (done < text.length) take(text.slice(done));
-  return exact;
-}
-
-/** `encoder.encode(text)` with the quadratic worst case cut off (see MAX_EXACT_PIECE). */
-export function encodeBounded(encoder: Encoder, encoding: EncodingName, text: string): Encoded {
-  if (!hasLongRun(text, MAX_EXACT_PIECE)) return { tokens: encoder.encode(text, PLAIN_TEXT), exact: true };
-  const tokens: number[] = [];
-  const exact = forEachBoundedPart(encoding, text, (part) => {
-    for (const token of encoder.encode(part, PLAIN_TEXT)) tokens.push(token);
-  });
-  return { tokens, exact };
+  return pending;
 }
 
 function exactEncodingOf(model: string): EncodingName | undefined {
@@ -180,44 +134,30 @@ export function resolveModel(model: string = DEFAULT_TOKEN_MODEL): ResolvedModel
   });
 }
 
-export interface Counted {
-  tokens: number;
-  exact: boolean;
-}
-
-/**
- * What `encodeBounded(…).tokens.length` would say, through gpt-tokenizer's `countTokens`, which walks the same
- * BPE without building the token array.
- */
-export function countText(encoder: Encoder, encoding: EncodingName, text: string): Counted {
-  if (!hasLongRun(text, MAX_EXACT_PIECE))
-    return { tokens: encoder.countTokens(text, PLAIN_TEXT), exact: true };
-  let tokens = 0;
-  const exact = forEachBoundedPart(encoding, text, (part) => {
-    tokens += encoder.countTokens(part, PLAIN_TEXT);
-  });
-  return { tokens, exact };
-}
-
 /**
  * Tokens of a chat as the model sees it: each message framed, plus the reply's priming. In this format every
  * content sits between two special tokens, so it is encoded on its own: the framing comes from encodeChat on
- * empty contents, and each content is counted with the bounded encoder.
+ * empty contents, and each content is counted on its own.
  */
 export function countChat(
-  encoder: Encoder,
-  encoding: EncodingName,
+  tokenizer: Tokenizer,
   messages: readonly ChatMessageInput[],
   framing: string,
 ): Counted {
-  const frames = messages.map(({ role }) => ({ role, content: "" }));
-  let tokens = encoder.encodeChat(frames, framing as "gpt-4o", PLAIN_TEXT).length;
+  let tokens = tokenizer.frameTokens(
+    messages.map(({ role }) => role),
+    framing,
+  );
   let exact = true;
   for (const { content, name } of messages) {
-    const counted = countText(encoder, encoding, content);
+    const counted = tokenizer.count(content);
     tokens += counted.tokens;
     exact &&= counted.exact;
-    if (name !== undefined) tokens += encoder.countTokens(name, PLAIN_TEXT) + TOKENS_PER_NAME;
+    if (name !== undefined) {
+      const ofName = tokenizer.count(name);
+      tokens += ofName.tokens + TOKENS_PER_NAME;
+      exact &&= ofName.exact;
+    }
   }
   return { tokens, exact };
 }
@@ -232,10 +172,10 @@ export async function countTokens(input: TokenCountInput): Promise<TokenCountRes
     throw invalid("give exactly one of text and messages");
   }
   const { encoding, framing } = resolved;
-  const encoder = await loadEncoder(encoding);
+  const tokenizer = await loadTokenizer(encoding);
   const counted =
     input.text !== undefined
-      ? countText(encoder, encoding, input.text)
-      : countChat(encoder, encoding, input.messages ?? [], framing);
+      ? tokenizer.count(input.text)
+      : countChat(tokenizer, input.messages ?? [], framing);
   return { tokens: counted.tokens, encoding, exact: resolved.exact && counted.exact };
 }
