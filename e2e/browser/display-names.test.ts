@@ -27,7 +27,7 @@ const isSameDocument = (page: Page) =>
 
 /**
  * Issue 16: the web app shows agents by the directory's display name (inbox requester, activity, widget
- * attribution), ids stay underneath (tooltips, data attributes), and a rename reaches open pages live.
+ * attribution, task assignees written as ids), ids stay underneath (tooltips, data attributes), and a rename reaches open pages live.
  */
 describe("display names from the agent directory, in Chromium", { timeout: 120_000 }, () => {
   let server: CliServer;
@@ -63,7 +63,7 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
     await cleanupCli();
   });
 
-  it("inbox, activity and widget attribution show the display name; a rename shows without a reload", async () => {
+  it("inbox, activity, widget attribution and task assignees show the display name; a rename shows without a reload", async () => {
     const widget = await agent.put(`/api/dashboards/user:${ownerId}/widgets/deploys`, {
       type: "activity",
       title: "Deploys",
@@ -76,6 +76,22 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
       },
     });
     expect(widget.status, JSON.stringify(widget.body)).toBe(200);
+    // Agents often write a principal's id as a task's assignee: an agent's, a member's, or a free label.
+    const tasks = await agent.put(`/api/dashboards/user:${ownerId}/widgets/rollout`, {
+      type: "task_list",
+      title: "Rollout",
+      props: {
+        tasks: [
+          { id: "t1", title: "Roll out web 2.4", status: "in_progress", assignee: agentId },
+          { id: "t2", title: "Approve web 2.4", status: "todo", assignee: ownerId },
+          { id: "t3", title: "Write release notes", status: "todo", assignee: "ana" },
+        ],
+      },
+    });
+    expect(tasks.status, JSON.stringify(tasks.body)).toBe(200);
+    const members = (await owner.get("/api/members")).body.items as { id: string; displayName: string }[];
+    const ownerName = members.find((member) => member.id === ownerId)!.displayName;
+    expect(ownerName).not.toBe(ownerId);
     const approval = await agent.post("/api/approvals", { type: "deploy", title: "Deploy web 2.4" });
     expect(approval.status, JSON.stringify(approval.body)).toBe(201);
     const approvalId = (approval.body as { id: string }).id;
@@ -88,6 +104,21 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
     // The id stays underneath: in the tooltip and the data attribute, never as the text.
     expect(await by.locator("[data-principal-id]").getAttribute("title")).toBe(agentId);
     expect(await texts(page, `${card} .activity__actor`)).toEqual(["Deploy Captain", "ci"]);
+    const taskCard = `[data-widget-id="rollout"]`;
+    const assignees = `${taskCard} .task__assignee`;
+    await page.waitForSelector(`${taskCard}[data-widget-status="ready"]`);
+    // Ids name their principal (the id in the tooltip and data attribute); a free label shows as written.
+    expect(await texts(page, assignees)).toEqual(["Deploy Captain", ownerName, "ana"]);
+    const assigneeIds = await page
+      .locator(assignees)
+      .evaluateAll((nodes) =>
+        nodes.map((node) => [node.getAttribute("data-principal-id"), node.getAttribute("title")]),
+      );
+    expect(assigneeIds).toEqual([
+      [agentId, agentId],
+      [ownerId, ownerId],
+      [null, null],
+    ]);
 
     const row = inbox.page.locator(`[data-approval-id="${approvalId}"]`);
     await row.waitFor();
@@ -97,6 +128,7 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
     expect(await inbox.page.locator(".approval-detail__requester").textContent()).toBe("Deploy Captain");
     for (const open of [dashboard, inbox]) {
       expect(await open.page.locator("body").textContent()).not.toContain(agentId);
+      expect(await open.page.locator("body").textContent()).not.toContain(ownerId);
     }
 
     // Gone if a page reloads: proves the new name arrived over the open socket (subscribe_agents).
@@ -105,6 +137,7 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
     expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
     await waitForText(page, `${card} [data-widget-updated-by] [data-principal-id]`, "Release Bot");
     await waitForText(page, `${card} .activity__actor`, "Release Bot");
+    await waitForText(page, `${taskCard} .task__assignee[data-principal-id="${agentId}"]`, "Release Bot");
     await waitForText(
       inbox.page,
       `[data-approval-id="${approvalId}"] .approval-row__requester`,
@@ -125,6 +158,8 @@ describe("display names from the agent directory, in Chromium", { timeout: 120_0
     ]);
     expect(edited.code, edited.stderr).toBe(0);
     await waitForText(page, `${card} .activity__actor`, "Ship Bot");
+    await waitForText(page, `${taskCard} .task__assignee[data-principal-id="${agentId}"]`, "Ship Bot");
+    expect(await texts(page, assignees)).toEqual(["Ship Bot", ownerName, "ana"]);
     await waitForText(inbox.page, `[data-approval-id="${approvalId}"] .approval-row__requester`, "Ship Bot");
 
     // The Health page reads the same directory (client-side navigation: still the same document).

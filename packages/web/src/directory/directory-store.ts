@@ -94,11 +94,12 @@ export function useDirectory<T>(selector: (state: DirectoryState) => T): T {
 
 /**
  * The display name of `ref` (`<kind>:<id>` or an id; with `labels`, also an agent's name or alias). Selects
- * only the name, so a rename re-renders just the places that show it.
+ * only the name (and whether it is known), so a rename re-renders just the places that show it.
  */
 export function useShownName(ref: string, options: { labels?: boolean } = {}): ShownName {
   const labels = options.labels === true;
   const name = useStore(directoryStore, (state) => resolveName(state.index, ref, { labels }).name);
+  const known = useStore(directoryStore, (state) => resolveName(state.index, ref, { labels }).known);
   const { id, system } = idOfRef(ref);
   const unknown = useStore(
     directoryStore,
@@ -107,5 +108,5 @@ export function useShownName(ref: string, options: { labels?: boolean } = {}): S
   useEffect(() => {
     if (unknown) noteUnknown();
   }, [unknown]);
-  return { name, id };
+  return { name, id, known };
 }

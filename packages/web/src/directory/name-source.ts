@@ -5,7 +5,7 @@ import { idOfRef, type ShownName } from "./names";
 export type NameHook = (ref: string, options?: { labels?: boolean }) => ShownName;
 
 /** Without a directory (the MCP Apps view draws the same widgets): every reference shows as it is. */
-const asWritten: NameHook = (ref) => ({ name: ref, id: idOfRef(ref).id });
+const asWritten: NameHook = (ref) => ({ name: ref, id: idOfRef(ref).id, known: false });
 
 /**
  * Where names come from. The web app provides the live directory's hook (`useShownName`); widgets and rows

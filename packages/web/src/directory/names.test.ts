@@ -28,13 +28,17 @@ describe("display names", () => {
   );
 
   it("names principal references by id; the live directory wins over the members list", () => {
-    expect(resolveName(index, "agent:prn_bot")).toEqual({ name: "Deploy Bot", id: "prn_bot" });
-    expect(resolveName(index, "user:prn_ada")).toEqual({ name: "ada", id: "prn_ada" });
-    expect(resolveName(index, "a2a_x")).toEqual({ name: "Forecaster", id: "a2a_x" });
+    expect(resolveName(index, "agent:prn_bot")).toEqual({ name: "Deploy Bot", id: "prn_bot", known: true });
+    expect(resolveName(index, "user:prn_ada")).toEqual({ name: "ada", id: "prn_ada", known: true });
+    expect(resolveName(index, "a2a_x")).toEqual({ name: "Forecaster", id: "a2a_x", known: true });
   });
 
   it("shows unknown ids as they are and the server's own stamps as agentboard", () => {
-    expect(resolveName(index, "agent:prn_new")).toEqual({ name: "agent:prn_new", id: "prn_new" });
+    expect(resolveName(index, "agent:prn_new")).toEqual({
+      name: "agent:prn_new",
+      id: "prn_new",
+      known: false,
+    });
     expect(resolveName(index, "system:refresh").name).toBe("agentboard");
   });
 

@@ -4,6 +4,11 @@ import type { Agent, Member } from "@agentboard/protocol";
 export interface ShownName {
   name: string;
   id: string;
+  /**
+   * Whether the directory knows this principal (or label). Free text that only may be an id, such as a task's
+   * assignee, shows as written unless it is known.
+   */
+  known: boolean;
 }
 
 export interface NameIndex {
@@ -41,7 +46,7 @@ export function idOfRef(ref: string): { id: string; system: boolean } {
  */
 export function resolveName(index: NameIndex, ref: string, options: { labels?: boolean } = {}): ShownName {
   const { id, system } = idOfRef(ref);
-  if (system) return { name: "agentboard", id: ref };
+  if (system) return { name: "agentboard", id: ref, known: false };
   const known = index.byId.get(id) ?? (options.labels ? index.byLabel.get(ref) : undefined);
-  return { name: known ?? ref, id };
+  return { name: known ?? ref, id, known: known !== undefined };
 }

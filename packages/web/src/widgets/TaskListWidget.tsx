@@ -1,4 +1,5 @@
 import type { WidgetPropsByType } from "@agentboard/protocol";
+import { PrincipalName } from "../directory/PrincipalName";
 import { formatDate } from "../lib/time";
 
 const STATUS_LABEL = { todo: "To do", in_progress: "In progress", blocked: "Blocked", done: "Done" } as const;
@@ -16,7 +17,10 @@ export function TaskListWidget({ props }: { props: WidgetPropsByType["task_list"
             {task.priority && task.priority !== "normal" ? (
               <span className={`tag tag--${task.priority}`}>{task.priority}</span>
             ) : null}
-            {task.assignee ? <span className="task__assignee">{task.assignee}</span> : null}
+            {/* Agents often write a member's or agent's id here: shown by display name, free labels as written. */}
+            {task.assignee ? (
+              <PrincipalName className="task__assignee" principal={task.assignee} freeText />
+            ) : null}
             {task.due ? <span className="task__due">{formatDate(task.due)}</span> : null}
           </span>
         </li>
