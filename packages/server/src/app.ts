@@ -23,7 +23,8 @@ import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
 import { mcpGatewayPlugin } from "./mcp/gateway/gateway-plugin.js";
 import { McpSourceRunner } from "./mcp/gateway/mcp-source.js";
-import { mcpAllowedHosts, mcpPlugin } from "./mcp/server/mcp-plugin.js";
+import { mcpAllowedHosts, mcpPlugin, nodeUrlOf } from "./mcp/server/mcp-plugin.js";
+import type { McpSessionDirectory } from "./mcp/server/session-directory.js";
 import { a2aPlugin } from "./mesh/a2a-plugin.js";
 import { AgentSourceRunner } from "./mesh/agent-source.js";
 import { meshPlugin } from "./mesh/mesh-plugin.js";
@@ -54,6 +55,8 @@ export interface AppServices {
   tickets?: RealtimeTickets;
   /** Cluster mode: the lease that makes one node per cluster sweep the agents' health. */
   agentSweepLock?: SweepLock;
+  /** Cluster mode: which node holds each 2025-era MCP session, so other nodes forward its requests there. */
+  mcpSessionDirectory?: McpSessionDirectory;
 }
 
 /** The origin browsers use for this server: the configured public URL, else http://host:port. */
@@ -140,6 +143,7 @@ export async function buildApp(
   // only where a plugin uses what an earlier one decorates: health first (others add their checks), access
   // before anything that holds requests open (revocations), realtime before the channels' owners.
   const secureCookies = config.publicUrl?.startsWith("https:") ?? false;
+  const nodeUrl = nodeUrlOf(app, config);
   await app.register(healthPlugin, { checks: services.healthChecks });
   await app.register(accessPlugin, { identity: services.identity, bus: services.bus, secureCookies });
   await app.register(realtimePlugin, {
@@ -168,8 +172,10 @@ export async function buildApp(
     ...services,
     revocations: app.revocations,
     allowedOrigins: allowedOriginsOf(app, config),
-    allowedHosts: mcpAllowedHosts(app, config),
+    allowedHosts: mcpAllowedHosts(app, config, nodeUrl),
     toolProviders: [app.mcpGateway],
+    sessionDirectory: services.mcpSessionDirectory,
+    nodeUrl,
   });
   await app.register(a2aPlugin, { ...services, origin: () => [...allowedOriginsOf(app, config)()][0]! });
   await app.register(meshPlugin, {

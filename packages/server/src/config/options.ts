@@ -207,6 +207,14 @@ export const OPTIONS = {
     description: "cluster mode: PostgreSQL store (needs AGENTBOARD_REDIS_URL too)",
     ...url(["postgres:", "postgresql:"], { secret: true }),
   },
+  nodeUrl: {
+    env: "AGENTBOARD_NODE_URL",
+    description:
+      "cluster mode: the URL other nodes reach this node at; a 2025-era MCP session request that lands on another node is forwarded here",
+    ...url(["http:", "https:"], {
+      defaultText: "http://HOST:PORT (HOST 0.0.0.0 or ::: this machine's first non-loopback IPv4 address)",
+    }),
+  },
   redisPrefix: {
     env: "AGENTBOARD_REDIS_PREFIX",
     description: "namespaces every Redis key and channel so deployments can share one Redis",

@@ -6,6 +6,7 @@ import { WorkspaceQueuedApprovalStore } from "../approvals/workspace-queued-appr
 import { RedisDashboardDirectory } from "../dashboards/redis-dashboard-directory.js";
 import { RedisDashboardStore } from "../dashboards/redis-dashboard-store.js";
 import { RedisEventBus } from "../events/redis-event-bus.js";
+import { RedisMcpSessionDirectory } from "../mcp/server/session-directory.js";
 import { RedisSweepLock } from "../mesh/sweep-lock.js";
 import { RedisTicketStore } from "../realtime/redis-ticket-store.js";
 import { openPostgres, type PostgresHandle } from "../storage/postgres.js";
@@ -134,6 +135,7 @@ export async function openClusterRuntime(options: ClusterRuntimeOptions): Promis
     bus,
     tickets: new RedisTicketStore(redis, options.redisPrefix),
     agentSweepLock: new RedisSweepLock(redis, `${options.redisPrefix}agents:sweep`),
+    mcpSessionDirectory: new RedisMcpSessionDirectory(redis, options.redisPrefix),
     healthChecks: [
       {
         name: "redis",

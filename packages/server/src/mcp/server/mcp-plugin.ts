@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { networkInterfaces } from "node:os";
 import { toNodeHandler } from "@modelcontextprotocol/node";
 import { validateHostHeader, validateOriginHeader } from "@modelcontextprotocol/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -13,6 +14,7 @@ import { forbidden } from "../../errors/agentboard-errors.js";
 import type { EventBus } from "../../events/event-bus.js";
 import { registerOpenCountGauge } from "../../observability/metrics.js";
 import { type McpCaller, McpSessions } from "./mcp-sessions.js";
+import type { McpSessionDirectory } from "./session-directory.js";
 import type { McpToolProvider } from "./tool-provider.js";
 import { DEFAULT_WIDGET_APP_FILE } from "./widget-app.js";
 
@@ -35,16 +37,42 @@ export interface McpServerPluginOptions {
   toolProviders?: readonly McpToolProvider[];
   /** The built MCP Apps widget view; defaults to the web app's build (DEFAULT_WIDGET_APP_FILE). */
   widgetAppFile?: string;
+  /** Cluster mode: where each 2025-era session lives; requests for another node's session are forwarded. */
+  sessionDirectory?: McpSessionDirectory;
+  /** This node's URL for the other nodes (nodeUrlOf). */
+  nodeUrl?: () => string;
+}
+
+/**
+ * The URL other cluster nodes reach this node at: AGENTBOARD_NODE_URL, else http://HOST:PORT with the port
+ * it listens on; a wildcard HOST (0.0.0.0, ::) names no address, so this machine's first non-loopback IPv4
+ * address stands in (a container's own address), and loopback when there is none.
+ */
+export function nodeUrlOf(app: FastifyInstance, config: { host: string; port: number; nodeUrl?: string }) {
+  return (): string => {
+    if (config.nodeUrl) return new URL(config.nodeUrl).origin;
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    let host = config.host;
+    if (host === "0.0.0.0" || host === "::") {
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((entry) => entry?.family === "IPv4" && !entry.internal);
+      host = external?.address ?? "127.0.0.1";
+    }
+    return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  };
 }
 
 /**
  * The `Host` values this node answers `/mcp` for: the loopback names and the configured host, each with the
- * port it listens on, and the public URL's host. Everything else is someone else's name for this address —
+ * port it listens on, the public URL's host and the node URL's host. Everything else is someone else's name for this address —
  * a DNS-rebinding page among them.
  */
 export function mcpAllowedHosts(
   app: FastifyInstance,
   config: { host: string; port: number; publicUrl?: string },
+  nodeUrl?: () => string,
 ): () => ReadonlySet<string> {
   let cached: ReadonlySet<string> | undefined;
   return () => {
@@ -56,6 +84,8 @@ export function mcpAllowedHosts(
       names.add(config.host.includes(":") ? `[${config.host}]` : config.host);
     const hosts = new Set([...names].map((name) => `${name.toLowerCase()}:${port}`));
     if (config.publicUrl) hosts.add(new URL(config.publicUrl).host.toLowerCase());
+    // The name other nodes use for this one when they forward a session's request here.
+    if (nodeUrl) hosts.add(new URL(nodeUrl()).host.toLowerCase());
     if (typeof address === "object" && address) cached = hosts;
     return hosts;
   };
@@ -84,6 +114,9 @@ async function mcpServerPlugin(app: FastifyInstance, options: McpServerPluginOpt
     },
     options.revocations,
     (error) => app.log.warn({ err: error }, "mcp endpoint error"),
+    options.sessionDirectory && options.nodeUrl
+      ? { directory: options.sessionDirectory, nodeUrl: options.nodeUrl }
+      : undefined,
   );
   const unsubscribe = options.bus.subscribe("dashboard", (event) => sessions.dashboardChanged(event));
   const unsubscribeTools = (options.toolProviders ?? []).map(

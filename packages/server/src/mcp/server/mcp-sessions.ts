@@ -13,11 +13,22 @@ import type { Principal } from "../../auth/principal.js";
 import type { RevocationWatch } from "../../auth/revocation.js";
 import type { DashboardChangeEvent } from "../../dashboards/dashboard-topics.js";
 import { buildMcpServer, type McpServerDeps, type ResourceSubscriptions } from "./mcp-server-factory.js";
+import type { McpSessionDirectory } from "./session-directory.js";
+import { FORWARDED_HEADER, forwardToNode } from "./session-forwarding.js";
 
 /** 2025-era sessions one principal may hold open; opening one more closes its least recently used. */
 export const MAX_SESSIONS_PER_PRINCIPAL = 32;
 /** A 2025-era session nobody used for this long is closed (its client gets 404 and opens a new one). */
 export const SESSION_IDLE_MS = 6 * 60 * 60 * 1000;
+
+/** A used session's cluster record is renewed at most this often (a Redis write per minute, not per call). */
+const RECORD_RENEW_MS = 60_000;
+
+/** Cluster mode: the shared session records, and this node's URL as the other nodes call it. */
+export interface SessionCluster {
+  directory: McpSessionDirectory;
+  nodeUrl: () => string;
+}
 
 /** What the `/mcp` route knows about the caller: who, and when its credential was read (revocation). */
 export interface McpCaller {
@@ -32,6 +43,8 @@ interface LegacySession {
   server: McpServer;
   subscriptions: ResourceSubscriptions;
   lastSeen: number;
+  /** When the cluster record was last renewed. */
+  renewed: number;
   /** Aborted when the session ends: tool calls still running in it (an approval wait) end with it. */
   ended: AbortController;
   unwatch(): void;
@@ -57,6 +70,10 @@ const principalKey = (p: Principal) => `${p.workspaceId}\u0000${p.kind}:${p.id}`
  *   A session belongs to the principal that opened it: the same id from anyone else is `404 Session not
  *   found`, exactly like an id that never existed. Revoking the credential that opened a session (or
  *   removing the principal, or changing its role) closes it, and so ends its streams and running calls.
+ * - Cluster mode: a session lives in the node that opened it, and is recorded in the shared directory. A
+ *   request for it that a load balancer sends to another node is forwarded to the owner (only for the
+ *   principal that opened it), so clients need no sticky routing. When the owner is gone, so is the session:
+ *   404, and the client opens a new one as the spec says.
  */
 export class McpSessions {
   private readonly legacy = new Map<string, LegacySession>();
@@ -68,6 +85,7 @@ export class McpSessions {
     private readonly deps: McpServerDeps,
     private readonly revocations: RevocationWatch,
     private readonly onError: (error: Error) => void,
+    private readonly cluster?: SessionCluster,
   ) {
     this.sweep = setInterval(() => this.closeIdle(), Math.min(SESSION_IDLE_MS, 60_000));
     this.sweep.unref();
@@ -124,11 +142,15 @@ export class McpSessions {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
       const session = this.legacy.get(sessionId);
+      if (!session) {
+        const forwarded = await this.forward(request, caller, parsedBody, sessionId);
+        if (forwarded) return forwarded;
+      }
       // Someone else's session id is answered exactly like an unknown one: ids are never confirmed.
       if (!session || principalKey(session.principal) !== principalKey(caller.principal)) {
         return jsonRpcError(404, -32001, "Session not found");
       }
-      session.lastSeen = Date.now();
+      this.used(session);
       return session.transport.handleRequest(request, { parsedBody, authInfo });
     }
     if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
@@ -142,6 +164,60 @@ export class McpSessions {
     return session.transport.handleRequest(request, { parsedBody, authInfo });
   }
 
+  /**
+   * Cluster mode: the answer of the node holding `sessionId` when that is another node and the session is
+   * the caller's; undefined when there is nothing to forward to (then the session is not found).
+   */
+  private async forward(
+    request: Request,
+    caller: McpCaller,
+    parsedBody: unknown,
+    sessionId: string,
+  ): Promise<Response | undefined> {
+    const cluster = this.cluster;
+    if (!cluster || request.headers.has(FORWARDED_HEADER)) return undefined;
+    let owner: Awaited<ReturnType<McpSessionDirectory["lookup"]>>;
+    try {
+      owner = await cluster.directory.lookup(sessionId);
+    } catch (error) {
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+      return jsonRpcError(503, -32000, "The cluster's session directory is unavailable; try again");
+    }
+    if (!owner || owner.principal !== principalKey(caller.principal)) return undefined;
+    if (owner.node === cluster.nodeUrl()) {
+      // Recorded here but not open here: this node restarted. The session is gone.
+      void this.removeRecord(sessionId);
+      return undefined;
+    }
+    const forwarded = await forwardToNode(request, parsedBody, owner.node, request.signal);
+    if (forwarded.kind === "answered") return forwarded.response;
+    if (forwarded.kind === "unreachable") {
+      this.onError(
+        new Error(
+          `MCP session ${sessionId}: its node ${owner.node} is unreachable (${forwarded.error.message}); the session is gone`,
+        ),
+      );
+      void this.removeRecord(sessionId);
+    }
+    return undefined;
+  }
+
+  private used(session: LegacySession): void {
+    const now = Date.now();
+    session.lastSeen = now;
+    if (!this.cluster || !session.id || now - session.renewed < RECORD_RENEW_MS) return;
+    session.renewed = now;
+    this.cluster.directory.touch(session.id, SESSION_IDLE_MS).catch((error: unknown) => {
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  private async removeRecord(sessionId: string): Promise<void> {
+    await this.cluster?.directory.remove(sessionId).catch((error: unknown) => {
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
   private async open(caller: McpCaller): Promise<LegacySession> {
     const { principal } = caller;
     this.makeRoomFor(principal);
@@ -153,11 +229,12 @@ export class McpSessions {
       server,
       subscriptions,
       lastSeen: Date.now(),
+      renewed: Date.now(),
       ended,
       unwatch: () => {},
       transport: new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
+        onsessioninitialized: async (id) => {
           session.id = id;
           this.legacy.set(id, session);
           let set = this.legacyByWorkspace.get(principal.workspaceId);
@@ -166,6 +243,17 @@ export class McpSessions {
             this.legacyByWorkspace.set(principal.workspaceId, set);
           }
           set.add(session);
+          // Recorded before the client learns the id, so its next request may land on any node. Without the
+          // record (Redis down) the session still works through this node.
+          await this.cluster?.directory
+            .register(
+              id,
+              { node: this.cluster.nodeUrl(), principal: principalKey(principal) },
+              SESSION_IDLE_MS,
+            )
+            .catch((error: unknown) =>
+              this.onError(error instanceof Error ? error : new Error(String(error))),
+            );
         },
       }),
     };
@@ -207,7 +295,10 @@ export class McpSessions {
   private forget(session: LegacySession): void {
     session.unwatch();
     if (!session.ended.signal.aborted) session.ended.abort(new Error("the MCP session ended"));
-    if (session.id) this.legacy.delete(session.id);
+    if (session.id && this.legacy.get(session.id) === session) {
+      this.legacy.delete(session.id);
+      void this.removeRecord(session.id);
+    }
     const set = this.legacyByWorkspace.get(session.principal.workspaceId);
     set?.delete(session);
     if (set?.size === 0) this.legacyByWorkspace.delete(session.principal.workspaceId);
