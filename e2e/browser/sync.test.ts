@@ -353,6 +353,14 @@ describe("live sync, conflicts and the offline cache", { timeout: 90_000 }, () =
     expect(await notice.textContent()).toContain("could not be read and was discarded");
     await page.waitForSelector('[data-dashboard-source="server"] [data-widget-id="alpha"]');
     expect(await page.locator('[data-widget-id="legacy"]').count()).toBe(0);
+    // The page saves the server's copy a moment after it goes live: let that land first, or it would
+    // overwrite the garbage below before the reload reads it (seen once under CI load).
+    await expect
+      .poll(async () => {
+        const stored = await readCache(page, key);
+        return typeof stored === "string" && !stored.includes("not compressed at all");
+      })
+      .toBe(true);
 
     // Not even JSON: same outcome, never a blank page.
     await writeCache(page, key, "{{{ definitely not json");
