@@ -205,6 +205,55 @@ describe("MCP sessions across two nodes", () => {
     }
   });
 
+  it("a node that shuts down ends the streams it forwards instead of waiting for them", async () => {
+    const nodeD = await startClusterNode({ prefix: cluster.prefix, schema: cluster.schema });
+    let route = 1;
+    const { client, transport } = await connect(alice, () => route, [cluster.nodes[0]!.url, nodeD.url]);
+    let closed = false;
+    try {
+      const updated: string[] = [];
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+        updated.push(n.params.uri);
+      });
+      await client.subscribeResource({ uri: "agentboard://dashboards/me" });
+      // A notification arrives: the notification stream is open through node D.
+      await expect
+        .poll(
+          async () => {
+            await cluster
+              .on(alice, 0)
+              .request(
+                "PUT",
+                "/api/dashboards/me/widgets/cluster-shutdown",
+                noteWidget("cluster-shutdown", "x"),
+              );
+            return updated.length;
+          },
+          { timeout: 10_000, interval: 250 },
+        )
+        .toBeGreaterThan(0);
+      // Shutdown cuts what is still open after a grace period (app.ts); the forwarded stream must have ended
+      // before that, so the cut never runs.
+      let cut = false;
+      const server = nodeD.app.server;
+      const closeAll = server.closeAllConnections.bind(server);
+      server.closeAllConnections = () => {
+        cut = true;
+        closeAll();
+      };
+      await nodeD.close();
+      closed = true;
+      expect(cut).toBe(false);
+      // The session itself lives on node A and goes on there.
+      route = 0;
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+      await transport.terminateSession();
+    } finally {
+      await client.close();
+      if (!closed) await nodeD.close();
+    }
+  }, 20_000);
+
   /** Open 2025-era sessions per node, from each node's /metrics. */
   async function sessionCounts(): Promise<number[]> {
     return Promise.all(

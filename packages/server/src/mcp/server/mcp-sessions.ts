@@ -189,8 +189,15 @@ export class McpSessions {
       void this.removeRecord(sessionId);
       return undefined;
     }
-    const forwarded = await forwardToNode(request, parsedBody, owner.node, request.signal);
-    if (forwarded.kind === "answered") return forwarded.response;
+    // This node's shutdown ends what it forwards too: an open notification stream would hold the close.
+    const closing = this.deps.closing;
+    const forwarded = await forwardToNode(
+      request,
+      parsedBody,
+      owner.node,
+      AbortSignal.any([request.signal, closing]),
+    );
+    if (forwarded.kind === "answered") return endWhen(forwarded.response, closing, () => {});
     if (forwarded.kind === "unreachable") {
       this.onError(
         new Error(
