@@ -144,6 +144,16 @@ export async function buildApp(
   // before anything that holds requests open (revocations), realtime before the channels' owners.
   const secureCookies = config.publicUrl?.startsWith("https:") ?? false;
   const nodeUrl = nodeUrlOf(app, config);
+  if (config.mode === "cluster" && !config.nodeUrl) {
+    app.server.once("listening", () => {
+      const url = nodeUrl();
+      if (!/^(127\.|\[::1\]|localhost)/.test(new URL(url).host)) return;
+      app.log.warn(
+        { nodeUrl: url },
+        "AGENTBOARD_NODE_URL is not set and this node's address is loopback: nodes on other machines cannot forward MCP sessions here (set it to the URL they reach this node at)",
+      );
+    });
+  }
   await app.register(healthPlugin, { checks: services.healthChecks });
   await app.register(accessPlugin, { identity: services.identity, bus: services.bus, secureCookies });
   await app.register(realtimePlugin, {

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 import {
   type Caller,
   type Cluster,
@@ -202,6 +203,55 @@ describe("MCP sessions across two nodes", () => {
       redis.disconnect();
       await client.close();
       if (!stopped) await nodeC.close();
+    }
+  });
+
+  it("keeps a session's record when its node fails to answer, and drops one its node does not know", async () => {
+    const { client, transport } = await connect(alice, () => 0);
+    const redis = testRedis();
+    // A peer that takes the connection and drops it at once: a live owner's passing fault, not a gone one.
+    const flaky = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", resolve));
+    const flakyPort = (flaky.address() as AddressInfo).port;
+    try {
+      const record = JSON.parse(
+        String(await redis.get(`${cluster.prefix}mcp:session:${transport.sessionId}`)),
+      );
+      const ask = (sessionId: string) =>
+        fetch(`${cluster.nodes[1]!.url}/mcp`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${alice.token}`,
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            "mcp-session-id": sessionId,
+            "mcp-protocol-version": "2025-06-18",
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+        });
+
+      const flakyKey = `${cluster.prefix}mcp:session:flaky-session`;
+      await redis.set(
+        flakyKey,
+        JSON.stringify({ ...record, node: `http://127.0.0.1:${flakyPort}` }),
+        "PX",
+        60_000,
+      );
+      const failed = await ask("flaky-session");
+      expect(failed.status).toBe(502);
+      expect(await failed.json()).toMatchObject({ error: { message: expect.stringContaining("try again") } });
+      expect(await redis.get(flakyKey)).not.toBeNull();
+
+      // Recorded at node A, which has no such session (a restart at the same address): 404, record dropped.
+      const staleKey = `${cluster.prefix}mcp:session:stale-session`;
+      await redis.set(staleKey, JSON.stringify({ ...record, node: cluster.nodes[0]!.url }), "PX", 60_000);
+      expect((await ask("stale-session")).status).toBe(404);
+      await expect.poll(() => redis.get(staleKey)).toBeNull();
+    } finally {
+      flaky.close();
+      redis.disconnect();
+      await transport.terminateSession();
+      await client.close();
     }
   });
 

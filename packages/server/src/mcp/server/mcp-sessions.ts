@@ -185,28 +185,54 @@ export class McpSessions {
     }
     if (!owner || owner.principal !== principalKey(caller.principal)) return undefined;
     if (owner.node === cluster.nodeUrl()) {
-      // Recorded here but not open here: this node restarted. The session is gone.
+      // Recorded under this node's address but not open here: this node restarted. The session is gone.
       void this.removeRecord(sessionId);
       return undefined;
     }
-    // This node's shutdown ends what it forwards too: an open notification stream would hold the close.
-    const closing = this.deps.closing;
-    const forwarded = await forwardToNode(
-      request,
-      parsedBody,
-      owner.node,
-      AbortSignal.any([request.signal, closing]),
-    );
-    if (forwarded.kind === "answered") return endWhen(forwarded.response, closing, () => {});
-    if (forwarded.kind === "unreachable") {
-      this.onError(
-        new Error(
-          `MCP session ${sessionId}: its node ${owner.node} is unreachable (${forwarded.error.message}); the session is gone`,
-        ),
-      );
-      void this.removeRecord(sessionId);
+    // One controller per forward, ended by the client going away or by this node shutting down (an open
+    // notification stream would hold the close). Not AbortSignal.any: on Node 20 the app-long `closing`
+    // signal would keep every combined signal for good.
+    const { closing } = this.deps;
+    const abort = new AbortController();
+    const onClientGone = () => abort.abort(request.signal.reason);
+    const onShutdown = () => abort.abort(closing.reason);
+    request.signal.addEventListener("abort", onClientGone, { once: true });
+    closing.addEventListener("abort", onShutdown, { once: true });
+    const release = () => {
+      request.signal.removeEventListener("abort", onClientGone);
+      closing.removeEventListener("abort", onShutdown);
+    };
+    if (request.signal.aborted) onClientGone();
+    if (closing.aborted) onShutdown();
+    const forwarded = await forwardToNode(request, parsedBody, owner.node, abort.signal);
+    switch (forwarded.kind) {
+      case "answered":
+        // The owner does not have it (it restarted at the same address): the record is stale.
+        if (forwarded.response.status === 404) void this.removeRecord(sessionId);
+        return endWhen(forwarded.response, abort.signal, release);
+      case "gone":
+        release();
+        this.onError(
+          new Error(
+            `MCP session ${sessionId}: nothing listens at its node ${owner.node} (${forwarded.error.message}); the session is gone`,
+          ),
+        );
+        void this.removeRecord(sessionId);
+        return undefined;
+      case "failed":
+        // Maybe a passing fault of a live owner: the session is kept, and the client may retry.
+        release();
+        this.onError(
+          new Error(
+            `MCP session ${sessionId}: its node ${owner.node} did not answer (${forwarded.error.message})`,
+          ),
+        );
+        return jsonRpcError(502, -32000, "The node holding this session did not answer; try again");
+      case "aborted":
+        // Never 404 here: the session is alive on its node, and a 404 tells the client to drop it.
+        release();
+        return jsonRpcError(503, -32000, "This node is shutting down; try again");
     }
-    return undefined;
   }
 
   private used(session: LegacySession): void {
@@ -214,9 +240,17 @@ export class McpSessions {
     session.lastSeen = now;
     if (!this.cluster || !session.id || now - session.renewed < RECORD_RENEW_MS) return;
     session.renewed = now;
-    this.cluster.directory.touch(session.id, SESSION_IDLE_MS).catch((error: unknown) => {
-      this.onError(error instanceof Error ? error : new Error(String(error)));
-    });
+    // The whole record, not only its expiry: a record removed by mistake (another node's failed forward)
+    // comes back with the session's next use.
+    void this.record(session.id, session.principal);
+  }
+
+  private async record(sessionId: string, principal: Principal): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    await cluster.directory
+      .register(sessionId, { node: cluster.nodeUrl(), principal: principalKey(principal) }, SESSION_IDLE_MS)
+      .catch((error: unknown) => this.onError(error instanceof Error ? error : new Error(String(error))));
   }
 
   private async removeRecord(sessionId: string): Promise<void> {
@@ -252,15 +286,7 @@ export class McpSessions {
           set.add(session);
           // Recorded before the client learns the id, so its next request may land on any node. Without the
           // record (Redis down) the session still works through this node.
-          await this.cluster?.directory
-            .register(
-              id,
-              { node: this.cluster.nodeUrl(), principal: principalKey(principal) },
-              SESSION_IDLE_MS,
-            )
-            .catch((error: unknown) =>
-              this.onError(error instanceof Error ? error : new Error(String(error))),
-            );
+          await this.record(id, principal);
         },
       }),
     };

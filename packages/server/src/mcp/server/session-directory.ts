@@ -14,10 +14,8 @@ export interface McpSessionOwner {
  * it that reaches another node behind a load balancer is forwarded there (session-forwarding.ts).
  */
 export interface McpSessionDirectory {
-  /** Records a new session for `ttlMs` (renewed by `touch`). */
+  /** Records a session for `ttlMs`; writing it again renews it. */
   register(sessionId: string, owner: McpSessionOwner, ttlMs: number): Promise<void>;
-  /** Keeps a used session's record for another `ttlMs`. */
-  touch(sessionId: string, ttlMs: number): Promise<void>;
   lookup(sessionId: string): Promise<McpSessionOwner | undefined>;
   remove(sessionId: string): Promise<void>;
 }
@@ -35,10 +33,6 @@ export class RedisMcpSessionDirectory implements McpSessionDirectory {
 
   async register(sessionId: string, owner: McpSessionOwner, ttlMs: number): Promise<void> {
     await this.redis.set(this.key(sessionId), JSON.stringify(owner), "PX", Math.max(1, Math.round(ttlMs)));
-  }
-
-  async touch(sessionId: string, ttlMs: number): Promise<void> {
-    await this.redis.pexpire(this.key(sessionId), Math.max(1, Math.round(ttlMs)));
   }
 
   async lookup(sessionId: string): Promise<McpSessionOwner | undefined> {
