@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/encodingParams/constants";
 import { getEncoding } from "js-tiktoken";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadRanks } from "../../src/tokens/byte-pair-ranks.js";
@@ -77,6 +78,22 @@ describe.each(ENCODINGS)("%s", (encoding) => {
     expect(checked).toBeGreaterThan(encoding === "o200k_base" ? 199_000 : 100_000);
     // 0xff never occurs in UTF-8 and no token starts with two of them.
     expect(ranks.rankOf(Uint8Array.from([0xff, 0xff, 0xff]), 0, 3)).toBe(-1);
+  });
+
+  it("is exact up to MAX_EXACT_PIECE units in one piece, and says so past it", () => {
+    const split = encoding === "o200k_base" ? O200K_TOKEN_SPLIT_REGEX : CL100K_TOKEN_SPLIT_REGEX;
+    // Letters of 1, 2 and 3 UTF-8 bytes, a surrogate pair (cut in half at odd lengths), lone surrogates, a
+    // letter with a combining mark, and a leading space that joins the piece.
+    for (const unit of ["a", "é", "中", "😀", "\uD800", "a\u0301", " b"]) {
+      for (let length = MAX_EXACT_PIECE - 3; length <= MAX_EXACT_PIECE + 3; length++) {
+        const sample = unit.repeat(length).slice(0, length);
+        const longest = Math.max(...[...sample.matchAll(split)].map((match) => match[0].length));
+        const encoded = tokenizers[encoding].encode(sample);
+        expect(encoded.exact, `${JSON.stringify(unit)} × ${length}`).toBe(longest <= MAX_EXACT_PIECE);
+        if (encoded.exact) expect(encoded.tokens).toEqual(reference[encoding].encode(sample, [], []));
+        expect(tokenizers[encoding].count(sample).tokens).toBe(encoded.tokens.length);
+      }
+    }
   });
 
   it("encodes a piece over MAX_EXACT_PIECE in chunks, never inside a surrogate pair, labelled not exact", () => {
