@@ -182,7 +182,8 @@ export async function buildApp(
     ...services,
     revocations: app.revocations,
     allowedOrigins: allowedOriginsOf(app, config),
-    allowedHosts: mcpAllowedHosts(app, config, nodeUrl),
+    // The node URL is a name for this node only where other nodes use it: cluster mode.
+    allowedHosts: mcpAllowedHosts(app, config, services.mcpSessionDirectory ? nodeUrl : undefined),
     toolProviders: [app.mcpGateway],
     sessionDirectory: services.mcpSessionDirectory,
     nodeUrl,
