@@ -15,15 +15,20 @@ const FIXTURE_URIS: Record<string, string> = {
  * A small reverse proxy for running the official conformance suite against `/mcp`: the suite has no way to
  * send a bearer token, so the proxy adds one. Like any reverse proxy it presents the upstream's own name:
  * a Host (and Origin) naming the proxy becomes the upstream's, while any other Host or Origin — the suite's
- * DNS-rebinding probe sends `evil.example.com` — is passed on unchanged for agentboard to judge.
+ * DNS-rebinding probe sends `evil.example.com` — is passed on unchanged for agentboard to judge. Given several
+ * upstreams (cluster nodes) it sends each request to the next one in turn, as a balancer without affinity.
  */
 export async function startConformanceProxy(
-  upstream: string,
+  upstreams: string | readonly string[],
   token: string,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const target = new URL(upstream);
+  const targets = (typeof upstreams === "string" ? [upstreams] : upstreams).map(
+    (upstream) => new URL(upstream),
+  );
+  let turn = 0;
   let self = "";
   const server: Server = createServer((req, res) => {
+    const target = targets[turn++ % targets.length]!;
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {

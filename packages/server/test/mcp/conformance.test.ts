@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTestServer, type TestServer } from "@agentboard/test-support";
+import { type Cluster, startCluster, startTestServer, type TestServer } from "@agentboard/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startConformanceProxy } from "./conformance-proxy.js";
 
@@ -67,16 +67,37 @@ function runSuite(args: string[], timeoutMs: number): Promise<{ code: number | n
   });
 }
 
+/** Exit 0 means: no unexpected failure, and no listed failure that now passes (a stale baseline). */
+async function expectConformance(url: string): Promise<void> {
+  const { code, output } = await runSuite(
+    ["server", "--url", url, "--expected-failures", EXPECTED_FAILURES],
+    240_000,
+  );
+  expect(code, output).toBe(0);
+  for (const scenario of MUST_PASS) {
+    expect(output, `${scenario} must pass`).toMatch(new RegExp(`✓ ${scenario}[:\\s]`));
+  }
+}
+
 describe("the official MCP conformance suite (server scenarios)", () => {
   it("passes every scenario that applies; the rest are listed as expected failures", async () => {
-    const { code, output } = await runSuite(
-      ["server", "--url", proxy.url, "--expected-failures", EXPECTED_FAILURES],
-      240_000,
-    );
-    // Exit 0 means: no unexpected failure, and no listed failure that now passes (a stale baseline).
-    expect(code, output).toBe(0);
-    for (const scenario of MUST_PASS) {
-      expect(output, `${scenario} must pass`).toMatch(new RegExp(`✓ ${scenario}[:\\s]`));
+    await expectConformance(proxy.url);
+  }, 300_000);
+
+  it("passes the same on two cluster nodes, each request sent to the other node than the last", async () => {
+    let cluster: Cluster | undefined;
+    let roundRobin: Awaited<ReturnType<typeof startConformanceProxy>> | undefined;
+    try {
+      cluster = await startCluster({ nodes: 2 });
+      const user = await cluster.caller({ name: "conformance-cluster", role: "member" });
+      roundRobin = await startConformanceProxy(
+        cluster.nodes.map((node) => node.url),
+        user.token,
+      );
+      await expectConformance(roundRobin.url);
+    } finally {
+      await roundRobin?.close();
+      await cluster?.close();
     }
   }, 300_000);
 });
