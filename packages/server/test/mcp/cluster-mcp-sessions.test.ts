@@ -6,6 +6,10 @@ import {
   startClusterNode,
   testRedis,
 } from "@agentboard/test-support";
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as TransportV2,
+} from "@modelcontextprotocol/client";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -77,6 +81,38 @@ describe("MCP sessions across two nodes", () => {
     expect(await sessionCounts()).toEqual([1, 0]);
     await transport.terminateSession();
     await client.close();
+  });
+
+  it("serves the v2 SDK client's 2025 session the same way", async () => {
+    const nodes = cluster.nodes.map((node) => node.url);
+    let next = 0;
+    const landed: number[] = [];
+    const client = new ClientV2({ name: "cluster-v2", version: "1.0.0" });
+    const transport = new TransportV2(new URL(`${nodes[0]}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${alice.token}` } },
+      fetch: (url, init) => {
+        const body = typeof init?.body === "string" ? init.body : "";
+        const node = body.includes('"method":"initialize"') ? 0 : next++ % 2;
+        landed.push(node);
+        const target = new URL(String(url));
+        return fetch(new URL(target.pathname + target.search, nodes[node]), init);
+      },
+    });
+    await client.connect(transport);
+    try {
+      expect(transport.sessionId).toBeTruthy();
+      for (let i = 0; i < 3; i++) {
+        const result = await client.callTool({
+          name: "render_widget",
+          arguments: { widget: noteWidget(`cluster-v2-${i}`, `v2 through the cluster ${i}`) },
+        });
+        expect(result.isError).toBeFalsy();
+      }
+      expect(new Set(landed)).toEqual(new Set([0, 1]));
+      await transport.terminateSession();
+    } finally {
+      await client.close();
+    }
   });
 
   it("delivers resource updates on a notification stream held through node B", async () => {
