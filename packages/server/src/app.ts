@@ -18,6 +18,7 @@ import { dashboardsPlugin } from "./dashboards/dashboards-plugin.js";
 import type { EventBus } from "./events/event-bus.js";
 import { healthPlugin } from "./health/health-plugin.js";
 import type { HealthCheck } from "./health/health-routes.js";
+import { registerCors } from "./http/cors.js";
 import { registerErrorHandler } from "./http/error-handler.js";
 import { registerJsonBodyParser } from "./http/json-body.js";
 import { registerZodSchemas, zodToOpenApi } from "./http/zod-schemas.js";
@@ -105,6 +106,7 @@ export async function buildApp(
   registerZodSchemas(app);
   registerJsonBodyParser(app, config.maxJsonDepth);
   registerErrorHandler(app, production);
+  registerCors(app, allowedOriginsOf(app, config));
   registerMetrics(app, { keys: config.metricsKeys, production });
   await app.register(cookie);
   await registerWebSocketSupport(app, config.bodyLimitBytes);

@@ -115,7 +115,8 @@ export const OPTIONS = {
   },
   allowedOrigins: {
     env: "AGENTBOARD_ALLOWED_ORIGINS",
-    description: "further browser Origins accepted besides the public URL",
+    description:
+      "further browser Origins trusted besides the public URL: cookie-authenticated writes, /mcp, and CORS for front-ends served there",
     ...originList(),
   },
   demo: {
