@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initializeBody } from "../../packages/server/test/mcp/mcp-clients.js";
 import { type CliServer, cleanupCli, makeTempDir, startCliServer } from "../helpers/cli.js";
 import { api, createToken } from "./helpers/app.js";
 import { DETERMINISTIC, launchBrowser } from "./helpers/browser.js";
@@ -54,7 +55,7 @@ describe("a front-end on another origin, in Chromium", { timeout: 120_000 }, () 
   it("a trusted origin reads the API, writes a widget (preflighted) and opens an MCP session", async () => {
     const page = await pageOn(trusted.url);
     const answers = await page.evaluate(
-      async ({ base, token }) => {
+      async ({ base, token, initialize }) => {
         const auth = { authorization: `Bearer ${token}` };
         const me = await fetch(`${base}/api/me`, { headers: auth });
         const put = await fetch(`${base}/api/dashboards/me/widgets/from-front`, {
@@ -74,16 +75,7 @@ describe("a front-end on another origin, in Chromium", { timeout: 120_000 }, () 
             "content-type": "application/json",
             accept: "application/json, text/event-stream",
           },
-          body: JSON.stringify({
-            jsonrpc: "2.0",
-            id: 1,
-            method: "initialize",
-            params: {
-              protocolVersion: "2025-06-18",
-              capabilities: {},
-              clientInfo: { name: "front", version: "1" },
-            },
-          }),
+          body: initialize,
         });
         return {
           me: {
@@ -94,7 +86,7 @@ describe("a front-end on another origin, in Chromium", { timeout: 120_000 }, () 
           mcp: { status: mcp.status, session: mcp.headers.get("mcp-session-id") },
         };
       },
-      { base: server.url, token },
+      { base: server.url, token, initialize: initializeBody("front") },
     );
     expect(answers.me).toEqual({ status: 200, name: "front-end-user" });
     expect([200, 201]).toContain(answers.put);

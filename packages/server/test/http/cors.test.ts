@@ -1,5 +1,6 @@
 import { startForSuite, startTestServer, type TestServer } from "@agentboard/test-support";
 import { describe, expect, it } from "vitest";
+import { initializeBody } from "../mcp/mcp-clients.js";
 
 /**
  * CORS (http/cors.ts): a trusted browser origin (AGENTBOARD_ALLOWED_ORIGINS) gets the headers that let its
@@ -60,16 +61,7 @@ describe("CORS for trusted origins", () => {
         "content-type": "application/json",
         accept: "application/json, text/event-stream",
       },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "cors", version: "1" },
-        },
-      }),
+      body: initializeBody("cors"),
     });
     expect(initialized.status).toBe(200);
     expect(initialized.headers.get("mcp-session-id")).toBeTruthy();

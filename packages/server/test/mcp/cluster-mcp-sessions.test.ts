@@ -22,6 +22,24 @@ import { noteWidget } from "./mcp-clients.js";
  * forward its requests there (mcp-sessions.ts, session-forwarding.ts). The client here sends each request to
  * the node `route` picks, as a round-robin balancer would.
  */
+/**
+ * A fetch for an SDK client's transport that sends each request to the node `route` picks (the initialize to
+ * nodes[0]), as a balancer without affinity would, and notes where each went in `landed`.
+ */
+function routedFetch(
+  nodes: readonly string[],
+  route: (request: { method: string; body: string }) => number,
+  landed: number[],
+) {
+  return (url: string | URL, init?: RequestInit): Promise<Response> => {
+    const body = typeof init?.body === "string" ? init.body : "";
+    const node = body.includes('"method":"initialize"') ? 0 : route({ method: init?.method ?? "GET", body });
+    landed.push(node);
+    const target = new URL(String(url));
+    return fetch(new URL(target.pathname + target.search, nodes[node]), init);
+  };
+}
+
 describe("MCP sessions across two nodes", () => {
   let cluster: Cluster;
   let alice: Caller;
@@ -44,15 +62,7 @@ describe("MCP sessions across two nodes", () => {
     const client = new ClientV1({ name: "cluster-v1", version: "1.0.0" });
     const transport = new TransportV1(new URL(`${nodes[0]}/mcp`), {
       requestInit: { headers: { Authorization: `Bearer ${caller.token}` } },
-      fetch: (url, init) => {
-        const body = typeof init?.body === "string" ? init.body : "";
-        const node = body.includes('"method":"initialize"')
-          ? 0
-          : route({ method: init?.method ?? "GET", body });
-        landed.push(node);
-        const target = new URL(String(url));
-        return fetch(new URL(target.pathname + target.search, nodes[node]), init);
-      },
+      fetch: routedFetch(nodes, route, landed),
     });
     await client.connect(transport);
     return { client, transport, landed };
@@ -90,13 +100,7 @@ describe("MCP sessions across two nodes", () => {
     const client = new ClientV2({ name: "cluster-v2", version: "1.0.0" });
     const transport = new TransportV2(new URL(`${nodes[0]}/mcp`), {
       requestInit: { headers: { Authorization: `Bearer ${alice.token}` } },
-      fetch: (url, init) => {
-        const body = typeof init?.body === "string" ? init.body : "";
-        const node = body.includes('"method":"initialize"') ? 0 : next++ % 2;
-        landed.push(node);
-        const target = new URL(String(url));
-        return fetch(new URL(target.pathname + target.search, nodes[node]), init);
-      },
+      fetch: routedFetch(nodes, () => next++ % 2, landed),
     });
     await client.connect(transport);
     try {

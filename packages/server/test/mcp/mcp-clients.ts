@@ -39,3 +39,17 @@ export async function connectV1(
 export function noteWidget(id: string, markdown: string) {
   return { id, type: "note", title: `Note ${id}`, props: { markdown } };
 }
+
+/** The body of the 2025-era `initialize` a plain HTTP client (no SDK) sends to open a session. */
+export function initializeBody(clientName: string): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: clientName, version: "1" },
+    },
+  });
+}
