@@ -13,11 +13,19 @@ const EXPOSED_HEADERS = [
 
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
 
+/**
+ * What a front-end on another origin calls. The web app's own files are not among them: they are never
+ * fetched cross-origin, and `Vary: Origin` on them would keep its service worker's cached shell from
+ * matching (a reload with the server down then showed nothing).
+ */
+const CORS_PATHS = ["/api/", "/mcp", "/a2a", "/.well-known/"];
+
 /** Browsers may cache a preflight answer this long (seconds): one preflight per route and ten minutes. */
 const PREFLIGHT_MAX_AGE_S = 600;
 
 /**
- * CORS for the browser origins the server already trusts: the public URL's and AGENTBOARD_ALLOWED_ORIGINS.
+ * CORS on the API routes for the browser origins the server already trusts: the public URL's and
+ * AGENTBOARD_ALLOWED_ORIGINS.
  * A front-end served from one of them (a CopilotKit app calling the AG-UI stream, a page of its own calling
  * the API, an MCP client in a browser) may call the server with a bearer token and read the answers. Those
  * origins may already send cookie-authenticated writes, so credentials are allowed too.
@@ -31,7 +39,7 @@ const PREFLIGHT_MAX_AGE_S = 600;
 export function registerCors(app: FastifyInstance, allowedOrigins: () => ReadonlySet<string>): void {
   app.addHook("onRequest", async (request, reply) => {
     const origin = request.headers.origin;
-    if (typeof origin !== "string") return;
+    if (typeof origin !== "string" || !CORS_PATHS.some((path) => request.url.startsWith(path))) return;
     // The answer depends on Origin, so a cache must not hand one origin's answer to another.
     reply.raw.setHeader("Vary", "Origin");
     if (!allowedOrigins().has(origin)) return;

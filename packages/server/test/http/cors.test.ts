@@ -86,6 +86,12 @@ describe("CORS for trusted origins", () => {
     expect(preflight.headers.get("access-control-allow-methods")).toBeNull();
   });
 
+  it("leaves the web app's own files alone: no Vary, so its service worker's cached shell still matches", async () => {
+    const shell = await t.server.raw("GET", "/", { headers: { origin: TRUSTED } });
+    expect(shell.headers.get("access-control-allow-origin")).toBeNull();
+    expect(shell.headers.get("vary") ?? "").not.toContain("Origin");
+  });
+
   it("adds nothing to requests without an Origin (servers, CLIs, SDKs in Node)", async () => {
     const alice = await t.server.caller({ name: "cors-carol", role: "member" });
     const read = await t.server.raw("GET", "/api/me", {
