@@ -12,9 +12,12 @@ import {
 import type { Principal } from "../../auth/principal.js";
 import type { RevocationWatch } from "../../auth/revocation.js";
 import type { DashboardChangeEvent } from "../../dashboards/dashboard-topics.js";
+import { endWhen, jsonRpcError } from "./mcp-answers.js";
 import { buildMcpServer, type McpServerDeps, type ResourceSubscriptions } from "./mcp-server-factory.js";
-import type { McpSessionDirectory } from "./session-directory.js";
-import { FORWARDED_HEADER, forwardToNode } from "./session-forwarding.js";
+import { principalKey } from "./session-directory.js";
+import { type SessionCluster, SessionRecords } from "./session-records.js";
+
+export type { SessionCluster } from "./session-records.js";
 
 /** 2025-era sessions one principal may hold open; opening one more closes its least recently used. */
 export const MAX_SESSIONS_PER_PRINCIPAL = 32;
@@ -23,12 +26,6 @@ export const SESSION_IDLE_MS = 6 * 60 * 60 * 1000;
 
 /** A used session's cluster record is renewed at most this often (a Redis write per minute, not per call). */
 const RECORD_RENEW_MS = 60_000;
-
-/** Cluster mode: the shared session records, and this node's URL as the other nodes call it. */
-export interface SessionCluster {
-  directory: McpSessionDirectory;
-  nodeUrl: () => string;
-}
 
 /** What the `/mcp` route knows about the caller: who, and when its credential was read (revocation). */
 export interface McpCaller {
@@ -55,8 +52,6 @@ interface ModernEndpoint {
   handler: McpHttpHandler;
 }
 
-const principalKey = (p: Principal) => `${p.workspaceId}\u0000${p.kind}:${p.id}`;
-
 /**
  * Serves `/mcp` for authenticated callers, in both protocol eras:
  *
@@ -80,13 +75,16 @@ export class McpSessions {
   private readonly legacyByWorkspace = new Map<string, Set<LegacySession>>();
   private readonly modern = new Map<string, ModernEndpoint>();
   private readonly sweep: NodeJS.Timeout;
+  /** Cluster mode: this node's sessions in the shared directory, and requests for other nodes' sessions. */
+  private readonly records: SessionRecords | undefined;
 
   constructor(
     private readonly deps: McpServerDeps,
     private readonly revocations: RevocationWatch,
     private readonly onError: (error: Error) => void,
-    private readonly cluster?: SessionCluster,
+    cluster?: SessionCluster,
   ) {
+    this.records = cluster && new SessionRecords(cluster, SESSION_IDLE_MS, deps.closing, onError);
     this.sweep = setInterval(() => this.closeIdle(), Math.min(SESSION_IDLE_MS, 60_000));
     this.sweep.unref();
   }
@@ -143,7 +141,12 @@ export class McpSessions {
     if (sessionId) {
       const session = this.legacy.get(sessionId);
       if (!session) {
-        const forwarded = await this.forward(request, caller, parsedBody, sessionId);
+        const forwarded = await this.records?.forward(
+          request,
+          parsedBody,
+          sessionId,
+          principalKey(caller.principal),
+        );
         if (forwarded) return forwarded;
       }
       // Someone else's session id is answered exactly like an unknown one: ids are never confirmed.
@@ -164,99 +167,14 @@ export class McpSessions {
     return session.transport.handleRequest(request, { parsedBody, authInfo });
   }
 
-  /**
-   * Cluster mode: the answer of the node holding `sessionId` when that is another node and the session is
-   * the caller's; undefined when there is nothing to forward to (then the session is not found).
-   */
-  private async forward(
-    request: Request,
-    caller: McpCaller,
-    parsedBody: unknown,
-    sessionId: string,
-  ): Promise<Response | undefined> {
-    const cluster = this.cluster;
-    if (!cluster || request.headers.has(FORWARDED_HEADER)) return undefined;
-    let owner: Awaited<ReturnType<McpSessionDirectory["lookup"]>>;
-    try {
-      owner = await cluster.directory.lookup(sessionId);
-    } catch (error) {
-      this.onError(error instanceof Error ? error : new Error(String(error)));
-      return jsonRpcError(503, -32000, "The cluster's session directory is unavailable; try again");
-    }
-    if (!owner || owner.principal !== principalKey(caller.principal)) return undefined;
-    if (owner.node === cluster.nodeUrl()) {
-      // Recorded under this node's address but not open here: this node restarted. The session is gone.
-      void this.removeRecord(sessionId);
-      return undefined;
-    }
-    // One controller per forward, ended by the client going away or by this node shutting down (an open
-    // notification stream would hold the close). Not AbortSignal.any: on Node 20 the app-long `closing`
-    // signal would keep every combined signal for good.
-    const { closing } = this.deps;
-    const abort = new AbortController();
-    const onClientGone = () => abort.abort(request.signal.reason);
-    const onShutdown = () => abort.abort(closing.reason);
-    request.signal.addEventListener("abort", onClientGone, { once: true });
-    closing.addEventListener("abort", onShutdown, { once: true });
-    const release = () => {
-      request.signal.removeEventListener("abort", onClientGone);
-      closing.removeEventListener("abort", onShutdown);
-    };
-    if (request.signal.aborted) onClientGone();
-    if (closing.aborted) onShutdown();
-    const forwarded = await forwardToNode(request, parsedBody, owner.node, abort.signal);
-    switch (forwarded.kind) {
-      case "answered":
-        // The owner does not have it (it restarted at the same address): the record is stale.
-        if (forwarded.response.status === 404) void this.removeRecord(sessionId);
-        return endWhen(forwarded.response, abort.signal, release);
-      case "gone":
-        release();
-        this.onError(
-          new Error(
-            `MCP session ${sessionId}: nothing listens at its node ${owner.node} (${forwarded.error.message}); the session is gone`,
-          ),
-        );
-        void this.removeRecord(sessionId);
-        return undefined;
-      case "failed":
-        // Maybe a passing fault of a live owner: the session is kept, and the client may retry.
-        release();
-        this.onError(
-          new Error(
-            `MCP session ${sessionId}: its node ${owner.node} did not answer (${forwarded.error.message})`,
-          ),
-        );
-        return jsonRpcError(502, -32000, "The node holding this session did not answer; try again");
-      case "aborted":
-        // Never 404 here: the session is alive on its node, and a 404 tells the client to drop it.
-        release();
-        return jsonRpcError(503, -32000, "This node is shutting down; try again");
-    }
-  }
-
   private used(session: LegacySession): void {
     const now = Date.now();
     session.lastSeen = now;
-    if (!this.cluster || !session.id || now - session.renewed < RECORD_RENEW_MS) return;
+    if (!this.records || !session.id || now - session.renewed < RECORD_RENEW_MS) return;
     session.renewed = now;
     // The whole record, not only its expiry: a record removed by mistake (another node's failed forward)
     // comes back with the session's next use.
-    void this.record(session.id, session.principal);
-  }
-
-  private async record(sessionId: string, principal: Principal): Promise<void> {
-    const cluster = this.cluster;
-    if (!cluster) return;
-    await cluster.directory
-      .register(sessionId, { node: cluster.nodeUrl(), principal: principalKey(principal) }, SESSION_IDLE_MS)
-      .catch((error: unknown) => this.onError(error instanceof Error ? error : new Error(String(error))));
-  }
-
-  private async removeRecord(sessionId: string): Promise<void> {
-    await this.cluster?.directory.remove(sessionId).catch((error: unknown) => {
-      this.onError(error instanceof Error ? error : new Error(String(error)));
-    });
+    void this.records.record(session.id, principalKey(session.principal));
   }
 
   private async open(caller: McpCaller): Promise<LegacySession> {
@@ -286,7 +204,7 @@ export class McpSessions {
           set.add(session);
           // Recorded before the client learns the id, so its next request may land on any node. Without the
           // record (Redis down) the session still works through this node.
-          await this.record(id, principal);
+          await this.records?.record(id, principalKey(principal));
         },
       }),
     };
@@ -330,7 +248,7 @@ export class McpSessions {
     if (!session.ended.signal.aborted) session.ended.abort(new Error("the MCP session ended"));
     if (session.id && this.legacy.get(session.id) === session) {
       this.legacy.delete(session.id);
-      void this.removeRecord(session.id);
+      void this.records?.remove(session.id);
     }
     const set = this.legacyByWorkspace.get(session.principal.workspaceId);
     set?.delete(session);
@@ -400,65 +318,4 @@ function authInfoOf(caller: McpCaller, ended?: AbortSignal): AuthInfo {
     scopes: principal.scopes ?? [],
     extra: { principal, ended },
   };
-}
-
-function jsonRpcError(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
-}
-
-/**
- * The response with its body cut when `signal` aborts (a revoked credential ends an open stream), and
- * `done` called once the body ended either way.
- */
-function endWhen(response: Response, signal: AbortSignal, done: () => void): Response {
-  if (!response.body) {
-    done();
-    return response;
-  }
-  const reader = response.body.getReader();
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    signal.removeEventListener("abort", onAbort);
-    done();
-  };
-  let cut: (() => void) | undefined;
-  const onAbort = () => cut?.();
-  signal.addEventListener("abort", onAbort, { once: true });
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      cut = () => {
-        reader.cancel(signal.reason).catch(() => {});
-        try {
-          controller.close();
-        } catch {
-          // already closed
-        }
-        finish();
-      };
-      if (signal.aborted) cut();
-    },
-    async pull(controller) {
-      try {
-        const { done: ended, value } = await reader.read();
-        if (ended) {
-          controller.close();
-          finish();
-        } else controller.enqueue(value);
-      } catch (error) {
-        controller.error(error);
-        finish();
-      }
-    },
-    cancel(reason) {
-      finish();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
 }

@@ -1,4 +1,8 @@
 import type { Redis } from "ioredis";
+import type { Principal } from "../../auth/principal.js";
+
+/** A principal as one string: what a session record names, and what a request's caller is compared with. */
+export const principalKey = (p: Principal) => `${p.workspaceId}\u0000${p.kind}:${p.id}`;
 
 /** Who holds a 2025-era MCP session: the node serving it, and the principal that opened it. */
 export interface McpSessionOwner {
