@@ -16,7 +16,7 @@ const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
 /**
  * What a front-end on another origin calls. The web app's own files are not among them: they are never
  * fetched cross-origin, and `Vary: Origin` on them would keep its service worker's cached shell from
- * matching (a reload with the server down then showed nothing).
+ * matching: a reload with the server down would show nothing.
  */
 const CORS_PATHS = ["/api/", "/mcp", "/a2a", "/.well-known/"];
 
